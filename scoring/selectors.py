@@ -1,0 +1,167 @@
+"""Reads: the active model, the frames the rule runs on, and what pages and exports show.
+
+The frames are read with one raw query each, so a whole portfolio costs a fixed number of
+queries whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.db.models import Max, QuerySet
+
+from scoring.models import Assessment, Customer, Element, ElementScore, ScoreSnapshot, ScoringModel
+from scoring.roles import is_management
+
+# SQLite allows a limited number of bound parameters; stay well under it.
+_CHUNK = 5000
+
+
+class NoActiveModelError(LookupError):
+    """The database has no active scoring model (the data migration did not run)."""
+
+
+def scoring_model_active() -> ScoringModel:
+    """The scoring model that scores are computed with now."""
+    model = ScoringModel.objects.filter(is_active=True).first()
+    if model is None:
+        raise NoActiveModelError("no active scoring model; run manage.py migrate")
+    return model
+
+
+def elements_frame(scoring_model: ScoringModel) -> pd.DataFrame:
+    """The model's elements as the rule needs them: code, factor, weight (and order, names)."""
+    rows = list(
+        Element.objects.filter(scoring_model=scoring_model)
+        .order_by("order", "pk")
+        .values("code", "factor", "weight", "order", "name_nl", "name_en")
+    )
+    frame = pd.DataFrame(rows, columns=["code", "factor", "weight", "order", "name_nl", "name_en"])
+    return frame.astype({"weight": float})
+
+
+def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
+    """All customers for management; an account manager's own customers; nothing otherwise."""
+    if is_management(user):
+        return Customer.objects.all()
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    return Customer.objects.filter(account_manager=user)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _fetch(sql: str, params: list, customer_ids: Sequence[int] | None, column: str) -> list:
+    """Run ``sql`` once, or once per chunk of customer ids (appended as ``AND column IN``)."""
+    with connection.cursor() as cursor:
+        if customer_ids is None:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        rows: list = []
+        for chunk in _chunks(customer_ids):
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"{sql} AND {column} IN ({placeholders})", [*params, *chunk])
+            rows.extend(cursor.fetchall())
+        return rows
+
+
+def _aware(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=True, format="ISO8601")
+
+
+def assessment_frames(
+    *, start: datetime, end: datetime, customer_ids: Sequence[int] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assessments with start ≤ assessed_at ≤ end, and their answered element scores.
+
+    Returns the ``assessments`` and ``scores`` frames of ``scoring.calculations``. Element
+    codes come from each score's own model version: the rule matches them by code.
+    """
+    a_table = Assessment._meta.db_table
+    s_table = ElementScore._meta.db_table
+    e_table = Element._meta.db_table
+    header_rows = _fetch(
+        f"SELECT id, customer_id, respondent_kind, LOWER(respondent_email), assessed_at "
+        f"FROM {a_table} WHERE assessed_at >= %s AND assessed_at <= %s",
+        [start, end],
+        customer_ids,
+        "customer_id",
+    )
+    assessments = pd.DataFrame(
+        header_rows, columns=["id", "customer_id", "kind", "respondent", "assessed_at"]
+    )
+    assessments["assessed_at"] = _aware(assessments["assessed_at"])
+    assessments = assessments.astype({"id": "int64", "customer_id": "int64"})
+
+    score_rows = _fetch(
+        f"SELECT s.assessment_id, s.element_id, s.value FROM {s_table} s "
+        f"JOIN {a_table} a ON a.id = s.assessment_id "
+        f"WHERE a.assessed_at >= %s AND a.assessed_at <= %s AND s.value IS NOT NULL",
+        [start, end],
+        customer_ids,
+        "a.customer_id",
+    )
+    scores = pd.DataFrame(score_rows, columns=["assessment_id", "element_id", "value"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, code FROM {e_table}")
+        codes = dict(cursor.fetchall())
+    scores = pd.DataFrame(
+        {
+            "assessment_id": scores["assessment_id"].astype("int64"),
+            "code": scores["element_id"].map(codes),
+            "value": scores["value"].astype(float),
+        }
+    )
+    return assessments, scores
+
+
+def last_assessed_at(
+    *, end: datetime, customer_ids: Sequence[int] | None = None
+) -> dict[int, datetime]:
+    """Each customer's most recent assessment at or before ``end``, of any kind."""
+    queryset = Assessment.objects.filter(assessed_at__lte=end)
+    result: dict[int, datetime] = {}
+    if customer_ids is None:
+        chunks: Iterable[Sequence[int] | None] = [None]
+    else:
+        chunks = _chunks(customer_ids)
+    for chunk in chunks:
+        subset = queryset if chunk is None else queryset.filter(customer_id__in=chunk)
+        result.update(
+            subset.values_list("customer_id").annotate(last=Max("assessed_at")).order_by()
+        )
+    return result
+
+
+def current_snapshots(customer_ids: Sequence[int] | None = None) -> dict[int, ScoreSnapshot]:
+    """The current snapshot of each customer that has one."""
+    queryset = ScoreSnapshot.objects.filter(is_current=True)
+    if customer_ids is None:
+        return {s.customer_id: s for s in queryset}
+    result: dict[int, ScoreSnapshot] = {}
+    for chunk in _chunks(customer_ids):
+        result.update({s.customer_id: s for s in queryset.filter(customer_id__in=chunk)})
+    return result
+
+
+def export_rows(customers: QuerySet[Customer] | None = None) -> list[dict]:
+    """One row per active customer with its current stored score, for ``export_scores``."""
+    customers = (customers if customers is not None else Customer.objects.all()).filter(
+        active=True
+    )
+    snapshots = {
+        s.customer_id: s
+        for s in ScoreSnapshot.objects.filter(is_current=True, customer__in=customers)
+    }
+    rows = []
+    for customer in customers.order_by("name", "external_id").only("id", "external_id", "name"):
+        snapshot = snapshots.get(customer.id)
+        rows.append({"customer": customer, "snapshot": snapshot})
+    return rows

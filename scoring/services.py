@@ -1,0 +1,442 @@
+"""Writes: submitting assessments, refreshing stored scores, publishing a model version."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scoring import calculations, selectors
+from scoring.conf import rule_params
+from scoring.models import (
+    NPS_MAX,
+    NPS_MIN,
+    SCORE_MAX,
+    SCORE_MIN,
+    Assessment,
+    Customer,
+    Element,
+    ElementScore,
+    RespondentKind,
+    ScoreSnapshot,
+    ScoringModel,
+)
+
+Progress = Callable[[int], None]
+
+_RESULT_FIELDS = ("binding_score", "satisfaction", "alternatives", "investment")
+
+
+# --------------------------------------------------------------------------------------------
+# Validation shared by the matrix, the survey pages and the imports
+# --------------------------------------------------------------------------------------------
+
+
+def score_value_error(value: object) -> str | None:
+    """Why ``value`` is not a score 0–6 or "don't know" (None), or None when it is fine."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _("“%(value)s” is not a score: use a whole number from 0 to 6, or leave it empty.") % {
+            "value": value
+        }
+    if isinstance(value, float) and not value.is_integer():
+        return _("%(value)s is not a whole number: use a whole number from 0 to 6.") % {
+            "value": value
+        }
+    if not SCORE_MIN <= value <= SCORE_MAX:
+        return _("%(value)s is outside the scale: use a whole number from 0 to 6.") % {
+            "value": int(value) if float(value).is_integer() else value
+        }
+    return None
+
+
+def nps_value_error(value: object) -> str | None:
+    """Why ``value`` is not a recommendation score 0–10, or None when it is fine or empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
+        return _("“%(value)s” is not a recommendation score: use a whole number from 0 to 10.") % {
+            "value": value
+        }
+    if not NPS_MIN <= value <= NPS_MAX:
+        return _("%(value)s is outside the scale: use a whole number from 0 to 10.") % {
+            "value": int(value)
+        }
+    return None
+
+
+def asked_elements(scoring_model: ScoringModel, kind: str) -> list[Element]:
+    """The model's elements that are put to this respondent kind, in matrix order."""
+    return [e for e in scoring_model.elements.order_by("order", "pk") if e.is_asked(kind)]
+
+
+@dataclass
+class CleanAssessment:
+    """A validated assessment, ready to be written."""
+
+    customer: Customer
+    scoring_model: ScoringModel
+    respondent_kind: str
+    respondent_email: str
+    respondent_name: str
+    user: AbstractBaseUser | None
+    assessed_at: datetime
+    values: dict[int, int | None]  # element id → value
+    comments: dict[int, str] = field(default_factory=dict)
+    comment: str = ""
+    nps: int | None = None
+    source: str = Assessment.Source.MATRIX
+    submission_key: uuid.UUID | None = None
+
+    def build(self) -> tuple[Assessment, list[ElementScore]]:
+        assessment = Assessment(
+            customer=self.customer,
+            scoring_model=self.scoring_model,
+            respondent_kind=self.respondent_kind,
+            respondent_email=self.respondent_email,
+            respondent_name=self.respondent_name,
+            user=self.user,
+            assessed_at=self.assessed_at,
+            comment=self.comment,
+            nps=self.nps,
+            source=self.source,
+            submission_key=self.submission_key,
+        )
+        scores = [
+            ElementScore(element_id=element_id, value=value, comment=self.comments.get(element_id, ""))
+            for element_id, value in self.values.items()
+        ]
+        return assessment, scores
+
+
+def assessment_clean(
+    *,
+    customer: Customer,
+    respondent_kind: str,
+    respondent_email: str,
+    values: Mapping[str, object],
+    respondent_name: str = "",
+    user: AbstractBaseUser | None = None,
+    comments: Mapping[str, str] | None = None,
+    comment: str = "",
+    nps: object = None,
+    assessed_at: datetime | None = None,
+    scoring_model: ScoringModel | None = None,
+    source: str = Assessment.Source.MATRIX,
+    submission_key: uuid.UUID | None = None,
+    elements: Sequence[Element] | None = None,
+    now: datetime | None = None,
+) -> CleanAssessment:
+    """Check an assessment against its model version; raise ValidationError keyed by field.
+
+    ``values`` maps element codes to 0–6 or None ("don't know"); an element of the model that
+    is missing counts as "don't know". ``elements`` may pass the asked elements in, so a bulk
+    import does not query them once per row.
+    """
+    errors: dict[str, list[str]] = {}
+    now = now or timezone.now()
+    scoring_model = scoring_model or selectors.scoring_model_active()
+    if scoring_model.is_draft:
+        raise ValidationError(_("This scoring model is a draft and cannot be scored yet."))
+    if respondent_kind not in RespondentKind.values:
+        errors.setdefault("respondent_kind", []).append(
+            _("“%(kind)s” is not a respondent kind: use staff, customer or expert.")
+            % {"kind": respondent_kind}
+        )
+        raise ValidationError(errors)
+    respondent_email = (respondent_email or "").strip().lower()
+    try:
+        validate_email(respondent_email)
+    except ValidationError:
+        errors.setdefault("respondent_email", []).append(
+            _("“%(email)s” is not a valid e-mail address.") % {"email": respondent_email}
+        )
+    if respondent_kind == RespondentKind.STAFF and user is None and source in (
+        Assessment.Source.MATRIX,
+        Assessment.Source.SURVEY,
+    ):
+        errors.setdefault("user", []).append(_("A staff assessment needs the user who made it."))
+
+    if elements is None:
+        elements = asked_elements(scoring_model, respondent_kind)
+    by_code = {e.code: e for e in elements}
+    for code in values:
+        if code not in by_code:
+            errors.setdefault(code, []).append(
+                _("“%(code)s” is not an element of this scoring model for this respondent.")
+                % {"code": code}
+            )
+    clean_values: dict[int, int | None] = {}
+    for code, element in by_code.items():
+        value = values.get(code)
+        problem = score_value_error(value)
+        if problem:
+            errors.setdefault(code, []).append(problem)
+        else:
+            clean_values[element.id] = None if value is None else int(value)  # type: ignore[arg-type]
+
+    if nps is not None:
+        if respondent_kind != RespondentKind.CUSTOMER:
+            errors.setdefault("nps", []).append(
+                _("Only customers answer the recommendation question.")
+            )
+        elif problem := nps_value_error(nps):
+            errors.setdefault("nps", []).append(problem)
+
+    if assessed_at is None:
+        assessed_at = now
+    elif timezone.is_naive(assessed_at):
+        errors.setdefault("assessed_at", []).append(_("The date needs a time zone."))
+    elif assessed_at > now + timedelta(minutes=5):
+        errors.setdefault("assessed_at", []).append(
+            _("%(date)s lies in the future.") % {"date": assessed_at.date().isoformat()}
+        )
+
+    if errors:
+        raise ValidationError(errors)
+    comments = comments or {}
+    return CleanAssessment(
+        customer=customer,
+        scoring_model=scoring_model,
+        respondent_kind=respondent_kind,
+        respondent_email=respondent_email,
+        respondent_name=(respondent_name or "").strip(),
+        user=user,
+        assessed_at=assessed_at,
+        values=clean_values,
+        comments={by_code[c].id: t.strip() for c, t in comments.items() if c in by_code and t},
+        comment=(comment or "").strip(),
+        nps=None if nps is None else int(nps),  # type: ignore[arg-type]
+        source=source,
+        submission_key=submission_key,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Writes
+# --------------------------------------------------------------------------------------------
+
+
+def assessment_submit(**kwargs: object) -> Assessment:
+    """Validate and store one assessment, all or nothing, then refresh the customer's score.
+
+    Takes the keyword arguments of ``assessment_clean``. With a ``submission_key`` that was
+    used before, the earlier assessment is returned and nothing new is written.
+    """
+    submission_key = kwargs.get("submission_key")
+    if submission_key is not None:
+        existing = Assessment.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
+    clean = assessment_clean(**kwargs)  # type: ignore[arg-type]
+    try:
+        with transaction.atomic():
+            assessment, scores = clean.build()
+            assessment.save()
+            for score in scores:
+                score.assessment = assessment
+            ElementScore.objects.bulk_create(scores)
+            scores_refresh(customer_ids=[clean.customer.pk])
+    except IntegrityError:
+        # A concurrent submit with the same key won the race: return its assessment.
+        if submission_key is not None:
+            existing = Assessment.objects.filter(submission_key=submission_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return assessment
+
+
+def assessments_bulk_create(
+    cleaned: Sequence[CleanAssessment], *, progress: Progress | None = None, batch_size: int = 2000
+) -> list[Assessment]:
+    """Write many validated assessments in one transaction and refresh the affected scores."""
+    created: list[Assessment] = []
+    with transaction.atomic():
+        for start in range(0, len(cleaned), batch_size):
+            batch = cleaned[start : start + batch_size]
+            built = [c.build() for c in batch]
+            assessments = Assessment.objects.bulk_create([a for a, _ in built])
+            if any(a.pk is None for a in assessments):  # backends that return no ids
+                raise RuntimeError("the database did not return ids for the new assessments")
+            scores = []
+            for assessment, element_scores in zip(assessments, (s for _, s in built), strict=True):
+                for score in element_scores:
+                    score.assessment = assessment
+                    scores.append(score)
+            ElementScore.objects.bulk_create(scores, batch_size=5000)
+            created.extend(assessments)
+            if progress:
+                progress(len(batch))
+        scores_refresh(customer_ids=sorted({c.customer.pk for c in cleaned}))
+    return created
+
+
+@dataclass
+class RefreshResult:
+    customers: int
+    changed: int
+    computed_at: datetime
+
+
+def _snapshot_details(
+    result: calculations.PortfolioResult, customer_ids: np.ndarray
+) -> list[dict]:
+    """Per customer: element values and per-kind means, rounded, without empty entries."""
+    codes = list(result.element_values.columns)
+    values = result.element_values.reindex(customer_ids).to_numpy(dtype=float)
+    kind_columns = list(result.kind_means.columns)
+    kind_values = result.kind_means.reindex(customer_ids).to_numpy(dtype=float)
+    details = []
+    for row, kind_row in zip(values, kind_values, strict=True):
+        elements = {c: round(v, 4) for c, v in zip(codes, row, strict=True) if not math.isnan(v)}
+        by_kind: dict[str, dict[str, float]] = {}
+        for (kind, code), v in zip(kind_columns, kind_row, strict=True):
+            if not math.isnan(v):
+                by_kind.setdefault(kind, {})[code] = round(v, 4)
+        details.append({"elements": elements, "by_kind": by_kind})
+    return details
+
+
+def _clean_float(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _same(snapshot: ScoreSnapshot, new: ScoreSnapshot) -> bool:
+    def close(a: float | None, b: float | None) -> bool:
+        if a is None or b is None:
+            return a is None and b is None
+        return abs(a - b) < 1e-9
+
+    return (
+        snapshot.scoring_model_id == new.scoring_model_id
+        and all(close(getattr(snapshot, f), getattr(new, f)) for f in _RESULT_FIELDS)
+        and close(snapshot.coverage, new.coverage)
+        and snapshot.band == new.band
+        and snapshot.respondents == new.respondents
+        and snapshot.last_assessed_at == new.last_assessed_at
+        and snapshot.details == new.details
+    )
+
+
+def scores_refresh(
+    *, customer_ids: Sequence[int] | None = None, now: datetime | None = None
+) -> RefreshResult:
+    """Recompute the binding score of these customers (all without ids) and store what changed.
+
+    One vectorised pass of the rule; a new snapshot is written only for customers whose result
+    differs from their current one, and it becomes the current one.
+    """
+    now = now or timezone.now()
+    params = rule_params()
+    scoring_model = selectors.scoring_model_active()
+    elements = selectors.elements_frame(scoring_model)
+    if customer_ids is None:
+        universe = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+        scope: Sequence[int] | None = None
+    else:
+        universe = sorted(set(customer_ids))
+        scope = universe
+    assessments, scores = selectors.assessment_frames(
+        start=params.window_start(now), end=now, customer_ids=scope
+    )
+    result = calculations.compute_portfolio(
+        assessments, scores, elements, now=now, params=params, customer_ids=universe
+    )
+    last_assessed = selectors.last_assessed_at(end=now, customer_ids=scope)
+    current = selectors.current_snapshots(scope)
+
+    ids = result.scores.index.to_numpy()
+    details = _snapshot_details(result, ids)
+    new_snapshots: list[ScoreSnapshot] = []
+    for row, detail in zip(result.scores.itertuples(), details, strict=True):
+        customer_id = int(row.Index)
+        previous = current.get(customer_id)
+        snapshot = ScoreSnapshot(
+            customer_id=customer_id,
+            scoring_model=scoring_model,
+            computed_at=now,
+            is_current=True,
+            binding_score=_clean_float(row.binding_score),
+            satisfaction=_clean_float(row.satisfaction),
+            alternatives=_clean_float(row.alternatives),
+            investment=_clean_float(row.investment),
+            coverage=float(row.coverage),
+            provisional=bool(row.provisional),
+            band=row.band,
+            respondents=int(row.respondents),
+            last_assessed_at=last_assessed.get(customer_id),
+            previous_score=previous.binding_score if previous else None,
+            details=detail,
+        )
+        if previous is None:
+            if snapshot.binding_score is None and snapshot.last_assessed_at is None:
+                continue  # never assessed: nothing to store
+        elif _same(previous, snapshot):
+            continue
+        new_snapshots.append(snapshot)
+
+    changed_ids = [s.customer_id for s in new_snapshots]
+    with transaction.atomic():
+        for chunk in selectors._chunks(changed_ids):
+            ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
+                is_current=False
+            )
+        ScoreSnapshot.objects.bulk_create(new_snapshots, batch_size=2000)
+    return RefreshResult(customers=len(universe), changed=len(new_snapshots), computed_at=now)
+
+
+def scoring_model_draft_create(
+    *, based_on: ScoringModel | None = None, name: str | None = None
+) -> ScoringModel:
+    """A new draft version, a copy of ``based_on`` (the active model by default)."""
+    based_on = based_on or selectors.scoring_model_active()
+    with transaction.atomic():
+        last = ScoringModel.objects.select_for_update().order_by("-version").first()
+        version = (last.version if last else 0) + 1
+        draft = ScoringModel.objects.create(
+            version=version, name=name or based_on.name, notes=based_on.notes
+        )
+        copies = []
+        for element in based_on.elements.all():
+            element.pk = None
+            element.id = None
+            element.scoring_model = draft
+            copies.append(element)
+        Element.objects.bulk_create(copies)
+    return draft
+
+
+def scoring_model_publish(
+    *, scoring_model: ScoringModel, user: AbstractBaseUser | None = None
+) -> RefreshResult:
+    """Make a draft the active version and recompute every customer's score with it."""
+    if not scoring_model.is_draft:
+        raise ValidationError(_("Version %(version)s is already published.") % {
+            "version": scoring_model.version
+        })
+    elements = list(scoring_model.elements.all())
+    if not elements:
+        raise ValidationError(_("A scoring model needs at least one element."))
+    if any(e.weight <= 0 for e in elements):
+        raise ValidationError(_("Every element needs a weight above zero."))
+    with transaction.atomic():
+        ScoringModel.objects.filter(is_active=True).update(is_active=False)
+        scoring_model.is_active = True
+        scoring_model.published_at = timezone.now()
+        scoring_model.published_by = user
+        scoring_model.save(update_fields=["is_active", "published_at", "published_by"])
+        return scores_refresh()

@@ -1,0 +1,31 @@
+"""Personas: two account managers, one manager and one outsider."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import UserFactory, account_manager, manager
+
+
+@pytest.fixture
+def anne(db):
+    """Account manager with her own customers."""
+    return account_manager("anne")
+
+
+@pytest.fixture
+def bart(db):
+    """A second account manager, who must never see Anne's customers."""
+    return account_manager("bart")
+
+
+@pytest.fixture
+def mira(db):
+    """Management: sees everything."""
+    return manager("mira")
+
+
+@pytest.fixture
+def outsider(db):
+    """A signed-in user in no group."""
+    return UserFactory(username="olaf")

@@ -189,7 +189,10 @@ def compute_portfolio(
     element_values = element_values.reindex(index=index, columns=list(elements.index))
     kind_table = kind_means.pivot_table(
         index="customer_id", columns=["kind", "code"], values="mean", aggfunc="first"
-    ).reindex(index)
+    ).reindex(
+        index=index,
+        columns=pd.MultiIndex.from_product([KINDS, elements.index], names=["kind", "code"]),
+    )
     return PortfolioResult(
         scores=result, element_values=element_values, kind_means=kind_table, latest=latest
     )

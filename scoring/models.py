@@ -440,6 +440,9 @@ class ScoreSnapshot(models.Model):
     # Per element value and per element and kind mean, for the customer page and the dashboard:
     # {"elements": {code: value}, "by_kind": {kind: {code: mean}}}
     details = models.JSONField(default=dict, blank=True)
+    # A hash of everything above that makes a result differ, so a refresh can tell what
+    # changed without reading the details back.
+    fingerprint = models.CharField(max_length=32, editable=False, default="")
 
     class Meta:
         verbose_name = _("score snapshot")

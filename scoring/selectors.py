@@ -18,7 +18,7 @@ from scoring.models import Assessment, Customer, Element, ElementScore, ScoreSna
 from scoring.roles import is_management
 
 # SQLite allows a limited number of bound parameters; stay well under it.
-_CHUNK = 5000
+CHUNK_SIZE = 5000
 
 
 class NoActiveModelError(LookupError):
@@ -53,9 +53,9 @@ def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cus
     return Customer.objects.filter(account_manager=user)
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
+def chunked(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK_SIZE):
+        yield ids[start : start + CHUNK_SIZE]
 
 
 def _fetch(sql: str, params: list, customer_ids: Sequence[int] | None, column: str) -> list:
@@ -65,7 +65,7 @@ def _fetch(sql: str, params: list, customer_ids: Sequence[int] | None, column: s
             cursor.execute(sql, params)
             return cursor.fetchall()
         rows: list = []
-        for chunk in _chunks(customer_ids):
+        for chunk in chunked(customer_ids):
             placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"{sql} AND {column} IN ({placeholders})", [*params, *chunk])
             rows.extend(cursor.fetchall())
@@ -131,7 +131,7 @@ def last_assessed_at(
     if customer_ids is None:
         chunks: Iterable[Sequence[int] | None] = [None]
     else:
-        chunks = _chunks(customer_ids)
+        chunks = chunked(customer_ids)
     for chunk in chunks:
         subset = queryset if chunk is None else queryset.filter(customer_id__in=chunk)
         result.update(
@@ -140,14 +140,18 @@ def last_assessed_at(
     return result
 
 
-def current_snapshots(customer_ids: Sequence[int] | None = None) -> dict[int, ScoreSnapshot]:
-    """The current snapshot of each customer that has one."""
+def current_fingerprints(
+    customer_ids: Sequence[int] | None = None,
+) -> dict[int, tuple[str, float | None]]:
+    """Per customer with a current snapshot: its fingerprint and binding score."""
     queryset = ScoreSnapshot.objects.filter(is_current=True)
+    fields = ("customer_id", "fingerprint", "binding_score")
     if customer_ids is None:
-        return {s.customer_id: s for s in queryset}
-    result: dict[int, ScoreSnapshot] = {}
-    for chunk in _chunks(customer_ids):
-        result.update({s.customer_id: s for s in queryset.filter(customer_id__in=chunk)})
+        return {c: (f, s) for c, f, s in queryset.values_list(*fields)}
+    result: dict[int, tuple[str, float | None]] = {}
+    for chunk in chunked(customer_ids):
+        subset = queryset.filter(customer_id__in=chunk).values_list(*fields)
+        result.update({c: (f, s) for c, f, s in subset})
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -33,8 +35,6 @@ from scoring.models import (
 )
 
 Progress = Callable[[int], None]
-
-_RESULT_FIELDS = ("binding_score", "satisfaction", "alternatives", "investment")
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,41 +295,123 @@ class RefreshResult:
 def _snapshot_details(
     result: calculations.PortfolioResult, customer_ids: np.ndarray
 ) -> list[dict]:
-    """Per customer: element values and per-kind means, rounded, without empty entries."""
+    """Per customer: element values and per-kind means, rounded, None where unanswered."""
+
+    def rows(frame: pd.DataFrame) -> list[list[float | None]]:
+        values = np.round(frame.reindex(customer_ids).to_numpy(dtype=float), 4)
+        cells = values.astype(object)
+        cells[np.isnan(values)] = None
+        return cells.tolist()
+
     codes = list(result.element_values.columns)
-    values = result.element_values.reindex(customer_ids).to_numpy(dtype=float)
-    kind_columns = list(result.kind_means.columns)
-    kind_values = result.kind_means.reindex(customer_ids).to_numpy(dtype=float)
-    details = []
-    for row, kind_row in zip(values, kind_values, strict=True):
-        elements = {c: round(v, 4) for c, v in zip(codes, row, strict=True) if not math.isnan(v)}
-        by_kind: dict[str, dict[str, float]] = {}
-        for (kind, code), v in zip(kind_columns, kind_row, strict=True):
-            if not math.isnan(v):
-                by_kind.setdefault(kind, {})[code] = round(v, 4)
-        details.append({"elements": elements, "by_kind": by_kind})
-    return details
+    element_rows = rows(result.element_values)
+    kind_rows = {
+        kind: rows(result.kind_means[kind].reindex(columns=codes))
+        for kind in calculations.KINDS
+    }
+    return [
+        {
+            "elements": dict(zip(codes, element_rows[i], strict=True)),
+            "by_kind": {k: dict(zip(codes, kind_rows[k][i], strict=True)) for k in kind_rows},
+        }
+        for i in range(len(customer_ids))
+    ]
 
 
 def _clean_float(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def _same(snapshot: ScoreSnapshot, new: ScoreSnapshot) -> bool:
-    def close(a: float | None, b: float | None) -> bool:
-        if a is None or b is None:
-            return a is None and b is None
-        return abs(a - b) < 1e-9
-
-    return (
-        snapshot.scoring_model_id == new.scoring_model_id
-        and all(close(getattr(snapshot, f), getattr(new, f)) for f in _RESULT_FIELDS)
-        and close(snapshot.coverage, new.coverage)
-        and snapshot.band == new.band
-        and snapshot.respondents == new.respondents
-        and snapshot.last_assessed_at == new.last_assessed_at
-        and snapshot.details == new.details
+def _fingerprints(
+    result: calculations.PortfolioResult,
+    ids: np.ndarray,
+    *,
+    scoring_model: ScoringModel,
+    last_assessed: Mapping[int, datetime],
+) -> list[str]:
+    """Per customer, a short hash of everything a snapshot stores, so unchanged results are
+    not written again. Hashes the raw numbers, not the JSON, to stay cheap for 10,000 rows."""
+    scores = result.scores.reindex(ids)
+    last = np.array(
+        [last_assessed[i].timestamp() if i in last_assessed else np.nan for i in ids.tolist()],
+        dtype=float,
     )
+    numbers = np.column_stack(
+        [
+            scores[["binding_score", *calculations.FACTORS, "coverage", "respondents"]]
+            .to_numpy(dtype=float),
+            last,
+            result.element_values.reindex(ids).to_numpy(dtype=float),
+            result.kind_means.reindex(ids).to_numpy(dtype=float),
+        ]
+    )
+    numbers = np.round(numbers, 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+    numbers[np.isnan(numbers)] = -1.0  # every real value is ≥ 0
+    salt = f"{scoring_model.pk}|".encode()
+    bands = scores["band"].tolist()
+    return [
+        hashlib.blake2b(salt + row.tobytes() + band.encode(), digest_size=16).hexdigest()
+        for row, band in zip(numbers, bands, strict=True)
+    ]
+
+
+def _changed_snapshots(
+    result: calculations.PortfolioResult,
+    *,
+    scoring_model: ScoringModel,
+    now: datetime,
+    last_assessed: Mapping[int, datetime],
+    current: Mapping[int, tuple[str, float | None]],
+) -> list[ScoreSnapshot]:
+    """New current snapshots for the customers whose result differs from ``current``.
+
+    ``current`` maps customer ids to the fingerprint and score of their current snapshot.
+    """
+    ids = result.scores.index.to_numpy()
+    fingerprints = _fingerprints(
+        result, ids, scoring_model=scoring_model, last_assessed=last_assessed
+    )
+    changed: list[int] = []
+    for position, (customer_id, fingerprint) in enumerate(
+        zip(ids.tolist(), fingerprints, strict=True)
+    ):
+        previous = current.get(customer_id)
+        if previous is None:
+            never_assessed = customer_id not in last_assessed
+            if never_assessed and math.isnan(result.scores["binding_score"].iat[position]):
+                continue  # nothing to store
+        elif previous[0] == fingerprint:
+            continue
+        changed.append(position)
+
+    changed_ids = ids[changed]
+    rows = result.scores.iloc[changed]
+    details = _snapshot_details(result, changed_ids)
+    new_snapshots: list[ScoreSnapshot] = []
+    for row, detail, position in zip(rows.itertuples(), details, changed, strict=True):
+        customer_id = int(row.Index)
+        previous = current.get(customer_id)
+        new_snapshots.append(
+            ScoreSnapshot(
+                customer_id=customer_id,
+                scoring_model=scoring_model,
+                computed_at=now,
+                is_current=True,
+                binding_score=_clean_float(row.binding_score),
+                satisfaction=_clean_float(row.satisfaction),
+                alternatives=_clean_float(row.alternatives),
+                investment=_clean_float(row.investment),
+                coverage=float(row.coverage),
+                provisional=bool(row.provisional),
+                band=row.band,
+                respondents=int(row.respondents),
+                last_assessed_at=last_assessed.get(customer_id),
+                previous_score=previous[1] if previous else None,
+                details=detail,
+                fingerprint=fingerprints[position],
+            )
+        )
+    return new_snapshots
 
 
 def scores_refresh(
@@ -357,41 +439,14 @@ def scores_refresh(
         assessments, scores, elements, now=now, params=params, customer_ids=universe
     )
     last_assessed = selectors.last_assessed_at(end=now, customer_ids=scope)
-    current = selectors.current_snapshots(scope)
+    current = selectors.current_fingerprints(scope)
 
-    ids = result.scores.index.to_numpy()
-    details = _snapshot_details(result, ids)
-    new_snapshots: list[ScoreSnapshot] = []
-    for row, detail in zip(result.scores.itertuples(), details, strict=True):
-        customer_id = int(row.Index)
-        previous = current.get(customer_id)
-        snapshot = ScoreSnapshot(
-            customer_id=customer_id,
-            scoring_model=scoring_model,
-            computed_at=now,
-            is_current=True,
-            binding_score=_clean_float(row.binding_score),
-            satisfaction=_clean_float(row.satisfaction),
-            alternatives=_clean_float(row.alternatives),
-            investment=_clean_float(row.investment),
-            coverage=float(row.coverage),
-            provisional=bool(row.provisional),
-            band=row.band,
-            respondents=int(row.respondents),
-            last_assessed_at=last_assessed.get(customer_id),
-            previous_score=previous.binding_score if previous else None,
-            details=detail,
-        )
-        if previous is None:
-            if snapshot.binding_score is None and snapshot.last_assessed_at is None:
-                continue  # never assessed: nothing to store
-        elif _same(previous, snapshot):
-            continue
-        new_snapshots.append(snapshot)
-
+    new_snapshots = _changed_snapshots(
+        result, scoring_model=scoring_model, now=now, last_assessed=last_assessed, current=current
+    )
     changed_ids = [s.customer_id for s in new_snapshots]
     with transaction.atomic():
-        for chunk in selectors._chunks(changed_ids):
+        for chunk in selectors.chunked(changed_ids):
             ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
                 is_current=False
             )
@@ -440,3 +495,56 @@ def scoring_model_publish(
         scoring_model.published_by = user
         scoring_model.save(update_fields=["is_active", "published_at", "published_by"])
         return scores_refresh()
+
+
+def scores_backfill(*, moments: Sequence[datetime]) -> int:
+    """Write the score history at past moments (oldest first) from the stored assessments.
+
+    Gives a freshly seeded or imported portfolio its history: the rule is applied as it stood
+    at each moment, with the active model, and a snapshot is kept where the result changed.
+    Moments must lie after every stored snapshot. Returns the number of snapshots written.
+    """
+    moments = sorted(moments)
+    if not moments:
+        return 0
+    if ScoreSnapshot.objects.filter(computed_at__gte=moments[0]).exists():
+        raise ValueError("backfill moments must lie after every stored snapshot")
+    params = rule_params()
+    scoring_model = selectors.scoring_model_active()
+    elements = selectors.elements_frame(scoring_model)
+    universe = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    assessments, scores = selectors.assessment_frames(
+        start=params.window_start(moments[0]), end=moments[-1]
+    )
+    before = selectors.last_assessed_at(end=params.window_start(moments[0]))
+    current = selectors.current_fingerprints()
+    stored_current = set(current)
+    written: list[ScoreSnapshot] = []
+    latest_written: dict[int, ScoreSnapshot] = {}
+    for moment in moments:
+        result = calculations.compute_portfolio(
+            assessments, scores, elements, now=moment, params=params, customer_ids=universe
+        )
+        seen = assessments[assessments["assessed_at"] <= moment]
+        last_assessed = dict(before)
+        last_assessed.update(
+            {int(k): v.to_pydatetime() for k, v in seen.groupby("customer_id")["assessed_at"].max().items()}
+        )
+        new = _changed_snapshots(
+            result, scoring_model=scoring_model, now=moment, last_assessed=last_assessed,
+            current=current,
+        )
+        for snapshot in new:
+            if snapshot.customer_id in latest_written:
+                latest_written[snapshot.customer_id].is_current = False
+            latest_written[snapshot.customer_id] = snapshot
+            current[snapshot.customer_id] = (snapshot.fingerprint, snapshot.binding_score)
+        written.extend(new)
+    with transaction.atomic():
+        touched = sorted({s.customer_id for s in written} & stored_current)
+        for chunk in selectors.chunked(touched):
+            ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
+                is_current=False
+            )
+        ScoreSnapshot.objects.bulk_create(written, batch_size=2000)
+    return len(written)

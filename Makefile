@@ -1,0 +1,57 @@
+# Klantbinding: `make run` serves the app with demo data, `make test` runs the whole suite.
+# Both set up what they need themselves: the virtualenv, the packages, the translations.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_CUSTOMERS ?= 250
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test bench lint format messages makemessages system-packages clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: system-packages $(STAMP)
+
+# gettext compiles the translations; installed from Debian's packages when missing.
+system-packages:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "Installing gettext (msgfmt) ..."; \
+	  apt-get install -y -qq gettext >/dev/null || sudo apt-get install -y -qq gettext >/dev/null; }
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
+
+makemessages: install
+	$(PY) manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --no-obsolete
+
+run: messages
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo --if-empty --customers $(DEMO_CUSTOMERS)
+	@echo "Klantbinding runs on http://127.0.0.1:8000 (Ctrl+C stops it)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: messages
+	mkdir -p var
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/bench_recompute.py
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache .ruff_cache

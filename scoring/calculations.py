@@ -148,6 +148,11 @@ def compute_portfolio(
         how="inner",
         validate="many_to_one",
     )
+    # Categories group far faster than strings over hundreds of thousands of rows.
+    answered = answered.assign(
+        code=pd.Categorical(answered["code"], categories=list(elements.index)),
+        kind=pd.Categorical(answered["kind"], categories=list(KINDS)),
+    )
 
     # m_ek: mean of the answered values per customer, element and respondent kind.
     kind_means = (
@@ -157,14 +162,15 @@ def compute_portfolio(
         .reset_index()
     )
     # v_e: source-weighted mean over the kinds that answered e (a weight of 0 drops a kind).
-    weights = kind_means["kind"].map(params.source_weights).astype(float).fillna(0.0)
+    weights = kind_means["kind"].astype(str).map(params.source_weights).astype(float).fillna(0.0)
     kind_means_weighted = kind_means.assign(sw=weights, swm=weights * kind_means["mean"])
     kind_means_weighted = kind_means_weighted[kind_means_weighted["sw"] > 0]
-    per_element = kind_means_weighted.groupby(["customer_id", "code"], sort=False)[
+    per_element = kind_means_weighted.groupby(["customer_id", "code"], sort=False, observed=True)[
         ["swm", "sw"]
     ].sum()
     per_element["value"] = per_element["swm"] / per_element["sw"]
     per_element = per_element.reset_index()[["customer_id", "code", "value"]]
+    per_element["code"] = per_element["code"].astype(str)
     per_element = per_element.join(elements, on="code")
     per_element["wv"] = per_element["weight"] * per_element["value"]
 
@@ -172,11 +178,9 @@ def compute_portfolio(
     result = pd.DataFrame(index=index)
     result["binding_score"] = 100.0 * overall["wv"] / (SCALE_MAX * overall["weight"])
     by_factor = per_element.groupby(["customer_id", "factor"])[["wv", "weight"]].sum()
-    factor_scores = (100.0 * by_factor["wv"] / (SCALE_MAX * by_factor["weight"])).unstack(
-        "factor"
-    )
+    factor_scores = (100.0 * by_factor["wv"] / (SCALE_MAX * by_factor["weight"])).unstack("factor")
     for factor in FACTORS:
-        result[factor] = factor_scores[factor] if factor in factor_scores else np.nan
+        result[factor] = factor_scores.get(factor, np.nan)
     result["coverage"] = (100.0 * overall["weight"] / total_weight).reindex(index).fillna(0.0)
     result["provisional"] = result["coverage"] < params.provisional_coverage
     result["band"] = bands(result["binding_score"], params.band_thresholds)
@@ -244,8 +248,12 @@ def quadrant(satisfaction: pd.Series, barriers: pd.Series, threshold: float = 50
     high_bar = barriers >= threshold
     known = satisfaction.notna() & barriers.notna()
     labels = np.select(
-        [known & high_sat & high_bar, known & ~high_sat & high_bar, known & high_sat & ~high_bar,
-         known],
+        [
+            known & high_sat & high_bar,
+            known & ~high_sat & high_bar,
+            known & high_sat & ~high_bar,
+            known,
+        ],
         ["loyal", "entrapped", "free", "leaving"],
         default="",
     )

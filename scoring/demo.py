@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from scoring import selectors, services
@@ -24,7 +24,6 @@ from scoring.models import (
     Contact,
     Customer,
     Element,
-    ElementScore,
     MarketExpert,
     RespondentKind,
 )
@@ -33,38 +32,182 @@ from scoring.roles import ACCOUNT_MANAGERS, MANAGEMENT
 DEMO_PASSWORD = "klantbinding-demo"
 
 SECTORS = [
-    "Bouw", "Logistiek", "Zorg", "Retail", "Industrie", "Agrifood", "ICT", "Energie",
-    "Onderwijs", "Overheid", "Financiële diensten", "Chemie",
+    "Bouw",
+    "Logistiek",
+    "Zorg",
+    "Retail",
+    "Industrie",
+    "Agrifood",
+    "ICT",
+    "Energie",
+    "Onderwijs",
+    "Overheid",
+    "Financiële diensten",
+    "Chemie",
 ]
 STEMS = [
-    "Van Dijk", "De Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "De Boer", "Mulder",
-    "De Groot", "Bos", "Vos", "Peters", "Hendriks", "Van Leeuwen", "Dekker", "Brouwer",
-    "De Wit", "Dijkstra", "Smits", "De Graaf", "Van der Meer", "Van der Linden", "Kok",
-    "Jacobs", "De Haan", "Vermeulen", "Van den Berg", "Van der Heijden", "Schouten",
-    "Hollandse", "Brabantse", "Friese", "Zeeuwse", "Limburgse", "Gelderse", "Drentse",
-    "Noord", "Zuid", "Oost", "West", "Rijnmond", "Delta", "Polder", "Dijkzicht", "Maasland",
-    "Waddenzee", "Veluwe", "Kempen", "Twentse", "Amstel", "IJssel", "Lek", "Waal", "Eem",
-    "Groene Hart", "Randstad", "Noorderlicht", "Zuiderzee", "Kennemer",
+    "Van Dijk",
+    "De Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "De Boer",
+    "Mulder",
+    "De Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "De Wit",
+    "Dijkstra",
+    "Smits",
+    "De Graaf",
+    "Van der Meer",
+    "Van der Linden",
+    "Kok",
+    "Jacobs",
+    "De Haan",
+    "Vermeulen",
+    "Van den Berg",
+    "Van der Heijden",
+    "Schouten",
+    "Hollandse",
+    "Brabantse",
+    "Friese",
+    "Zeeuwse",
+    "Limburgse",
+    "Gelderse",
+    "Drentse",
+    "Noord",
+    "Zuid",
+    "Oost",
+    "West",
+    "Rijnmond",
+    "Delta",
+    "Polder",
+    "Dijkzicht",
+    "Maasland",
+    "Waddenzee",
+    "Veluwe",
+    "Kempen",
+    "Twentse",
+    "Amstel",
+    "IJssel",
+    "Lek",
+    "Waal",
+    "Eem",
+    "Groene Hart",
+    "Randstad",
+    "Noorderlicht",
+    "Zuiderzee",
+    "Kennemer",
 ]
 TRADES = [
-    "Installatietechniek", "Transport", "Bouwgroep", "Zorggroep", "Metaalbewerking",
-    "Voedingsmiddelen", "Automatisering", "Energie", "Verpakkingen", "Groothandel",
-    "Kunststoffen", "Machinebouw", "Logistiek", "Schoonmaak", "Elektrotechniek", "Staal",
-    "Tuinbouw", "Zuivel", "Drukkerij", "Meubelen", "Farma", "Beveiliging", "Glas",
-    "Koeltechniek", "Recycling", "Laboratoria", "Bakkerijen", "Houthandel", "Textiel",
-    "Software", "Adviesgroep", "Distributie", "Vastgoedbeheer", "Onderhoud", "Chemie",
-    "Dakwerken", "Infra", "Scheepvaart", "Opleidingen", "Catering",
+    "Installatietechniek",
+    "Transport",
+    "Bouwgroep",
+    "Zorggroep",
+    "Metaalbewerking",
+    "Voedingsmiddelen",
+    "Automatisering",
+    "Energie",
+    "Verpakkingen",
+    "Groothandel",
+    "Kunststoffen",
+    "Machinebouw",
+    "Logistiek",
+    "Schoonmaak",
+    "Elektrotechniek",
+    "Staal",
+    "Tuinbouw",
+    "Zuivel",
+    "Drukkerij",
+    "Meubelen",
+    "Farma",
+    "Beveiliging",
+    "Glas",
+    "Koeltechniek",
+    "Recycling",
+    "Laboratoria",
+    "Bakkerijen",
+    "Houthandel",
+    "Textiel",
+    "Software",
+    "Adviesgroep",
+    "Distributie",
+    "Vastgoedbeheer",
+    "Onderhoud",
+    "Chemie",
+    "Dakwerken",
+    "Infra",
+    "Scheepvaart",
+    "Opleidingen",
+    "Catering",
 ]
 FORMS = ["B.V.", "B.V.", "B.V.", "Groep", "N.V.", "& Zn.", "Holding", "Nederland"]
 FIRST_NAMES = [
-    "Anne", "Bart", "Chantal", "Daan", "Eva", "Femke", "Gert", "Hanneke", "Ingrid", "Joost",
-    "Karin", "Lars", "Marloes", "Niels", "Olga", "Pieter", "Renske", "Sander", "Tessa", "Ruben",
-    "Wouter", "Yvonne", "Bram", "Lotte", "Sven", "Iris", "Thijs", "Noor", "Koen", "Sanne",
+    "Anne",
+    "Bart",
+    "Chantal",
+    "Daan",
+    "Eva",
+    "Femke",
+    "Gert",
+    "Hanneke",
+    "Ingrid",
+    "Joost",
+    "Karin",
+    "Lars",
+    "Marloes",
+    "Niels",
+    "Olga",
+    "Pieter",
+    "Renske",
+    "Sander",
+    "Tessa",
+    "Ruben",
+    "Wouter",
+    "Yvonne",
+    "Bram",
+    "Lotte",
+    "Sven",
+    "Iris",
+    "Thijs",
+    "Noor",
+    "Koen",
+    "Sanne",
 ]
 LAST_NAMES = [
-    "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser",
-    "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks",
-    "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Kok", "Jacobs", "Vermeulen",
+    "de Jong",
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "van Dijk",
+    "Bakker",
+    "Janssen",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "de Wit",
+    "Dijkstra",
+    "Kok",
+    "Jacobs",
+    "Vermeulen",
 ]
 ACCOUNT_MANAGERS_DEMO = [
     ("anne", "Anne", "de Jong"),
@@ -115,8 +258,11 @@ def ensure_demo_users() -> tuple[list, list[tuple[str, str, str]]]:
         admin.save()
     boss, created = User.objects.get_or_create(
         username="directie",
-        defaults={"email": "directie@klantbinding.example", "first_name": "Mira",
-                  "last_name": "Hendriks"},
+        defaults={
+            "email": "directie@klantbinding.example",
+            "first_name": "Mira",
+            "last_name": "Hendriks",
+        },
     )
     if created:
         boss.set_password(DEMO_PASSWORD)
@@ -126,8 +272,11 @@ def ensure_demo_users() -> tuple[list, list[tuple[str, str, str]]]:
     for username, first, last in ACCOUNT_MANAGERS_DEMO:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@klantbinding.example", "first_name": first,
-                      "last_name": last},
+            defaults={
+                "email": f"{username}@klantbinding.example",
+                "first_name": first,
+                "last_name": last,
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -165,9 +314,7 @@ def seed_portfolio(
     scoring_model = selectors.scoring_model_active()
     elements = list(Element.objects.filter(scoring_model=scoring_model).order_by("order"))
     element_factor = np.array([e.factor for e in elements])
-    asked = {
-        kind: np.array([e.is_asked(kind) for e in elements]) for kind in RespondentKind.values
-    }
+    asked = {kind: np.array([e.is_asked(kind) for e in elements]) for kind in RespondentKind.values}
     account_managers, logins = ensure_demo_users()
 
     # Customers: revenue with a Pareto-like spread (a fifth of the customers brings most).
@@ -359,27 +506,18 @@ def _seed_assessments(
             report("generating", i + 1, total)
 
     batch = 5000
-    table = ElementScore._meta.db_table
     n_scores = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(headers), batch):
-            created = Assessment.objects.bulk_create(headers[start : start + batch])
-            rows = []
+    for start in range(0, len(headers), batch):
+        created = Assessment.objects.bulk_create(headers[start : start + batch])
+        rows = [
+            (assessment.pk, element_id, None if np.isnan(value) else int(value), "")
             for assessment, values in zip(
                 created, values_per_assessment[start : start + batch], strict=True
-            ):
-                for element_id, value in zip(element_ids, values, strict=True):
-                    if value == -1:
-                        continue
-                    rows.append(
-                        (assessment.pk, element_id, None if np.isnan(value) else int(value))
-                    )
-            # Raw executemany: the ORM would build 600,000 objects for the benchmark portfolio.
-            cursor.executemany(
-                f"INSERT INTO {table} (assessment_id, element_id, value, comment) "
-                "VALUES (%s, %s, %s, '')",
-                rows,
             )
-            n_scores += len(rows)
-            report("writing", min(start + batch, len(headers)), len(headers))
+            for element_id, value in zip(element_ids, values, strict=True)
+            if value != -1  # not asked of this kind: no row at all
+        ]
+        services.element_scores_insert(rows)
+        n_scores += len(rows)
+        report("writing", min(start + batch, len(headers)), len(headers))
     return len(headers), n_scores

@@ -93,8 +93,7 @@ class Customer(models.Model):
                 condition=Q(revenue_potential__gte=0), name="customer_potential_not_negative"
             ),
             models.CheckConstraint(
-                condition=Q(margin_pct__isnull=True)
-                | Q(margin_pct__gte=-100, margin_pct__lte=100),
+                condition=Q(margin_pct__isnull=True) | Q(margin_pct__gte=-100, margin_pct__lte=100),
                 name="customer_margin_is_a_percentage",
             ),
             models.CheckConstraint(
@@ -419,13 +418,23 @@ class ScoreSnapshot(models.Model):
     changes and "change since the previous snapshot" is meaningful.
     """
 
+    # Few indexes on purpose: a full recompute inserts 10,000 rows. The history index
+    # (customer, computed_at) serves lookups by customer too.
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="snapshots"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        db_index=False,
     )
     scoring_model = models.ForeignKey(
-        ScoringModel, verbose_name=_("scoring model"), on_delete=models.PROTECT, related_name="+"
+        ScoringModel,
+        verbose_name=_("scoring model"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
-    computed_at = models.DateTimeField(_("computed at"), db_index=True)
+    computed_at = models.DateTimeField(_("computed at"))
     is_current = models.BooleanField(default=True)
     binding_score = models.FloatField(_("binding score"), null=True, blank=True)
     satisfaction = models.FloatField(_("satisfaction"), null=True, blank=True)
@@ -437,8 +446,10 @@ class ScoreSnapshot(models.Model):
     respondents = models.PositiveIntegerField(_("respondents"), default=0)
     last_assessed_at = models.DateTimeField(_("last assessed"), null=True, blank=True)
     previous_score = models.FloatField(_("previous score"), null=True, blank=True)
-    # Per element value and per element and kind mean, for the customer page and the dashboard:
-    # {"elements": {code: value}, "by_kind": {kind: {code: mean}}}
+    # The element values v_e and the per-kind means m_ek, as lists in the order of the
+    # scoring model's elements (None where unanswered; a kind without answers is left out):
+    # {"elements": [v, ...], "staff": [m, ...], "customer": [...], "expert": [...]}.
+    # Compact on purpose: a full recompute writes 10,000 of these. Read with element_values().
     details = models.JSONField(default=dict, blank=True)
     # A hash of everything above that makes a result differ, so a refresh can tell what
     # changed without reading the details back.
@@ -470,6 +481,14 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.binding_score} @ {self.computed_at:%Y-%m-%d}"
+
+    def element_values(self, codes: list[str], kind: str = "elements") -> dict[str, float | None]:
+        """The stored values (``kind="elements"``) or one kind's means, keyed by element code.
+
+        ``codes`` are the codes of this snapshot's scoring model in element order.
+        """
+        values = self.details.get(kind) or [None] * len(codes)
+        return dict(zip(codes, values, strict=False))
 
     @property
     def change(self) -> float | None:

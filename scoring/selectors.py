@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
@@ -72,7 +73,21 @@ def _fetch(sql: str, params: list, customer_ids: Sequence[int] | None, column: s
         return rows
 
 
-def _aware(values: pd.Series) -> pd.Series:
+def _epoch_sql(column: str) -> str:
+    """On PostgreSQL, a timestamp as seconds since 1970: far cheaper to load than datetimes.
+
+    Elsewhere the column as stored (SQLite keeps ISO text), parsed in one vectorised call.
+    """
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::float8"
+    return column
+
+
+def _as_utc(values: pd.Series) -> pd.Series:
+    if connection.vendor == "postgresql":
+        # float8 carries the microseconds exactly enough to round back to them.
+        micros = (values.astype(float) * 1e6).round().astype("int64")
+        return pd.to_datetime(micros, unit="us", utc=True)
     return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
@@ -88,8 +103,9 @@ def assessment_frames(
     s_table = ElementScore._meta.db_table
     e_table = Element._meta.db_table
     header_rows = _fetch(
-        f"SELECT id, customer_id, respondent_kind, LOWER(respondent_email), assessed_at "
-        f"FROM {a_table} WHERE assessed_at >= %s AND assessed_at <= %s",
+        f"SELECT id, customer_id, respondent_kind, LOWER(respondent_email), "
+        f"{_epoch_sql('assessed_at')} FROM {a_table} "
+        f"WHERE assessed_at >= %s AND assessed_at <= %s",
         [start, end],
         customer_ids,
         "customer_id",
@@ -97,7 +113,7 @@ def assessment_frames(
     assessments = pd.DataFrame(
         header_rows, columns=["id", "customer_id", "kind", "respondent", "assessed_at"]
     )
-    assessments["assessed_at"] = _aware(assessments["assessed_at"])
+    assessments["assessed_at"] = _as_utc(assessments["assessed_at"])
     assessments = assessments.astype({"id": "int64", "customer_id": "int64"})
 
     score_rows = _fetch(
@@ -108,15 +124,21 @@ def assessment_frames(
         customer_ids,
         "a.customer_id",
     )
-    scores = pd.DataFrame(score_rows, columns=["assessment_id", "element_id", "value"])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, code FROM {e_table}")
-        codes = dict(cursor.fetchall())
+        cursor.execute(f"SELECT id, code FROM {e_table} ORDER BY id")
+        element_ids, element_codes = zip(*cursor.fetchall(), strict=True)
+    # All three columns are numbers: one 2-D array is much cheaper than a frame of tuples.
+    table = np.array(score_rows, dtype=float).reshape(-1, 3)
+    categories = sorted(set(element_codes))
+    code_of_id = np.full(max(element_ids) + 1, -1, dtype=np.int64)
+    code_of_id[list(element_ids)] = [categories.index(c) for c in element_codes]
     scores = pd.DataFrame(
         {
-            "assessment_id": scores["assessment_id"].astype("int64"),
-            "code": scores["element_id"].map(codes),
-            "value": scores["value"].astype(float),
+            "assessment_id": table[:, 0].astype(np.int64),
+            "code": pd.Categorical.from_codes(
+                code_of_id[table[:, 1].astype(np.int64)], categories=categories
+            ),
+            "value": table[:, 2],
         }
     )
     return assessments, scores
@@ -157,9 +179,7 @@ def current_fingerprints(
 
 def export_rows(customers: QuerySet[Customer] | None = None) -> list[dict]:
     """One row per active customer with its current stored score, for ``export_scores``."""
-    customers = (customers if customers is not None else Customer.objects.all()).filter(
-        active=True
-    )
+    customers = (customers if customers is not None else Customer.objects.all()).filter(active=True)
     snapshots = {
         s.customer_id: s
         for s in ScoreSnapshot.objects.filter(is_current=True, customer__in=customers)

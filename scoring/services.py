@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +37,7 @@ from scoring.models import (
 )
 
 Progress = Callable[[int], None]
+_KINDS = frozenset(RespondentKind.values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -47,9 +50,9 @@ def score_value_error(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return _("“%(value)s” is not a score: use a whole number from 0 to 6, or leave it empty.") % {
-            "value": value
-        }
+        return _(
+            "“%(value)s” is not a score: use a whole number from 0 to 6, or leave it empty."
+        ) % {"value": value}
     if isinstance(value, float) and not value.is_integer():
         return _("%(value)s is not a whole number: use a whole number from 0 to 6.") % {
             "value": value
@@ -65,8 +68,10 @@ def nps_value_error(value: object) -> str | None:
     """Why ``value`` is not a recommendation score 0–10, or None when it is fine or empty."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-        isinstance(value, float) and not value.is_integer()
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not value.is_integer())
     ):
         return _("“%(value)s” is not a recommendation score: use a whole number from 0 to 10.") % {
             "value": value
@@ -101,8 +106,9 @@ class CleanAssessment:
     source: str = Assessment.Source.MATRIX
     submission_key: uuid.UUID | None = None
 
-    def build(self) -> tuple[Assessment, list[ElementScore]]:
-        assessment = Assessment(
+    def assessment(self) -> Assessment:
+        """The unsaved assessment row."""
+        return Assessment(
             customer=self.customer,
             scoring_model=self.scoring_model,
             respondent_kind=self.respondent_kind,
@@ -115,11 +121,13 @@ class CleanAssessment:
             source=self.source,
             submission_key=self.submission_key,
         )
-        scores = [
-            ElementScore(element_id=element_id, value=value, comment=self.comments.get(element_id, ""))
+
+    def score_rows(self, assessment_id: int) -> list[tuple[int, int, int | None, str]]:
+        """The element scores as rows for element_scores_insert."""
+        return [
+            (assessment_id, element_id, value, self.comments.get(element_id, ""))
             for element_id, value in self.values.items()
         ]
-        return assessment, scores
 
 
 def assessment_clean(
@@ -151,7 +159,7 @@ def assessment_clean(
     scoring_model = scoring_model or selectors.scoring_model_active()
     if scoring_model.is_draft:
         raise ValidationError(_("This scoring model is a draft and cannot be scored yet."))
-    if respondent_kind not in RespondentKind.values:
+    if respondent_kind not in _KINDS:
         errors.setdefault("respondent_kind", []).append(
             _("“%(kind)s” is not a respondent kind: use staff, customer or expert.")
             % {"kind": respondent_kind}
@@ -164,9 +172,14 @@ def assessment_clean(
         errors.setdefault("respondent_email", []).append(
             _("“%(email)s” is not a valid e-mail address.") % {"email": respondent_email}
         )
-    if respondent_kind == RespondentKind.STAFF and user is None and source in (
-        Assessment.Source.MATRIX,
-        Assessment.Source.SURVEY,
+    if (
+        respondent_kind == RespondentKind.STAFF
+        and user is None
+        and source
+        in (
+            Assessment.Source.MATRIX,
+            Assessment.Source.SURVEY,
+        )
     ):
         errors.setdefault("user", []).append(_("A staff assessment needs the user who made it."))
 
@@ -244,11 +257,9 @@ def assessment_submit(**kwargs: object) -> Assessment:
     clean = assessment_clean(**kwargs)  # type: ignore[arg-type]
     try:
         with transaction.atomic():
-            assessment, scores = clean.build()
+            assessment = clean.assessment()
             assessment.save()
-            for score in scores:
-                score.assessment = assessment
-            ElementScore.objects.bulk_create(scores)
+            element_scores_insert(clean.score_rows(assessment.pk))
             scores_refresh(customer_ids=[clean.customer.pk])
     except IntegrityError:
         # A concurrent submit with the same key won the race: return its assessment.
@@ -260,6 +271,22 @@ def assessment_submit(**kwargs: object) -> Assessment:
     return assessment
 
 
+def element_scores_insert(rows: Sequence[tuple[int, int, int | None, str]]) -> None:
+    """Insert (assessment id, element id, value, comment) rows in bulk.
+
+    Raw executemany on purpose: an import of 10,000 assessments has 120,000 scores, and the
+    ORM spends most of the import building and quoting objects for them.
+    """
+    table = ElementScore._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 10_000):
+            cursor.executemany(
+                f"INSERT INTO {table} (assessment_id, element_id, value, comment) "
+                "VALUES (%s, %s, %s, %s)",
+                rows[start : start + 10_000],
+            )
+
+
 def assessments_bulk_create(
     cleaned: Sequence[CleanAssessment], *, progress: Progress | None = None, batch_size: int = 2000
 ) -> list[Assessment]:
@@ -268,16 +295,16 @@ def assessments_bulk_create(
     with transaction.atomic():
         for start in range(0, len(cleaned), batch_size):
             batch = cleaned[start : start + batch_size]
-            built = [c.build() for c in batch]
-            assessments = Assessment.objects.bulk_create([a for a, _ in built])
+            assessments = Assessment.objects.bulk_create([c.assessment() for c in batch])
             if any(a.pk is None for a in assessments):  # backends that return no ids
                 raise RuntimeError("the database did not return ids for the new assessments")
-            scores = []
-            for assessment, element_scores in zip(assessments, (s for _, s in built), strict=True):
-                for score in element_scores:
-                    score.assessment = assessment
-                    scores.append(score)
-            ElementScore.objects.bulk_create(scores, batch_size=5000)
+            element_scores_insert(
+                [
+                    row
+                    for assessment, clean in zip(assessments, batch, strict=True)
+                    for row in clean.score_rows(assessment.pk)
+                ]
+            )
             created.extend(assessments)
             if progress:
                 progress(len(batch))
@@ -290,32 +317,46 @@ class RefreshResult:
     customers: int
     changed: int
     computed_at: datetime
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
-def _snapshot_details(
-    result: calculations.PortfolioResult, customer_ids: np.ndarray
-) -> list[dict]:
-    """Per customer: element values and per-kind means, rounded, None where unanswered."""
+class _Stopwatch:
+    """Seconds spent per step, for the benchmark's split and for slow-refresh logs."""
 
-    def rows(frame: pd.DataFrame) -> list[list[float | None]]:
-        values = np.round(frame.reindex(customer_ids).to_numpy(dtype=float), 4)
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
+
+
+def _snapshot_details(result: calculations.PortfolioResult, customer_ids: np.ndarray) -> list[dict]:
+    """Per customer: element values and per-kind means as lists in the model's element order,
+    rounded, None where unanswered; a kind without any answer is left out."""
+
+    def rows(frame: pd.DataFrame) -> tuple[list[list[float | None]], np.ndarray]:
+        values = np.round(frame.reindex(customer_ids).to_numpy(dtype=float), 3)
+        missing = np.isnan(values)
         cells = values.astype(object)
-        cells[np.isnan(values)] = None
-        return cells.tolist()
+        cells[missing] = None
+        return cells.tolist(), ~missing.all(axis=1)
 
     codes = list(result.element_values.columns)
-    element_rows = rows(result.element_values)
+    element_rows, _ = rows(result.element_values)
     kind_rows = {
-        kind: rows(result.kind_means[kind].reindex(columns=codes))
-        for kind in calculations.KINDS
+        kind: rows(result.kind_means[kind].reindex(columns=codes)) for kind in calculations.KINDS
     }
-    return [
-        {
-            "elements": dict(zip(codes, element_rows[i], strict=True)),
-            "by_kind": {k: dict(zip(codes, kind_rows[k][i], strict=True)) for k in kind_rows},
-        }
-        for i in range(len(customer_ids))
-    ]
+    details = []
+    for i, elements in enumerate(element_rows):
+        detail = {"elements": elements}
+        for kind, (values, answered) in kind_rows.items():
+            if answered[i]:
+                detail[kind] = values[i]
+        details.append(detail)
+    return details
 
 
 def _clean_float(value: float) -> float | None:
@@ -338,8 +379,9 @@ def _fingerprints(
     )
     numbers = np.column_stack(
         [
-            scores[["binding_score", *calculations.FACTORS, "coverage", "respondents"]]
-            .to_numpy(dtype=float),
+            scores[["binding_score", *calculations.FACTORS, "coverage", "respondents"]].to_numpy(
+                dtype=float
+            ),
             last,
             result.element_values.reindex(ids).to_numpy(dtype=float),
             result.kind_means.reindex(ids).to_numpy(dtype=float),
@@ -362,8 +404,8 @@ def _changed_snapshots(
     now: datetime,
     last_assessed: Mapping[int, datetime],
     current: Mapping[int, tuple[str, float | None]],
-) -> list[ScoreSnapshot]:
-    """New current snapshots for the customers whose result differs from ``current``.
+) -> list[dict]:
+    """Rows of new current snapshots for the customers whose result differs from ``current``.
 
     ``current`` maps customer ids to the fingerprint and score of their current snapshot.
     """
@@ -387,31 +429,121 @@ def _changed_snapshots(
     changed_ids = ids[changed]
     rows = result.scores.iloc[changed]
     details = _snapshot_details(result, changed_ids)
-    new_snapshots: list[ScoreSnapshot] = []
+    new_rows: list[dict] = []
     for row, detail, position in zip(rows.itertuples(), details, changed, strict=True):
         customer_id = int(row.Index)
         previous = current.get(customer_id)
-        new_snapshots.append(
-            ScoreSnapshot(
-                customer_id=customer_id,
-                scoring_model=scoring_model,
-                computed_at=now,
-                is_current=True,
-                binding_score=_clean_float(row.binding_score),
-                satisfaction=_clean_float(row.satisfaction),
-                alternatives=_clean_float(row.alternatives),
-                investment=_clean_float(row.investment),
-                coverage=float(row.coverage),
-                provisional=bool(row.provisional),
-                band=row.band,
-                respondents=int(row.respondents),
-                last_assessed_at=last_assessed.get(customer_id),
-                previous_score=previous[1] if previous else None,
-                details=detail,
-                fingerprint=fingerprints[position],
-            )
+        new_rows.append(
+            {
+                "customer_id": customer_id,
+                "scoring_model_id": scoring_model.pk,
+                "computed_at": now,
+                "is_current": True,
+                "binding_score": _clean_float(row.binding_score),
+                "satisfaction": _clean_float(row.satisfaction),
+                "alternatives": _clean_float(row.alternatives),
+                "investment": _clean_float(row.investment),
+                "coverage": float(row.coverage),
+                "provisional": bool(row.provisional),
+                "band": row.band,
+                "respondents": int(row.respondents),
+                "last_assessed_at": last_assessed.get(customer_id),
+                "previous_score": previous[1] if previous else None,
+                "details": detail,
+                "fingerprint": fingerprints[position],
+            }
         )
-    return new_snapshots
+    return new_rows
+
+
+_SNAPSHOT_COLUMNS = (
+    "customer_id",
+    "scoring_model_id",
+    "computed_at",
+    "is_current",
+    "binding_score",
+    "satisfaction",
+    "alternatives",
+    "investment",
+    "coverage",
+    "provisional",
+    "band",
+    "respondents",
+    "last_assessed_at",
+    "previous_score",
+    "details",
+    "fingerprint",
+)
+
+
+def _copy_payload(rows: Sequence[Mapping[str, object]]) -> str:
+    """The rows in PostgreSQL's COPY text format, columns as in _SNAPSHOT_COLUMNS.
+
+    Written out by hand because it runs for 10,000 rows per full recompute; no value here can
+    hold a tab, newline or backslash (numbers, band and hash words, JSON of numbers).
+    """
+
+    def text(value: object) -> str:
+        if value is None:
+            return "\\N"
+        if value is True or value is False:
+            return "t" if value else "f"
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return str(value)
+
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    return "".join(
+        f"{row['customer_id']}\t{row['scoring_model_id']}\t{text(row['computed_at'])}\t"
+        f"{text(row['is_current'])}\t{text(row['binding_score'])}\t"
+        f"{text(row['satisfaction'])}\t{text(row['alternatives'])}\t"
+        f"{text(row['investment'])}\t{row['coverage']}\t{text(row['provisional'])}\t"
+        f"{row['band']}\t{row['respondents']}\t{text(row['last_assessed_at'])}\t"
+        f"{text(row['previous_score'])}\t{dumps(row['details'])}\t{row['fingerprint']}\n"
+        for row in rows
+    )
+
+
+def _snapshots_store(rows: Sequence[dict]) -> None:
+    """Insert snapshot rows and make them current, in the caller's transaction.
+
+    PostgreSQL gets them through COPY: the ORM's bulk insert spends seconds quoting 10,000
+    JSON documents into arrays, COPY streams them.
+    """
+    customer_ids = sorted({r["customer_id"] for r in rows if r["is_current"]})
+    for chunk in selectors.chunked(customer_ids):
+        ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
+            is_current=False
+        )
+    if connection.vendor == "postgresql":
+        columns = ", ".join(_SNAPSHOT_COLUMNS)
+        with connection.cursor() as cursor:
+            copy_sql = f"COPY {ScoreSnapshot._meta.db_table} ({columns}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                copy.write(_copy_payload(rows).encode())
+    else:
+        # The ORM's bulk_create builds and prepares 10,000 model objects; plain rows with the
+        # backend's own adaptation of datetimes and JSON are several times faster.
+        ops = connection.ops
+        placeholders = ", ".join(["%s"] * len(_SNAPSHOT_COLUMNS))
+        sql = (
+            f"INSERT INTO {ScoreSnapshot._meta.db_table} ({', '.join(_SNAPSHOT_COLUMNS)}) "
+            f"VALUES ({placeholders})"
+        )
+        details_field = ScoreSnapshot._meta.get_field("details")
+        prepared = [
+            [
+                ops.adapt_datetimefield_value(v)
+                if isinstance(v, datetime)
+                else details_field.get_db_prep_save(v, connection)
+                if c == "details"
+                else v
+                for c, v in ((c, row[c]) for c in _SNAPSHOT_COLUMNS)
+            ]
+            for row in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
 
 
 def scores_refresh(
@@ -423,6 +555,7 @@ def scores_refresh(
     differs from their current one, and it becomes the current one.
     """
     now = now or timezone.now()
+    clock = _Stopwatch()
     params = rule_params()
     scoring_model = selectors.scoring_model_active()
     elements = selectors.elements_frame(scoring_model)
@@ -435,23 +568,23 @@ def scores_refresh(
     assessments, scores = selectors.assessment_frames(
         start=params.window_start(now), end=now, customer_ids=scope
     )
+    last_assessed = selectors.last_assessed_at(end=now, customer_ids=scope)
+    current = selectors.current_fingerprints(scope)
+    clock.lap("read")
     result = calculations.compute_portfolio(
         assessments, scores, elements, now=now, params=params, customer_ids=universe
     )
-    last_assessed = selectors.last_assessed_at(end=now, customer_ids=scope)
-    current = selectors.current_fingerprints(scope)
-
+    clock.lap("rule")
     new_snapshots = _changed_snapshots(
         result, scoring_model=scoring_model, now=now, last_assessed=last_assessed, current=current
     )
-    changed_ids = [s.customer_id for s in new_snapshots]
+    clock.lap("compare")
     with transaction.atomic():
-        for chunk in selectors.chunked(changed_ids):
-            ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
-                is_current=False
-            )
-        ScoreSnapshot.objects.bulk_create(new_snapshots, batch_size=2000)
-    return RefreshResult(customers=len(universe), changed=len(new_snapshots), computed_at=now)
+        _snapshots_store(new_snapshots)
+    clock.lap("store")
+    return RefreshResult(
+        customers=len(universe), changed=len(new_snapshots), computed_at=now, timings=clock.laps
+    )
 
 
 def scoring_model_draft_create(
@@ -480,9 +613,9 @@ def scoring_model_publish(
 ) -> RefreshResult:
     """Make a draft the active version and recompute every customer's score with it."""
     if not scoring_model.is_draft:
-        raise ValidationError(_("Version %(version)s is already published.") % {
-            "version": scoring_model.version
-        })
+        raise ValidationError(
+            _("Version %(version)s is already published.") % {"version": scoring_model.version}
+        )
     elements = list(scoring_model.elements.all())
     if not elements:
         raise ValidationError(_("A scoring model needs at least one element."))
@@ -518,9 +651,8 @@ def scores_backfill(*, moments: Sequence[datetime]) -> int:
     )
     before = selectors.last_assessed_at(end=params.window_start(moments[0]))
     current = selectors.current_fingerprints()
-    stored_current = set(current)
-    written: list[ScoreSnapshot] = []
-    latest_written: dict[int, ScoreSnapshot] = {}
+    written: list[dict] = []
+    latest_written: dict[int, dict] = {}
     for moment in moments:
         result = calculations.compute_portfolio(
             assessments, scores, elements, now=moment, params=params, customer_ids=universe
@@ -528,23 +660,24 @@ def scores_backfill(*, moments: Sequence[datetime]) -> int:
         seen = assessments[assessments["assessed_at"] <= moment]
         last_assessed = dict(before)
         last_assessed.update(
-            {int(k): v.to_pydatetime() for k, v in seen.groupby("customer_id")["assessed_at"].max().items()}
+            {
+                int(k): v.to_pydatetime()
+                for k, v in seen.groupby("customer_id")["assessed_at"].max().items()
+            }
         )
         new = _changed_snapshots(
-            result, scoring_model=scoring_model, now=moment, last_assessed=last_assessed,
+            result,
+            scoring_model=scoring_model,
+            now=moment,
+            last_assessed=last_assessed,
             current=current,
         )
-        for snapshot in new:
-            if snapshot.customer_id in latest_written:
-                latest_written[snapshot.customer_id].is_current = False
-            latest_written[snapshot.customer_id] = snapshot
-            current[snapshot.customer_id] = (snapshot.fingerprint, snapshot.binding_score)
+        for row in new:
+            if row["customer_id"] in latest_written:
+                latest_written[row["customer_id"]]["is_current"] = False
+            latest_written[row["customer_id"]] = row
+            current[row["customer_id"]] = (row["fingerprint"], row["binding_score"])
         written.extend(new)
     with transaction.atomic():
-        touched = sorted({s.customer_id for s in written} & stored_current)
-        for chunk in selectors.chunked(touched):
-            ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
-                is_current=False
-            )
-        ScoreSnapshot.objects.bulk_create(written, batch_size=2000)
+        _snapshots_store(written)
     return len(written)

@@ -29,3 +29,9 @@ def mira(db):
 def outsider(db):
     """A signed-in user in no group."""
     return UserFactory(username="olaf")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    """The factories hash a password per user; PBKDF2 would make up most of the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

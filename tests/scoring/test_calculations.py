@@ -81,9 +81,20 @@ def score_of(result, customer: int = 1) -> float:
 
 
 def test_single_staff_assessment_gives_weighted_score_factor_scores_and_full_coverage():
-    result = Portfolio().add(1, "staff", "am@x.nl", {
-        "performance": 6, "distinctiveness": 3, "presence": 0,
-    }).compute()
+    result = (
+        Portfolio()
+        .add(
+            1,
+            "staff",
+            "am@x.nl",
+            {
+                "performance": 6,
+                "distinctiveness": 3,
+                "presence": 0,
+            },
+        )
+        .compute()
+    )
     # 100 · (3·6 + 2·3 + 1·0) / (6 · 6) = 2400 / 36
     assert score_of(result) == pytest.approx(66.6667, abs=1e-4)
     row = result.scores.loc[1]
@@ -274,7 +285,9 @@ def test_portfolio_pass_gives_each_customer_what_it_gets_alone():
                 code: (None if rng.random() < 0.2 else int(rng.integers(0, 7)))
                 for code in ELEMENTS["code"]
             }
-            portfolio.add(customer, kind, f"r{r}@x.nl", values, days_ago=float(rng.integers(0, 500)))
+            portfolio.add(
+                customer, kind, f"r{r}@x.nl", values, days_ago=float(rng.integers(0, 500))
+            )
     together = portfolio.compute(customer_ids=range(1, 41)).scores
     for customer in (1, 17, 40):
         alone = Portfolio()

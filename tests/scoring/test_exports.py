@@ -37,12 +37,6 @@ def english() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    """The factories hash a password per user; PBKDF2 would make up most of the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def stored_score(customer: Customer, **fields: object) -> ScoreSnapshot:
     """A current snapshot as a refresh would store it (the export must only read it)."""
     values: dict[str, object] = {

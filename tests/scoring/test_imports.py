@@ -68,12 +68,6 @@ def english() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    """The factories hash a password per user; PBKDF2 would make up most of the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def days_ago(days: int) -> str:
     return (timezone.localdate() - timedelta(days=days)).isoformat()
 

@@ -20,8 +20,9 @@ def raw_insert(table: str, **values) -> None:
     columns = ", ".join(values)
     placeholders = ", ".join(["%s"] * len(values))
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                       list(values.values()))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(values.values())
+        )
 
 
 def staff_assessment(anne) -> Assessment:
@@ -31,8 +32,11 @@ def staff_assessment(anne) -> Assessment:
 def bare_assessment(anne) -> Assessment:
     """An assessment row without element scores, to test the score table's constraints."""
     return Assessment.objects.create(
-        customer=CustomerFactory(account_manager=anne), scoring_model=active_model(),
-        respondent_kind="staff", respondent_email=anne.email, user=anne,
+        customer=CustomerFactory(account_manager=anne),
+        scoring_model=active_model(),
+        respondent_kind="staff",
+        respondent_email=anne.email,
+        user=anne,
         assessed_at=timezone.now(),
     )
 
@@ -42,23 +46,38 @@ def test_database_refuses_element_values_outside_0_to_6(anne, value):
     assessment = bare_assessment(anne)
     element = active_model().elements.get(code="service")
     with pytest.raises(IntegrityError), transaction.atomic():
-        raw_insert(ElementScore._meta.db_table, assessment_id=assessment.pk,
-                   element_id=element.pk, value=value, comment="")
+        raw_insert(
+            ElementScore._meta.db_table,
+            assessment_id=assessment.pk,
+            element_id=element.pk,
+            value=value,
+            comment="",
+        )
 
 
 def test_database_allows_an_empty_value_for_dont_know(anne):
     assessment = bare_assessment(anne)
     element = active_model().elements.get(code="service")
-    raw_insert(ElementScore._meta.db_table, assessment_id=assessment.pk, element_id=element.pk,
-               value=None, comment="")
+    raw_insert(
+        ElementScore._meta.db_table,
+        assessment_id=assessment.pk,
+        element_id=element.pk,
+        value=None,
+        comment="",
+    )
 
 
 def test_database_refuses_a_second_score_for_the_same_element(anne):
     assessment = staff_assessment(anne)
     element = active_model().elements.get(code="performance")
     with pytest.raises(IntegrityError), transaction.atomic():
-        raw_insert(ElementScore._meta.db_table, assessment_id=assessment.pk,
-                   element_id=element.pk, value=3, comment="")
+        raw_insert(
+            ElementScore._meta.db_table,
+            assessment_id=assessment.pk,
+            element_id=element.pk,
+            value=3,
+            comment="",
+        )
 
 
 @pytest.mark.parametrize("nps", [-1, 11])
@@ -66,22 +85,33 @@ def test_database_refuses_nps_outside_0_to_10(anne, nps):
     customer = CustomerFactory(account_manager=anne)
     with pytest.raises(IntegrityError), transaction.atomic():
         Assessment.objects.create(
-            customer=customer, scoring_model=active_model(), respondent_kind="customer",
-            respondent_email="c@klant.nl", assessed_at=timezone.now(), nps=nps,
+            customer=customer,
+            scoring_model=active_model(),
+            respondent_kind="customer",
+            respondent_email="c@klant.nl",
+            assessed_at=timezone.now(),
+            nps=nps,
         )
 
 
 @pytest.mark.parametrize("weight", [0, -2])
 def test_database_refuses_weights_that_are_not_positive(db, weight):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Element.objects.create(scoring_model=active_model(), code="extra", factor="satisfaction",
-                               name_nl="x", name_en="x", weight=weight)
+        Element.objects.create(
+            scoring_model=active_model(),
+            code="extra",
+            factor="satisfaction",
+            name_nl="x",
+            name_en="x",
+            weight=weight,
+        )
 
 
 def test_database_allows_only_one_active_model(db):
     with pytest.raises(IntegrityError), transaction.atomic():
-        ScoringModel.objects.create(version=99, name="second", is_active=True,
-                                    published_at=timezone.now())
+        ScoringModel.objects.create(
+            version=99, name="second", is_active=True, published_at=timezone.now()
+        )
 
 
 def test_submitted_assessment_cannot_be_changed_or_deleted(anne):

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 250
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test bench lint format messages makemessages system-packages clean
+.PHONY: install run test bench lint format messages makemessages system-packages browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,17 @@ $(STAMP): pyproject.toml
 
 install: system-packages $(STAMP)
 
-# gettext compiles the translations; installed from Debian's packages when missing.
+# gettext compiles the translations; Chromium runs the browser tests (Playwright drives
+# Debian's chromium, it cannot download its own browser here). Installed when missing.
 system-packages:
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  echo "Installing gettext (msgfmt) ..."; \
 	  apt-get install -y -qq gettext >/dev/null || sudo apt-get install -y -qq gettext >/dev/null; }
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing chromium for the browser tests ..."; \
+	  apt-get install -y -qq chromium >/dev/null || sudo apt-get install -y -qq chromium >/dev/null; }
 
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
@@ -38,7 +44,7 @@ run: messages
 	@echo "Klantbinding runs on http://127.0.0.1:8000 (Ctrl+C stops it)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: messages
+test: messages browser
 	mkdir -p var
 	$(PY) -m pytest
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "bootstrap",  # Bootstrap 5's css and js, served from the installed package
     "django_celery_beat",
     "klantbinding",
     "scoring",
@@ -68,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "klantbinding.context_processors.roles",
             ],
         },
     },
@@ -112,6 +114,11 @@ USE_TZ = env.bool("USE_TZ", default=True)
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "klantbinding.staticfiles.PlotlyFinder",  # plotly.js from the plotly package
+]
 # Hashed, compressed file names once `collectstatic` has run; plain names before that
 # (development, tests), so a missing manifest never turns a page into a 500.
 _COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()

@@ -7,15 +7,37 @@ queries whatever its size.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
-from django.db.models import Max, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
 
-from scoring.models import Assessment, Customer, Element, ElementScore, ScoreSnapshot, ScoringModel
+from scoring.models import (
+    Assessment,
+    Customer,
+    Element,
+    ElementScore,
+    RespondentKind,
+    ScoreSnapshot,
+    ScoringModel,
+)
 from scoring.roles import is_management
 
 # SQLite allows a limited number of bound parameters; stay well under it.
@@ -43,6 +65,52 @@ def elements_frame(scoring_model: ScoringModel) -> pd.DataFrame:
     )
     frame = pd.DataFrame(rows, columns=["code", "factor", "weight", "order", "name_nl", "name_en"])
     return frame.astype({"weight": float})
+
+
+def customers_with_scores(customers: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
+    """Customers annotated with their current stored score, in one query whatever their number.
+
+    Adds ``binding_score``, ``satisfaction``, ``alternatives``, ``investment``, ``coverage``,
+    ``provisional``, ``band``, ``respondents``, ``last_assessed_at``, ``previous_score``,
+    ``computed_at`` (None without a snapshot), ``last_staff_assessed_at`` and ``rescoring_due``
+    (no staff assessment within settings.KLANTBINDING["STAFF_CADENCE_DAYS"]).
+    """
+    customers = customers if customers is not None else Customer.objects.all()
+    cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
+    last_staff = (
+        Assessment.objects.filter(customer=OuterRef("pk"), respondent_kind=RespondentKind.STAFF)
+        .order_by()
+        .values("customer")
+        .annotate(last=Max("assessed_at"))
+        .values("last")
+    )
+    fields = (
+        "binding_score",
+        "satisfaction",
+        "alternatives",
+        "investment",
+        "coverage",
+        "provisional",
+        "band",
+        "respondents",
+        "last_assessed_at",
+        "previous_score",
+        "computed_at",
+    )
+    return (
+        customers.annotate(
+            current=FilteredRelation("snapshots", condition=Q(snapshots__is_current=True))
+        )
+        .annotate(**{name: F(f"current__{name}") for name in fields})
+        .annotate(last_staff_assessed_at=Subquery(last_staff))
+        .annotate(
+            rescoring_due=Case(
+                When(last_staff_assessed_at__gte=timezone.now() - cadence, then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            )
+        )
+    )
 
 
 def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:

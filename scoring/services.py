@@ -35,6 +35,7 @@ from scoring.models import (
     ScoreSnapshot,
     ScoringModel,
 )
+from scoring.signals import assessment_submitted
 
 Progress = Callable[[int], None]
 _KINDS = frozenset(RespondentKind.values)
@@ -261,6 +262,7 @@ def assessment_submit(**kwargs: object) -> Assessment:
             assessment.save()
             element_scores_insert(clean.score_rows(assessment.pk))
             scores_refresh(customer_ids=[clean.customer.pk])
+            assessment_submitted.send(sender=Assessment, assessment=assessment)
     except IntegrityError:
         # A concurrent submit with the same key won the race: return its assessment.
         if submission_key is not None:

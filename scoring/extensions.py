@@ -1,0 +1,67 @@
+"""Panels that other apps add to scoring's pages, without scoring importing them.
+
+surveys depends on scoring, never the reverse. Where a scoring page shows survey facts (the
+response rates on the dashboard, the invitation status on a customer page), the other app
+registers a panel here in its ``AppConfig.ready()`` and the page renders what is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A template rendered into a page, with the context its function returns.
+
+    The function gets the request and the page's subject: the queryset of customers in view
+    for a dashboard panel, the customer for a customer panel. It returns None to show nothing.
+    """
+
+    name: str
+    template: str
+    context: Callable[[HttpRequest, Any], dict | None]
+    order: int = 100
+
+
+_dashboard_panels: list[Panel] = []
+_customer_panels: list[Panel] = []
+
+
+def _add(registry: list[Panel], panel: Panel) -> None:
+    registry[:] = [p for p in registry if p.name != panel.name]  # registering twice is harmless
+    registry.append(panel)
+    registry.sort(key=lambda p: p.order)
+
+
+def register_dashboard_panel(panel: Panel) -> None:
+    _add(_dashboard_panels, panel)
+
+
+def register_customer_panel(panel: Panel) -> None:
+    _add(_customer_panels, panel)
+
+
+def render_panels(
+    registry: list[Panel], request: HttpRequest, subject: Any
+) -> list[tuple[Panel, dict]]:
+    """The panels with their context, leaving out those that have nothing to show."""
+    rendered = []
+    for panel in registry:
+        context = panel.context(request, subject)
+        if context is not None:
+            rendered.append((panel, context))
+    return rendered
+
+
+def dashboard_panels(request: HttpRequest, customers: QuerySet) -> list[tuple[Panel, dict]]:
+    return render_panels(_dashboard_panels, request, customers)
+
+
+def customer_panels(request: HttpRequest, customer: Any) -> list[tuple[Panel, dict]]:
+    return render_panels(_customer_panels, request, customer)

@@ -15,37 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klantbinding.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/klantbinding_bench")
-
-
-def prepare_database(url: str, customers: int) -> None:
-    """Keep the benchmark database when it holds the same portfolio size, else start afresh."""
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(url) as conn:
-            count = conn.execute("SELECT COUNT(*) FROM scoring_customer").fetchone()[0]
-        if count == customers:
-            return
-    except psycopg.Error:
-        pass
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import setup_portfolio
 
 
 def floor_run(now, params, elements) -> tuple[dict[str, float], dict[int, float]]:
@@ -188,28 +164,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    prepare_database(os.environ["DATABASE_URL"], args.customers)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_portfolio("klantbinding_bench", customers=args.customers, seed=args.seed)
     from django.db import connection
 
     from scoring import selectors, services
     from scoring.conf import rule_params
-    from scoring.demo import seed_portfolio
     from scoring.models import Customer, ElementScore, ScoreSnapshot
-
-    if connection.vendor != "postgresql":
-        sys.exit("The benchmark runs on PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-    call_command("migrate", verbosity=0)
-    if not Customer.objects.exists():
-        print(f"Seeding {args.customers} customers into a fresh benchmark database ...")
-        started = time.perf_counter()
-        seed_portfolio(customers=args.customers, seed=args.seed, history_months=0)
-        print(f"  seeded in {time.perf_counter() - started:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
 
     params = rule_params()
     print(

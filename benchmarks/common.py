@@ -1,0 +1,67 @@
+"""Shared set-up for the benchmarks: Django on a PostgreSQL database of their own, seeded once.
+
+Each benchmark names its own database (so they can run side by side) and calls
+``setup_portfolio`` before timing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klantbinding.settings")
+
+SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def _prepare_database(url: str, customers: int) -> None:
+    """Keep the database when it holds a portfolio of this size, else create it afresh."""
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    try:
+        with psycopg.connect(url) as conn:
+            count = conn.execute("SELECT COUNT(*) FROM scoring_customer").fetchone()[0]
+        if count == customers:
+            return
+    except psycopg.Error:
+        pass
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup_portfolio(
+    database: str, *, customers: int = 10_000, seed: int = 2026, history_months: int = 0
+) -> None:
+    """Point Django at ``database`` (env DATABASE_URL wins), migrate, seed when empty."""
+    url = os.environ.setdefault("DATABASE_URL", f"{SERVER}/{database}")
+    if not url.startswith("postgres"):
+        sys.exit("The benchmarks run on PostgreSQL: DATABASE_URL must be a postgres:// URL.")
+    _prepare_database(url, customers)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from scoring.demo import seed_portfolio
+    from scoring.models import Customer
+
+    call_command("migrate", verbosity=0)
+    if not Customer.objects.exists():
+        print(f"Seeding {customers} customers into {url.rsplit('/', 1)[1]} ...", flush=True)
+        started = time.perf_counter()
+        seed_portfolio(customers=customers, seed=seed, history_months=history_months)
+        print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")

@@ -10,8 +10,8 @@ def test_layout_serves_its_own_bootstrap_and_switches_language(open_page, anne, 
     page.goto(reverse("home"))
     # Bootstrap is served by the app itself: the navbar is styled, nothing failed to load.
     assert page.locator("nav.navbar").evaluate("e => getComputedStyle(e).display") == "flex"
-    page.select_option("#language-select", "nl")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("#language-select", "nl")
     assert page.locator("html").get_attribute("lang") == "nl"
     assert page.get_by_text("hoe hoog is het muurtje rond elke klant").is_visible()
     assert console_errors == []

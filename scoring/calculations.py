@@ -149,9 +149,13 @@ def compute_portfolio(
         validate="many_to_one",
     )
     # Categories group far faster than strings over hundreds of thousands of rows.
+    codes = answered["code"]
+    if isinstance(codes.dtype, pd.CategoricalDtype):
+        codes = codes.cat.set_categories(list(elements.index))  # drops other versions' codes
+    else:
+        codes = pd.Categorical(codes, categories=list(elements.index))
     answered = answered.assign(
-        code=pd.Categorical(answered["code"], categories=list(elements.index)),
-        kind=pd.Categorical(answered["kind"], categories=list(KINDS)),
+        code=codes, kind=pd.Categorical(answered["kind"], categories=list(KINDS))
     )
 
     # m_ek: mean of the answered values per customer, element and respondent kind.

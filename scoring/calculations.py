@@ -16,7 +16,8 @@ Input frames
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -262,3 +263,172 @@ def quadrant(satisfaction: pd.Series, barriers: pd.Series, threshold: float = 50
         default="",
     )
     return pd.Series(labels, index=satisfaction.index, dtype=object)
+
+
+# --------------------------------------------------------------------------------------------
+# The dashboard's maths (issue 5): history, movements, Pareto, pearls, NPS
+# --------------------------------------------------------------------------------------------
+
+NO_BAND = ""  # a customer without a score
+
+
+def monthly_trend(
+    history: pd.DataFrame, revenue: pd.Series, month_ends: Sequence[datetime]
+) -> pd.DataFrame:
+    """The portfolio as it stood at each month end, from the score history.
+
+    ``history`` has one row per stored result: ``customer_id``, ``computed_at`` (tz-aware),
+    ``binding_score`` (NaN without a score) and ``band``, sorted by customer and time. A row
+    holds from its ``computed_at`` until the customer's next row. ``revenue`` is indexed by
+    customer id. Returns, per month end: ``customers`` (with a score), ``score`` (mean),
+    ``weighted_score`` (revenue-weighted mean) and one count column per band.
+    """
+    ends = pd.DatetimeIndex(pd.to_datetime(list(month_ends), utc=True))
+    n = len(ends)
+    columns = ["customers", "score", "weighted_score", *BANDS]
+    if n == 0 or history.empty:
+        return pd.DataFrame(0.0, index=ends, columns=columns).assign(
+            score=np.nan, weighted_score=np.nan
+        )
+    customer = history["customer_id"].to_numpy()
+    at = pd.to_datetime(history["computed_at"], utc=True).to_numpy(dtype="datetime64[ns]")
+    at = at.astype(np.int64)
+    score = history["binding_score"].to_numpy(dtype=float)
+    # A row stops holding when the same customer's next row starts.
+    same_next = np.zeros(len(customer), dtype=bool)
+    same_next[:-1] = customer[1:] == customer[:-1]
+    until = np.full(len(at), np.iinfo(np.int64).max)
+    until[:-1] = np.where(same_next[:-1], at[1:], until[:-1])
+    end_ns = ends.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    first = np.searchsorted(end_ns, at, side="left")  # first month end at or after the row
+    stop = np.searchsorted(end_ns, until, side="left")  # month ends before the next row
+    holds = first < stop
+    first, stop = first[holds], stop[holds]
+    score = score[holds]
+    rev = revenue.reindex(customer[holds]).to_numpy(dtype=float)
+    rev = np.nan_to_num(rev)
+    band = history["band"].to_numpy(dtype=object)[holds]
+    has_score = ~np.isnan(score)
+
+    def spread(weights: np.ndarray) -> np.ndarray:
+        # Each row adds its weight to the month ends in [first, stop): a difference array.
+        delta = np.bincount(first, weights=weights, minlength=n + 1)
+        delta -= np.bincount(stop, weights=weights, minlength=n + 1)
+        return np.cumsum(delta)[:n]
+
+    scored = has_score.astype(float)
+    clean = np.where(has_score, score, 0.0)
+    counts = spread(scored)
+    revenue_scored = spread(rev * scored)
+    table = pd.DataFrame(index=ends)
+    table["customers"] = np.round(counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["score"] = np.where(counts > 0.5, spread(clean) / counts, np.nan)
+        table["weighted_score"] = np.where(
+            revenue_scored > 0, spread(clean * rev) / revenue_scored, np.nan
+        )
+    for name in BANDS:
+        table[name] = np.round(spread((band == name).astype(float)))
+    return table
+
+
+def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
+    """Each customer's latest history row at or before ``moment`` (``history`` sorted as in
+    ``monthly_trend``), indexed by customer id: ``binding_score`` and ``band``."""
+    at = pd.to_datetime(history["computed_at"], utc=True)
+    rows = history[at <= pd.Timestamp(moment)]
+    latest = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    return latest[["binding_score", "band"]]
+
+
+def band_moves(before: pd.Series, after: pd.Series, customers: pd.Index) -> pd.DataFrame:
+    """Each customer's band at two moments, and which track the move belongs to.
+
+    ``before`` and ``after`` map customer ids to bands (missing or "" means no score).
+    The track follows the band the customer started in: red and orange are on the churn
+    track (red → orange → yellow), yellow and green on the loyalty track (yellow → green).
+    ``direction`` is up, same or down; both are "" when either end has no score.
+    """
+    rank = {name: i for i, name in enumerate(BANDS)}
+    frame = pd.DataFrame(index=customers)
+    frame["from_band"] = before.reindex(customers).fillna(NO_BAND).astype(str)
+    frame["to_band"] = after.reindex(customers).fillna(NO_BAND).astype(str)
+    start = frame["from_band"].map(rank)
+    end = frame["to_band"].map(rank)
+    known = start.notna() & end.notna()
+    frame["track"] = np.where(known, np.where(start <= rank["orange"], "churn", "loyalty"), "")
+    frame["direction"] = np.select(
+        [known & (end > start), known & (end == start), known & (end < start)],
+        ["up", "same", "down"],
+        default="",
+    )
+    return frame
+
+
+def band_move_matrix(moves: pd.DataFrame) -> pd.DataFrame:
+    """From-band × to-band counts (rows: band before, columns: band after), "" = no score."""
+    order = [*BANDS, NO_BAND]
+    matrix = pd.crosstab(moves["from_band"], moves["to_band"])
+    return matrix.reindex(index=order, columns=order, fill_value=0).astype(int)
+
+
+def track_summary(moves: pd.DataFrame) -> pd.DataFrame:
+    """Per track (churn, loyalty): how many customers moved up, stayed, moved down."""
+    counts = pd.crosstab(moves["track"], moves["direction"])
+    return counts.reindex(
+        index=["churn", "loyalty"], columns=["up", "same", "down"], fill_value=0
+    ).astype(int)
+
+
+def pareto(revenue: pd.Series, top_share: float = 0.2) -> pd.DataFrame:
+    """Customers by revenue, largest first: rank, share of customers and cumulative revenue share.
+
+    ``top`` marks the top ``top_share`` of customers by count (ties broken by order).
+    """
+    ordered = revenue.astype(float).sort_values(ascending=False, kind="stable")
+    n = len(ordered)
+    total = float(ordered.sum())
+    table = pd.DataFrame({"revenue": ordered})
+    table["rank"] = np.arange(1, n + 1)
+    table["customer_share"] = 100.0 * table["rank"] / max(n, 1)
+    cumulative = ordered.cumsum().to_numpy()
+    table["revenue_share"] = 100.0 * cumulative / total if total > 0 else 0.0
+    table["top"] = table["rank"] <= math.ceil(top_share * n)
+    return table
+
+
+def pearls(
+    revenue: pd.Series,
+    potential: pd.Series,
+    payment: pd.Series,
+    margin: pd.Series,
+    *,
+    top_share: float = 0.2,
+    potential_factor: float = 2.0,
+) -> pd.Series:
+    """Pearls: outside the top ``top_share`` of customers by revenue, a revenue potential of at
+    least twice the revenue, good payers, and a margin above the median of these customers."""
+    top = pareto(revenue, top_share)["top"].reindex(revenue.index)
+    potential = potential.astype(float)
+    median_margin = margin.astype(float).median()
+    return (
+        (
+            ~top
+            & (potential > 0)
+            & (potential >= potential_factor * revenue.astype(float))
+            & (payment == "good")
+            & (margin.astype(float) > median_margin)
+        )
+        .fillna(False)
+        .astype(bool)
+    )
+
+
+def net_promoter_score(answers: pd.Series) -> float | None:
+    """NPS: % promoters (9–10) − % detractors (0–6) of the answers; None without answers."""
+    answers = answers.dropna()
+    if answers.empty:
+        return None
+    promoters = float((answers >= 9).mean())
+    detractors = float((answers <= 6).mean())
+    return 100.0 * (promoters - detractors)

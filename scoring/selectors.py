@@ -6,7 +6,7 @@ queries whatever its size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -29,6 +29,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from scoring import calculations
+from scoring.conf import rule_params
 from scoring.models import (
     Assessment,
     Customer,
@@ -257,3 +259,190 @@ def export_rows(customers: QuerySet[Customer] | None = None) -> list[dict]:
         snapshot = snapshots.get(customer.id)
         rows.append({"customer": customer, "snapshot": snapshot})
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The matrix, the customer page and the model editor
+# --------------------------------------------------------------------------------------------
+
+
+def _result_of(result: calculations.PortfolioResult, key: int) -> dict:
+    """One row of a rule result as plain Python: None where there is no score."""
+    row = result.scores.loc[key]
+
+    def number(value: object) -> float | None:
+        return None if pd.isna(value) else float(value)
+
+    return {
+        "binding_score": number(row["binding_score"]),
+        **{factor: number(row[factor]) for factor in calculations.FACTORS},
+        "coverage": float(row["coverage"]),
+        "provisional": bool(row["provisional"]),
+        "band": str(row["band"] or ""),
+        "respondents": int(row["respondents"]),
+    }
+
+
+def matrix_preview(
+    *,
+    customer: Customer,
+    respondent_email: str,
+    values: Mapping[str, int | None],
+    now: datetime | None = None,
+) -> dict:
+    """The customer's result as if this staff member submitted ``values`` now; writes nothing.
+
+    The stored assessments plus the unsaved one go through the rule as a submit would, so the
+    preview equals the score the customer gets after submitting the same values.
+    """
+    now = now or timezone.now()
+    params = rule_params()
+    elements = elements_frame(scoring_model_active())
+    assessments, scores = assessment_frames(
+        start=params.window_start(now), end=now, customer_ids=[customer.pk]
+    )
+    pending_id = int(assessments["id"].max()) + 1 if len(assessments) else 1
+    pending = pd.DataFrame(
+        {
+            "id": [pending_id],
+            "customer_id": [customer.pk],
+            "kind": [RespondentKind.STAFF.value],
+            "respondent": [respondent_email.strip().lower()],
+            "assessed_at": pd.to_datetime([now], utc=True),
+        }
+    )
+    answered = pd.DataFrame(
+        [(pending_id, code, float(v)) for code, v in values.items() if v is not None],
+        columns=["assessment_id", "code", "value"],
+    )
+    result = calculations.compute_portfolio(
+        pd.concat([assessments, pending], ignore_index=True),
+        pd.concat([scores.astype({"code": str}), answered], ignore_index=True),
+        elements,
+        now=now,
+        params=params,
+        customer_ids=[customer.pk],
+    )
+    return _result_of(result, customer.pk)
+
+
+def previous_assessment(
+    *, customer: Customer, respondent_kind: str, respondent_email: str
+) -> tuple[Assessment | None, dict[str, int | None]]:
+    """This respondent's latest assessment of the customer, and its values by element code."""
+    assessment = (
+        Assessment.objects.filter(
+            customer=customer,
+            respondent_kind=respondent_kind,
+            respondent_email=respondent_email.strip().lower(),
+        )
+        .order_by("-assessed_at", "-pk")
+        .first()
+    )
+    if assessment is None:
+        return None, {}
+    values = ElementScore.objects.filter(assessment=assessment).values_list(
+        "element__code", "value"
+    )
+    return assessment, dict(values)
+
+
+def assessment_scores(
+    assessments: Sequence[Assessment], *, now: datetime | None = None
+) -> dict[int, dict]:
+    """Each assessment's own result: the rule over that one assessment, with the active model.
+
+    One query and one pass of the rule for all of them: each assessment is its own "customer".
+    """
+    if not assessments:
+        return {}
+    now = now or timezone.now()
+    ids = [a.pk for a in assessments]
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "customer_id": ids,
+            "kind": [a.respondent_kind for a in assessments],
+            "respondent": [""] * len(ids),
+            "assessed_at": pd.to_datetime([now] * len(ids), utc=True),
+        }
+    )
+    rows = ElementScore.objects.filter(assessment_id__in=ids, value__isnull=False).values_list(
+        "assessment_id", "element__code", "value"
+    )
+    scores = pd.DataFrame(list(rows), columns=["assessment_id", "code", "value"])
+    scores["value"] = scores["value"].astype(float)
+    result = calculations.compute_portfolio(
+        frame,
+        scores,
+        elements_frame(scoring_model_active()),
+        now=now,
+        params=rule_params(),
+        customer_ids=ids,
+    )
+    return {pk: _result_of(result, pk) for pk in ids}
+
+
+def scoring_model_preview(
+    *, draft: ScoringModel, now: datetime | None = None, movers: int = 10
+) -> dict:
+    """What publishing ``draft`` would change, without writing anything.
+
+    One pass of the rule over every customer with the draft's elements, compared with the
+    stored current scores that publishing replaces: how many customers change band (and
+    between which bands), how many change score, and the biggest movers.
+    """
+    now = now or timezone.now()
+    params = rule_params()
+    universe = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    assessments, scores = assessment_frames(start=params.window_start(now), end=now)
+    result = calculations.compute_portfolio(
+        assessments, scores, elements_frame(draft), now=now, params=params, customer_ids=universe
+    )
+    stored = pd.DataFrame(
+        list(
+            ScoreSnapshot.objects.filter(is_current=True).values_list(
+                "customer_id", "binding_score", "band"
+            )
+        ),
+        columns=["customer_id", "before", "band_before"],
+    ).set_index("customer_id")
+    table = (
+        result.scores[["binding_score", "band"]]
+        .rename(columns={"binding_score": "after", "band": "band_after"})
+        .join(stored)
+    )
+    table["band_before"] = table["band_before"].fillna("")
+    table["before"] = table["before"].astype(float)
+    shown_before = calculations.round_half_up(table["before"])
+    shown_after = calculations.round_half_up(table["after"])
+    table["change"] = table["after"] - table["before"]
+    both_empty = np.isnan(shown_before) & np.isnan(shown_after)
+    score_changed = (shown_before != shown_after) & ~both_empty
+    band_changed = table[table["band_before"] != table["band_after"]]
+    transitions = band_changed.groupby(["band_before", "band_after"]).size()
+    top = table[table["change"].notna()]
+    top = top.loc[top["change"].abs().sort_values(ascending=False, kind="stable").index[:movers]]
+    top = top[top["change"].abs() >= 0.05]
+    names = dict(Customer.objects.filter(pk__in=top.index.tolist()).values_list("pk", "name"))
+    return {
+        "customers": len(table),
+        "band_changes": len(band_changed),
+        "score_changes": int(score_changed.sum()),
+        "transitions": [
+            {"before": before, "after": after, "count": int(count)}
+            for (before, after), count in transitions.sort_values(ascending=False).items()
+        ],
+        "movers": [
+            {
+                "customer_id": int(pk),
+                "name": names.get(pk, ""),
+                "before": float(row.before),
+                "after": float(row.after),
+                "change": float(row.change),
+                "band_before": row.band_before,
+                "band_after": row.band_after,
+            }
+            for pk, row in top.iterrows()
+        ],
+    }

@@ -1,0 +1,223 @@
+"""Forms of the scoring pages: the matrix, the model editor and the spreadsheet upload.
+
+None of them has a field for what the user may not choose (the customer, the account manager,
+the respondent kind, the model version): views take those from the URL and the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import PurePath
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel
+
+DONT_KNOW = "x"
+SCORE_CHOICES = [str(v) for v in range(SCORE_MIN, SCORE_MAX + 1)]
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def score_from_choice(choice: object) -> int | None:
+    """The score a posted choice stands for: "0"–"6" → 0–6; anything else → don't know."""
+    return int(choice) if choice in SCORE_CHOICES else None
+
+
+class MatrixForm(forms.Form):
+    """One staff member's matrix for one customer: a choice per element plus comments."""
+
+    comment = forms.CharField(
+        label=_("Overall comment"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, elements: Sequence[Element], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.elements = list(elements)
+        choose = _("Choose a score from 0 to 6, or “don't know”.")
+        for element in self.elements:
+            self.fields[f"value_{element.code}"] = forms.ChoiceField(
+                label=element.name,
+                choices=[(c, c) for c in SCORE_CHOICES] + [(DONT_KNOW, _("don't know"))],
+                error_messages={"required": choose, "invalid_choice": choose},
+            )
+            self.fields[f"comment_{element.code}"] = forms.CharField(
+                label=_("Comment on %(element)s") % {"element": element.name},
+                required=False,
+                max_length=2000,
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        answered = [
+            cleaned.get(f"value_{e.code}") for e in self.elements if f"value_{e.code}" in cleaned
+        ]
+        if (
+            self.elements
+            and len(answered) == len(self.elements)
+            and all(score_from_choice(v) is None for v in answered)
+        ):
+            raise ValidationError(
+                _("Every row is “don't know”: score at least one element to submit the matrix.")
+            )
+        return cleaned
+
+    def values(self) -> dict[str, int | None]:
+        return {
+            e.code: score_from_choice(self.cleaned_data[f"value_{e.code}"]) for e in self.elements
+        }
+
+    def comments(self) -> dict[str, str]:
+        return {
+            e.code: self.cleaned_data[f"comment_{e.code}"].strip()
+            for e in self.elements
+            if self.cleaned_data.get(f"comment_{e.code}", "").strip()
+        }
+
+
+def preview_values(data: Mapping[str, str], elements: Sequence[Element]) -> dict[str, int | None]:
+    """The values of a half-filled matrix for the live preview: unchosen rows count as empty."""
+    return {e.code: score_from_choice(data.get(f"value_{e.code}")) for e in elements}
+
+
+# --------------------------------------------------------------------------------------------
+# The model editor
+# --------------------------------------------------------------------------------------------
+
+
+class ScoringModelForm(forms.ModelForm):
+    class Meta:
+        model = ScoringModel
+        fields = ["name", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class ElementForm(forms.ModelForm):
+    """One element of a draft. The code of an existing element is fixed: scores match by code,
+    so a new code is a new element (add one, retire the old)."""
+
+    class Meta:
+        model = Element
+        fields = [
+            "code",
+            "factor",
+            "name_nl",
+            "name_en",
+            "weight",
+            "order",
+            "asked_staff",
+            "asked_customer",
+            "asked_expert",
+            "guidance_0_nl",
+            "guidance_0_en",
+            "guidance_3_nl",
+            "guidance_3_en",
+            "guidance_6_nl",
+            "guidance_6_en",
+            "question_staff_nl",
+            "question_staff_en",
+            "question_customer_nl",
+            "question_customer_en",
+            "question_expert_nl",
+            "question_expert_en",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in fields
+            if name.startswith(("guidance_", "question_"))
+        }
+        help_texts = {
+            "code": _("Lower-case letters, digits, - and _. Scores are matched by code."),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["weight"].widget.attrs.update({"min": "0.01", "step": "0.01"})
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = ""
+
+    def clean_weight(self) -> Decimal:
+        weight = self.cleaned_data["weight"]
+        if weight is not None and weight <= 0:
+            raise ValidationError(_("The weight must be above zero."))
+        return weight
+
+    def clean_code(self) -> str:
+        return (self.cleaned_data["code"] or "").strip().lower()
+
+
+class BaseElementFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        seen: dict[str, int] = {}
+        kept = 0
+        for number, form in enumerate(self.forms, start=1):
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            kept += 1
+            code = form.cleaned_data.get("code") or form.instance.code
+            if code in seen:
+                form.add_error(
+                    "code" if not form.instance.pk else None,
+                    _("The code “%(code)s” is already used by element %(number)d.")
+                    % {"code": code, "number": seen[code]},
+                )
+            else:
+                seen[code] = number
+        if kept == 0:
+            raise ValidationError(_("A scoring model needs at least one element."))
+
+
+ElementFormSet = inlineformset_factory(
+    ScoringModel,
+    Element,
+    form=ElementForm,
+    formset=BaseElementFormSet,
+    extra=1,
+    can_delete=True,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Uploads
+# --------------------------------------------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    CUSTOMERS = "customers"
+    ASSESSMENTS = "assessments"
+
+    kind = forms.ChoiceField(
+        label=_("What does the file hold?"),
+        choices=[(CUSTOMERS, _("Customers")), (ASSESSMENTS, _("Assessments"))],
+        widget=forms.RadioSelect,
+        initial=CUSTOMERS,
+    )
+    file = forms.FileField(
+        label=_("Spreadsheet"),
+        help_text=_("CSV (comma or semicolon) or Excel (.xlsx), at most 20 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if PurePath(upload.name).suffix.lower() not in (".csv", ".xlsx"):
+            raise ValidationError(
+                _("“%(name)s” is not a CSV or Excel (.xlsx) file: save it as CSV or .xlsx.")
+                % {"name": PurePath(upload.name).name}
+            )
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 20 MB: split it into parts."))
+        return upload

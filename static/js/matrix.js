@@ -1,0 +1,102 @@
+// The scoring matrix: digits and x on the focused row, a debounced live preview from the
+// server (the same rule as the submit), and one submit per click.
+(function () {
+  "use strict";
+  const form = document.getElementById("matrix-form");
+  if (!form) return;
+  const previewBox = document.getElementById("matrix-preview");
+  const previewBar = document.getElementById("matrix-preview-bar");
+  const submit = document.getElementById("matrix-submit");
+  const groups = Array.from(form.querySelectorAll(".matrix-choices"));
+  let timer = null;
+  let sequence = 0;
+
+  async function preview() {
+    const mine = ++sequence;
+    try {
+      const response = await fetch(form.dataset.previewUrl, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      });
+      if (!response.ok || mine !== sequence) return;
+      const data = await response.json();
+      previewBox.innerHTML = data.html;
+      previewBox.dataset.score = data.binding_score === null ? "" : data.binding_score;
+      if (previewBar) {
+        previewBar.innerHTML = data.compact;
+        previewBar.classList.add("show");
+      }
+    } catch (error) {
+      // Offline or the server is busy: keep the last preview; the submit still works.
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(preview, 150);
+  }
+
+  function choose(group, value) {
+    const input = group.querySelector('input[value="' + value + '"]');
+    if (!input) return;
+    input.checked = true;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  form.addEventListener("change", (event) => {
+    if (event.target.type === "radio") {
+      const row = event.target.closest(".matrix-row");
+      if (row) row.classList.remove("matrix-row-invalid");
+      schedule();
+    }
+  });
+
+  // Digits 0–6 choose a score, x or ? "don't know"; focus moves on to the next row.
+  form.addEventListener("keydown", (event) => {
+    const group = event.target.closest(".matrix-choices");
+    if (!group || event.ctrlKey || event.metaKey || event.altKey) return;
+    let value = null;
+    if (/^[0-6]$/.test(event.key)) value = event.key;
+    else if (["x", "X", "?"].includes(event.key)) value = "x";
+    if (value === null) return;
+    event.preventDefault();
+    choose(group, value);
+    const next = groups[groups.indexOf(group) + 1];
+    if (next) (next.querySelector("input:checked") || next.querySelector("input")).focus();
+    else if (submit) submit.focus();
+  });
+
+  const copy = document.getElementById("copy-previous");
+  if (copy) {
+    copy.addEventListener("click", () => {
+      form.querySelectorAll(".matrix-row[data-previous]").forEach((row) => {
+        const group = row.querySelector(".matrix-choices");
+        if (!group.querySelector("input:checked")) {
+          const input = group.querySelector('input[value="' + row.dataset.previous + '"]');
+          if (input) input.checked = true;
+        }
+      });
+      schedule();
+    });
+  }
+
+  // The server ignores a second submit with the same key; this spares the round trip.
+  form.addEventListener("submit", () => {
+    if (submit) {
+      setTimeout(() => { submit.disabled = true; }, 0);
+    }
+  });
+  // Back from the result page may restore the page from the cache with the button disabled.
+  window.addEventListener("pageshow", () => {
+    if (submit && !submit.dataset.locked) submit.disabled = false;
+  });
+
+  if (form.querySelector(".matrix-choices input:checked")) preview();
+  const errors = document.getElementById("matrix-errors");
+  if (errors) {
+    const firstInvalid = form.querySelector(".matrix-row-invalid .matrix-choices input");
+    (firstInvalid || errors).focus();
+  }
+})();

@@ -7,3 +7,17 @@ from django.utils.translation import gettext_lazy as _
 class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = _("Scoring")
+
+    def ready(self) -> None:
+        # The dashboard's charts on the customer page (issue 5).
+        from scoring.dashboard_views import customer_charts
+        from scoring.extensions import Panel, register_customer_panel
+
+        register_customer_panel(
+            Panel(
+                name="charts",
+                template="scoring/_customer_charts.html",
+                context=customer_charts,
+                order=10,
+            )
+        )

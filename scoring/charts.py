@@ -1,0 +1,425 @@
+"""Plotly figures for the dashboard and the customer page, built from the selectors' DataFrames.
+
+Each function takes frames and returns a ``plotly.graph_objects.Figure``; ``figure_json``
+turns one into JSON that is safe inside a ``<script type="application/json">`` element, where
+static/js/dashboard.js draws it with plotly.js (served by the app, no CDN).
+Large series go in as NumPy arrays: plotly validates those in one step and writes them as
+compact typed arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from scoring.calculations import BANDS, KINDS
+from scoring.models import Band, Factor, RespondentKind
+
+BAND_COLOURS = {
+    "red": "#c62828",
+    "orange": "#ef6c00",
+    "yellow": "#f9a825",
+    "green": "#2e7d32",
+    "": "#6c757d",
+}
+KIND_COLOURS = {"staff": "#0d6efd", "customer": "#d63384", "expert": "#20c997"}
+FACTOR_COLOURS = {"satisfaction": "#0d6efd", "alternatives": "#6f42c1", "investment": "#fd7e14"}
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def band_name(band: str) -> str:
+    return str(Band(band).label) if band else _("no score")
+
+
+def _layout(**extra: object) -> dict:
+    """The layout every figure shares: the page's font, tight margins, the user's number style."""
+    dutch = (translation.get_language() or "nl").startswith("nl")
+    layout = {
+        "font": {"family": FONT, "size": 12},
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+        "separators": ",." if dutch else ".,",
+        "legend": {"orientation": "h", "y": -0.2},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "hoverlabel": {"namelength": -1},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _grid(title: str = "", **extra: object) -> dict:
+    axis = {"gridcolor": "#e9ecef", "zeroline": False, "title": {"text": title}}
+    axis.update(extra)
+    return axis
+
+
+def figure_json(figure: go.Figure) -> str:
+    """The figure as JSON for an HTML page: plotly's encoder escapes <, > and /."""
+    return figure.to_json()
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard
+# --------------------------------------------------------------------------------------------
+
+
+def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) -> go.Figure:
+    """Portfolio score per month, plain and revenue-weighted, over the bands' background."""
+    months = trend["month"].to_numpy(dtype=object) if "month" in trend else np.array([])
+    shapes = []
+    bounds = [0.0, *thresholds, 100.0]
+    for band, low, high in zip(BANDS, bounds[:-1], bounds[1:], strict=True):
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": low,
+                "y1": high,
+                "fillcolor": BAND_COLOURS[band],
+                "opacity": 0.08,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+    return go.Figure(
+        data=[
+            go.Scatter(
+                x=months,
+                y=trend["score"].to_numpy(dtype=float),
+                name=_("Mean score"),
+                mode="lines+markers",
+                line={"color": "#0d6efd", "width": 3},
+                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
+            ),
+            go.Scatter(
+                x=months,
+                y=trend["weighted_score"].to_numpy(dtype=float),
+                name=_("Revenue-weighted score"),
+                mode="lines+markers",
+                line={"color": "#6f42c1", "width": 2, "dash": "dash"},
+                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
+            ),
+        ],
+        layout=_layout(
+            height=320,
+            shapes=shapes,
+            yaxis=_grid(_("Binding score"), range=[0, 100]),
+            xaxis=_grid(type="category"),
+        ),
+    )
+
+
+def band_counts_figure(trend: pd.DataFrame) -> go.Figure:
+    """Customers per band per month, stacked."""
+    months = trend["month"].to_numpy(dtype=object) if "month" in trend else np.array([])
+    return go.Figure(
+        data=[
+            go.Bar(
+                x=months,
+                y=trend[band].to_numpy(dtype=float),
+                name=band_name(band),
+                marker={"color": BAND_COLOURS[band]},
+                hovertemplate="%{x}: %{y:.0f}<extra>%{fullData.name}</extra>",
+            )
+            for band in BANDS
+        ],
+        layout=_layout(
+            height=320,
+            barmode="stack",
+            yaxis=_grid(_("Customers")),
+            xaxis=_grid(type="category"),
+        ),
+    )
+
+
+def satisfaction_barriers_figure(frame: pd.DataFrame) -> go.Figure:
+    """One dot per customer: satisfaction × barriers, size revenue, colour band.
+
+    ``customdata`` carries the customer id, so a click can open the customer.
+    """
+    known = frame[frame["satisfaction"].notna() & frame["barriers"].notna()]
+    peak = float(known["revenue"].max()) if len(known) else 0.0
+    sizeref = 2.0 * peak / (40.0**2) if peak > 0 else 1.0
+    traces = []
+    for band in (*BANDS, ""):
+        members = known[known["band"] == band]
+        if members.empty:
+            continue
+        traces.append(
+            go.Scatter(
+                x=members["satisfaction"].to_numpy(dtype=float),
+                y=members["barriers"].to_numpy(dtype=float),
+                mode="markers",
+                name=band_name(band),
+                text=members["name"].to_numpy(dtype=object),
+                customdata=members.index.to_numpy(dtype=np.int64),
+                marker={
+                    "color": BAND_COLOURS[band],
+                    "size": members["revenue"].to_numpy(dtype=float),
+                    "sizemode": "area",
+                    "sizeref": sizeref,
+                    "sizemin": 3,
+                    "opacity": 0.65,
+                    "line": {"width": 0},
+                },
+                hovertemplate=(
+                    "<b>%{text}</b><br>"
+                    + _("satisfaction")
+                    + " %{x:.1f} · "
+                    + _("barriers")
+                    + " %{y:.1f}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    corner = {"showarrow": False, "font": {"size": 13, "color": "#495057"}, "opacity": 0.9}
+    annotations = [
+        {"x": 98, "y": 98, "xanchor": "right", "yanchor": "top", "text": _("loyal"), **corner},
+        {"x": 2, "y": 98, "xanchor": "left", "yanchor": "top", "text": _("entrapped"), **corner},
+        {"x": 98, "y": 2, "xanchor": "right", "yanchor": "bottom", "text": _("free"), **corner},
+        {"x": 2, "y": 2, "xanchor": "left", "yanchor": "bottom", "text": _("leaving"), **corner},
+    ]
+    line = {"color": "#adb5bd", "width": 1, "dash": "dot"}
+    return go.Figure(
+        data=traces,
+        layout=_layout(
+            height=460,
+            xaxis=_grid(_("Satisfaction"), range=[0, 100]),
+            yaxis=_grid(_("Barriers (alternatives and investment)"), range=[0, 100]),
+            shapes=[
+                {"type": "line", "x0": 50, "x1": 50, "y0": 0, "y1": 100, "line": line},
+                {"type": "line", "x0": 0, "x1": 100, "y0": 50, "y1": 50, "line": line},
+            ],
+            annotations=annotations,
+            hovermode="closest",
+        ),
+    )
+
+
+def perception_gap_figure(gap: pd.DataFrame) -> go.Figure:
+    """Per element the mean of staff, customers and experts side by side, largest gap on top."""
+    names = gap["name"].to_numpy(dtype=object)
+    labels = {
+        "staff": str(RespondentKind.STAFF.label),
+        "customer": str(RespondentKind.CUSTOMER.label),
+        "expert": str(RespondentKind.EXPERT.label),
+    }
+    return go.Figure(
+        data=[
+            go.Bar(
+                y=names,
+                x=gap[kind].to_numpy(dtype=float),
+                name=labels[kind],
+                orientation="h",
+                marker={"color": KIND_COLOURS[kind]},
+                hovertemplate="%{y}: %{x:.2f}<extra>%{fullData.name}</extra>",
+            )
+            for kind in KINDS
+        ],
+        layout=_layout(
+            height=120 + 44 * len(gap),
+            barmode="group",
+            margin={"l": 10, "r": 20, "t": 30, "b": 40},
+            xaxis=_grid(_("Mean element value (0–6)"), range=[0, 6]),
+            yaxis={"autorange": "reversed", "automargin": True},
+        ),
+    )
+
+
+def wall_figure(wall: pd.DataFrame) -> go.Figure:
+    """Elements by score points to gain (weight × (6 − value), summed), largest on top."""
+    factors = wall["factor"].to_numpy(dtype=object)
+    traces = []
+    for factor in Factor:
+        members = wall[factors == factor.value]
+        if members.empty:
+            continue
+        traces.append(
+            go.Bar(
+                y=members["name"].to_numpy(dtype=object),
+                x=members["gain"].to_numpy(dtype=float),
+                name=str(factor.label),
+                orientation="h",
+                marker={"color": FACTOR_COLOURS[factor.value]},
+                customdata=members["score_points"].to_numpy(dtype=float),
+                hovertemplate=(
+                    "%{y}: %{x:,.0f}<br>"
+                    + _("average score points per customer")
+                    + ": %{customdata:.1f}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    return go.Figure(
+        data=traces,
+        layout=_layout(
+            height=120 + 30 * len(wall),
+            margin={"l": 10, "r": 20, "t": 30, "b": 40},
+            xaxis=_grid(_("Points to gain")),
+            yaxis={
+                "autorange": "reversed",
+                "automargin": True,
+                "categoryorder": "array",
+                "categoryarray": wall["name"].to_numpy(dtype=object),
+            },
+        ),
+    )
+
+
+def pareto_figure(pareto: pd.DataFrame) -> go.Figure:
+    """Cumulative revenue share by customer rank, each customer coloured by its band."""
+    traces = [
+        go.Scatter(
+            x=pareto["customer_share"].to_numpy(dtype=float),
+            y=pareto["revenue_share"].to_numpy(dtype=float),
+            mode="lines",
+            line={"color": "#adb5bd", "width": 1},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    ]
+    bands = pareto["band"].to_numpy(dtype=object)
+    for band in (*BANDS, ""):
+        members = pareto[bands == band]
+        if members.empty:
+            continue
+        traces.append(
+            go.Scatter(
+                x=members["customer_share"].to_numpy(dtype=float),
+                y=members["revenue_share"].to_numpy(dtype=float),
+                mode="markers",
+                name=band_name(band),
+                text=members["name"].to_numpy(dtype=object),
+                customdata=members.index.to_numpy(dtype=np.int64),
+                marker={"color": BAND_COLOURS[band], "size": 5},
+                hovertemplate=(
+                    "<b>%{text}</b><br>"
+                    + _("top %{x:.1f} % of customers: %{y:.1f} % of revenue")
+                    + "<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    return go.Figure(
+        data=traces,
+        layout=_layout(
+            height=380,
+            xaxis=_grid(_("Share of customers, largest revenue first (%)"), range=[0, 100]),
+            yaxis=_grid(_("Cumulative share of revenue (%)"), range=[0, 102]),
+            shapes=[
+                {
+                    "type": "line",
+                    "x0": 20,
+                    "x1": 20,
+                    "y0": 0,
+                    "y1": 102,
+                    "line": {"color": "#adb5bd", "width": 1, "dash": "dot"},
+                }
+            ],
+            hovermode="closest",
+        ),
+    )
+
+
+def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) -> go.Figure:
+    """Elements × customers for the lowest-scoring customers: red is low, green high."""
+    codes = list(elements["code"])
+    column = "name_nl" if language == "nl" else "name_en"
+    names = [n or e for n, e in zip(elements[column], elements["name_en"], strict=True)]
+    customers = lowest["name"].to_numpy(dtype=object)
+    values = lowest.reindex(columns=codes).to_numpy(dtype=float)
+    return go.Figure(
+        data=[
+            go.Heatmap(
+                z=values,
+                x=np.array(names, dtype=object),
+                y=customers,
+                zmin=0,
+                zmax=6,
+                colorscale=[
+                    [0.0, BAND_COLOURS["red"]],
+                    [0.5, BAND_COLOURS["yellow"]],
+                    [1.0, BAND_COLOURS["green"]],
+                ],
+                colorbar={"title": {"text": "0–6"}, "thickness": 12},
+                hoverongaps=False,
+                hovertemplate="%{y}<br>%{x}: %{z:.1f}<extra></extra>",
+            )
+        ],
+        layout=_layout(
+            height=160 + 18 * len(lowest),
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            xaxis={"side": "top", "automargin": True, "tickangle": -35},
+            yaxis={"autorange": "reversed", "automargin": True},
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Customer page
+# --------------------------------------------------------------------------------------------
+
+
+def score_history_figure(history: pd.DataFrame) -> go.Figure:
+    """A customer's binding score and factor scores over time (one point per stored result)."""
+    at = history["computed_at"].to_numpy(dtype=object)
+    series = [
+        ("binding_score", _("Binding score"), "#212529", 3),
+        ("satisfaction", str(Factor.SATISFACTION.label), FACTOR_COLOURS["satisfaction"], 2),
+        ("alternatives", str(Factor.ALTERNATIVES.label), FACTOR_COLOURS["alternatives"], 2),
+        ("investment", str(Factor.INVESTMENT.label), FACTOR_COLOURS["investment"], 2),
+    ]
+    return go.Figure(
+        data=[
+            go.Scatter(
+                x=at,
+                y=history[column].to_numpy(dtype=float),
+                name=label,
+                mode="lines+markers",
+                line={"color": colour, "width": width, "shape": "hv"},
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>%{fullData.name}</extra>",
+            )
+            for column, label, colour, width in series
+        ],
+        layout=_layout(
+            height=320,
+            yaxis=_grid(_("Score"), range=[0, 100]),
+            xaxis=_grid(type="date"),
+        ),
+    )
+
+
+def element_radar_figure(kind_values: dict[str, list[float | None]], names: list[str]) -> go.Figure:
+    """The elements' values per respondent kind on a radar (0–6)."""
+    labels = {
+        "elements": _("Combined"),
+        "staff": str(RespondentKind.STAFF.label),
+        "customer": str(RespondentKind.CUSTOMER.label),
+        "expert": str(RespondentKind.EXPERT.label),
+    }
+    colours = {"elements": "#212529", **KIND_COLOURS}
+    closed = [*names, names[0]] if names else names
+    traces = []
+    for kind, values in kind_values.items():
+        numbers = [np.nan if v is None else float(v) for v in values]
+        traces.append(
+            go.Scatterpolar(
+                r=np.array([*numbers, numbers[0]] if numbers else numbers, dtype=float),
+                theta=np.array(closed, dtype=object),
+                name=labels[kind],
+                mode="lines+markers",
+                line={"color": colours[kind], "width": 3 if kind == "elements" else 2},
+                connectgaps=True,
+                hovertemplate="%{theta}: %{r:.1f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    return go.Figure(
+        data=traces,
+        layout=_layout(
+            height=440,
+            margin={"l": 70, "r": 70, "t": 30, "b": 30},
+            polar={"radialaxis": {"range": [0, 6], "dtick": 1}},
+        ),
+    )

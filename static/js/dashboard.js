@@ -1,0 +1,33 @@
+/* Draws the plotly figures of the dashboard and the customer page.
+ * Each chart is an element with data-kb-figure="<id of a JSON script element>"; a click on a
+ * dot whose customdata is a customer id opens that customer (data-customer-url holds the URL
+ * with data-placeholder standing in for the id). Safe to load twice: drawn charts are marked. */
+(function () {
+  "use strict";
+  function draw() {
+    if (!window.Plotly) { return; }
+    document.querySelectorAll("[data-kb-figure]:not([data-kb-drawn])").forEach(function (el) {
+      var source = document.getElementById(el.dataset.kbFigure);
+      if (!source) { return; }
+      var figure = JSON.parse(source.textContent);
+      el.dataset.kbDrawn = "1";
+      window.Plotly.newPlot(el, figure.data, figure.layout, {
+        responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"]
+      });
+      var url = el.dataset.customerUrl;
+      if (url) {
+        el.on("plotly_click", function (event) {
+          var point = event.points && event.points[0];
+          if (point && point.customdata !== undefined) {
+            window.location.href = url.replace(el.dataset.placeholder, String(point.customdata));
+          }
+        });
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();

@@ -123,7 +123,7 @@ COLUMNS = [
     ("investment", gettext_lazy("Investment")),
     ("coverage", gettext_lazy("Coverage")),
     ("last", gettext_lazy("Last assessed")),
-    ("change", gettext_lazy("Change")),
+    ("change", gettext_lazy("Score change")),
     ("due", gettext_lazy("Due")),
 ]
 

@@ -1,0 +1,334 @@
+"""My customers and the customer page: what each role sees, sorting, search, pagination."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.template import engines
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring import extensions, selectors
+from scoring.extensions import Panel
+from scoring.views import SORTS
+from tests.factories import CustomerFactory, assess
+
+NAME_LINK = re.compile(r'<a href="/customers/(\d+)/" class="fw-semibold">([^<]+)</a>')
+
+
+def listed_names(response) -> list[str]:
+    return [html.unescape(name) for _pk, name in NAME_LINK.findall(response.content.decode())]
+
+
+@pytest.fixture
+def client_en(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_anonymous_user_is_sent_to_sign_in(client, anne):
+    customer = CustomerFactory(account_manager=anne)
+    for url in (
+        reverse("scoring:customer-list"),
+        reverse("scoring:customer-detail", args=[customer.pk]),
+        reverse("scoring:customer-matrix", args=[customer.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_account_manager_sees_only_own_customers(client_en, anne, bart):
+    CustomerFactory(name="Anne's Bakery", account_manager=anne)
+    CustomerFactory(name="Bart's Garage", account_manager=bart)
+    client_en.force_login(anne)
+    response = client_en.get(reverse("scoring:customer-list"))
+    assert listed_names(response) == ["Anne's Bakery"]
+    assert "My customers" in response.content.decode()
+
+
+def test_management_sees_every_customer_and_filters_by_account_manager(client_en, anne, bart, mira):
+    CustomerFactory(name="Anne's Bakery", account_manager=anne)
+    CustomerFactory(name="Bart's Garage", account_manager=bart)
+    CustomerFactory(name="Nobody's Farm", account_manager=None)
+    client_en.force_login(mira)
+    url = reverse("scoring:customer-list")
+    assert listed_names(client_en.get(url)) == ["Anne's Bakery", "Bart's Garage", "Nobody's Farm"]
+    assert listed_names(client_en.get(url, {"manager": bart.pk})) == ["Bart's Garage"]
+    assert listed_names(client_en.get(url, {"manager": "none"})) == ["Nobody's Farm"]
+    # Rubbish in the filter is ignored, not a 500.
+    assert len(listed_names(client_en.get(url, {"manager": "drop table"}))) == 3
+
+
+def test_account_manager_cannot_widen_the_list_with_the_manager_filter(client_en, anne, bart):
+    CustomerFactory(name="Bart's Garage", account_manager=bart)
+    client_en.force_login(anne)
+    response = client_en.get(reverse("scoring:customer-list"), {"manager": bart.pk})
+    assert listed_names(response) == []
+
+
+def test_list_shows_score_band_factors_coverage_change_and_provisional_marker(client_en, anne):
+    full = CustomerFactory(name="Full", account_manager=anne)
+    assess(full, {"performance": 2}, user=anne, at=timezone.now() - timedelta(days=3))
+    assess(full, {"performance": 5, "competition": 6, "it_integration": 6}, user=anne)
+    CustomerFactory(name="Never scored", account_manager=anne)
+    client_en.force_login(anne)
+    html = client_en.get(reverse("scoring:customer-list")).content.decode()
+    row = html[html.index(">Full<") :].split("</tr>")[0]
+    # performance 5 (w3), competition 6 (w2), IT 6 (w4): 100·(15+12+24)/(6·9) = 94.4
+    assert "94.4*" in row and "band-green" in row and "provisional" in row
+    assert "83.3" in row  # satisfaction: performance 5 of 6
+    assert "31 %" in row  # coverage: 9 of 29 weight
+    assert "+61.1" in row  # from 33.3 (performance 2) to 94.4
+    never = html[html.index(">Never scored<") :].split("</tr>")[0]
+    assert "badge-band" not in never and "–" in never
+
+
+def test_list_marks_customers_without_recent_staff_assessment_as_due(client_en, anne, settings):
+    settings.KLANTBINDING = {**settings.KLANTBINDING, "STAFF_CADENCE_DAYS": 90}
+    recent = CustomerFactory(name="Recent", account_manager=anne)
+    assess(recent, {"performance": 4}, user=anne, at=timezone.now() - timedelta(days=10))
+    old = CustomerFactory(name="Old", account_manager=anne)
+    assess(old, {"performance": 4}, user=anne, at=timezone.now() - timedelta(days=120))
+    only_customer = CustomerFactory(name="Only the customer answered", account_manager=anne)
+    assess(only_customer, {"performance": 4}, kind="customer", email="inkoop@klant.example")
+    client_en.force_login(anne)
+    url = reverse("scoring:customer-list")
+    html = client_en.get(url).content.decode()
+
+    def due(name: str) -> bool:
+        return "due-marker" in html[html.index(f">{name}<") :].split("</tr>")[0]
+
+    assert not due("Recent")
+    assert due("Old")
+    assert due("Only the customer answered")
+    assert listed_names(client_en.get(url, {"due": "1"})) == ["Old", "Only the customer answered"]
+
+
+def _sort_value(customer, key):
+    if key == "manager":
+        manager = customer.account_manager
+        return (manager.first_name, manager.last_name) if manager else None
+    return {
+        "name": customer.name,
+        "score": customer.binding_score,
+        "satisfaction": customer.satisfaction,
+        "alternatives": customer.alternatives,
+        "investment": customer.investment,
+        "coverage": customer.coverage,
+        "last": customer.last_assessed_at,
+        "change": customer.change,
+        "due": customer.rescoring_due,
+    }[key]
+
+
+@pytest.fixture
+def sortable_portfolio(anne, bart):
+    now = timezone.now()
+    rows = [
+        ("Alfa", anne, [({"performance": 1, "competition": 5}, 200), ({"performance": 6}, 5)]),
+        ("Bravo", bart, [({"performance": 4, "it_integration": 2, "competition": 1}, 20)]),
+        ("Charlie", anne, [({"service": 3, "contract": 6}, 100), ({"service": 2}, 50)]),
+        ("Delta", bart, []),
+        ("Echo", anne, [({"presence": 6, "price_level": 0, "perception": 5}, 1)]),
+    ]
+    for name, manager, assessments in rows:
+        customer = CustomerFactory(name=name, account_manager=manager)
+        for values, days in assessments:
+            assess(customer, values, user=manager, at=now - timedelta(days=days))
+
+
+@pytest.mark.parametrize("key", list(SORTS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_list_sorts_on_every_column_with_empty_values_last(
+    client_en, mira, sortable_portfolio, key, descending
+):
+    client_en.force_login(mira)
+    response = client_en.get(
+        reverse("scoring:customer-list"), {"o": f"-{key}" if descending else key}
+    )
+    customers = list(
+        selectors.customers_with_scores().select_related("account_manager").order_by("name")
+    )
+    for customer in customers:
+        score, previous = customer.binding_score, customer.previous_score
+        customer.change = None if score is None or previous is None else score - previous
+    present = [c for c in customers if _sort_value(c, key) is not None]
+    empty = [c for c in customers if _sort_value(c, key) is None]
+    # Python's sort is stable, also in reverse: ties keep the name order, as on the page.
+    present.sort(key=lambda c: _sort_value(c, key), reverse=descending)
+    assert listed_names(response) == [c.name for c in present + empty]
+    assert 'aria-sort="' + ("descending" if descending else "ascending") + '"' in (
+        response.content.decode()
+    )
+
+
+def test_unknown_sort_key_falls_back_to_name(client_en, anne):
+    CustomerFactory(name="B", account_manager=anne)
+    CustomerFactory(name="A", account_manager=anne)
+    client_en.force_login(anne)
+    response = client_en.get(reverse("scoring:customer-list"), {"o": "password"})
+    assert response.status_code == 200
+    assert listed_names(response) == ["A", "B"]
+
+
+def test_list_searches_name_external_id_and_sector(client_en, anne):
+    CustomerFactory(name="Bakkerij Jansen", external_id="K-1", sector="Food", account_manager=anne)
+    CustomerFactory(name="Garage Pietersen", external_id="K-2", sector="Auto", account_manager=anne)
+    client_en.force_login(anne)
+    url = reverse("scoring:customer-list")
+    assert listed_names(client_en.get(url, {"q": "jansen"})) == ["Bakkerij Jansen"]
+    assert listed_names(client_en.get(url, {"q": "K-2"})) == ["Garage Pietersen"]
+    assert listed_names(client_en.get(url, {"q": "food"})) == ["Bakkerij Jansen"]
+    response = client_en.get(url, {"q": "nothing like it"})
+    assert "No customers match the filter." in response.content.decode()
+
+
+def test_list_paginates_and_keeps_sort_and_search_in_page_links(client_en, anne):
+    for n in range(55):
+        CustomerFactory(name=f"Klant {n:02d}", account_manager=anne)
+    client_en.force_login(anne)
+    url = reverse("scoring:customer-list")
+    first = client_en.get(url, {"o": "-name", "q": "klant"})
+    assert len(listed_names(first)) == 50
+    assert listed_names(first)[0] == "Klant 54"
+    assert "55 customers" in first.content.decode()
+    assert "?o=-name&amp;q=klant&amp;page=2" in first.content.decode()
+    second = client_en.get(url, {"o": "-name", "q": "klant", "page": 2})
+    assert listed_names(second) == ["Klant 04", "Klant 03", "Klant 02", "Klant 01", "Klant 00"]
+    # A page past the end shows the last page rather than an error.
+    assert listed_names(client_en.get(url, {"page": 99})) == [f"Klant {n}" for n in range(50, 55)]
+
+
+@pytest.mark.parametrize("role", ["anne", "mira"])
+def test_list_query_count_does_not_grow_with_the_number_of_customers(client_en, anne, mira, role):
+    user = {"anne": anne, "mira": mira}[role]
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            customer = CustomerFactory(account_manager=anne)
+            assess(customer, {"performance": 3, "competition": 4}, user=anne)
+
+    client_en.force_login(user)
+    url = reverse("scoring:customer-list")
+    add(4)
+    client_en.get(url)  # warm up: session and content types
+    with CaptureQueriesContext(connection) as small:
+        assert len(listed_names(client_en.get(url, {"o": "-score"}))) == 4
+    add(8)
+    with CaptureQueriesContext(connection) as large:
+        assert len(listed_names(client_en.get(url, {"o": "-score"}))) == 12
+    assert len(large) == len(small)
+
+
+def test_customer_page_shows_score_elements_per_kind_spread_walls_and_history(client_en, anne):
+    customer = CustomerFactory(name="Jansen B.V.", account_manager=anne)
+    staff = assess(customer, {"performance": 2, "it_integration": 1, "contract": 5}, user=anne)
+    answer = assess(
+        customer,
+        {"performance": 6, "it_integration": 3},
+        kind="customer",
+        email="inkoop@jansen.example",
+    )
+    client_en.force_login(anne)
+    response = client_en.get(reverse("scoring:customer-detail", args=[customer.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    # performance (4, w3), IT (2, w4), contract (5, w3): 100·(12+8+15)/(6·10) = 58.3 yellow
+    assert 'id="binding-score">58.3*' in html
+    assert 'id="band-label">yellow' in html
+    assert "provisional: under half of the weight is scored" in html
+    assert 'id="coverage">34 %' in html  # 10 of 29
+    performance = html[html.index('data-code="performance"') :].split("</tr>")[0]
+    # value 4.0; staff 2.0; customer 6.0; expert –; spread 4.0
+    cells = re.findall(r'<td class="text-end score[^"]*">(.*?)</td>', performance)
+    assert [re.sub(r"<[^>]+>", "", c) for c in cells] == ["3", "4.0", "2.0", "6.0", "–", "4.0"]
+    walls = html[html.index('id="walls"') :].split("</ol>")[0]
+    # weight × (6 − value): IT 4·4 = 16, performance 3·2 = 6, contract 3·1 = 3
+    assert walls.index("IT integration") < walls.index("Performance") < walls.index("Contract")
+    history = html[html.index('id="history"') :]
+    assert "inkoop@jansen.example" in history and "Customer" in history
+    for assessment in (staff, answer):
+        assert reverse("scoring:assessment-detail", args=[assessment.pk]) in history
+    assert reverse("scoring:customer-matrix", args=[customer.pk]) in html  # "score now"
+    assert "Score now" in html
+
+
+def test_customer_page_without_assessments_says_there_is_no_score(client_en, anne):
+    customer = CustomerFactory(account_manager=anne)
+    client_en.force_login(anne)
+    response = client_en.get(reverse("scoring:customer-detail", args=[customer.pk]))
+    assert response.status_code == 200
+    assert "No score yet" in response.content.decode()
+    assert "No assessments yet." in response.content.decode()
+
+
+def test_assessment_detail_shows_every_value_and_comment(client_en, anne):
+    customer = CustomerFactory(account_manager=anne)
+    assessment = assess(customer, {"performance": 5, "service": None}, user=anne)
+    client_en.force_login(anne)
+    response = client_en.get(reverse("scoring:assessment-detail", args=[assessment.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    performance = html[html.index('data-code="performance"') :].split("</tr>")[0]
+    assert ">5<" in performance
+    service = html[html.index('data-code="service"') :].split("</tr>")[0]
+    assert "don't know" in service
+
+
+def test_account_manager_gets_404_for_another_managers_customer_and_assessment(client, anne, bart):
+    customer = CustomerFactory(account_manager=bart)
+    assessment = assess(customer, {"performance": 4}, user=bart)
+    client.force_login(anne)
+    for url in (
+        reverse("scoring:customer-detail", args=[customer.pk]),
+        reverse("scoring:customer-matrix", args=[customer.pk]),
+        reverse("scoring:assessment-detail", args=[assessment.pk]),
+        reverse("scoring:assessment-result", args=[assessment.pk]),
+    ):
+        assert client.get(url).status_code == 404
+    assert client.post(reverse("scoring:customer-matrix", args=[customer.pk])).status_code == 404
+    preview = reverse("scoring:customer-matrix-preview", args=[customer.pk])
+    assert client.post(preview, {"value_performance": "3"}).status_code == 404
+
+
+def test_management_reads_every_customer_page(client, mira, bart):
+    customer = CustomerFactory(account_manager=bart)
+    assessment = assess(customer, {"performance": 4}, user=bart)
+    client.force_login(mira)
+    assert client.get(reverse("scoring:customer-detail", args=[customer.pk])).status_code == 200
+    detail = reverse("scoring:assessment-detail", args=[assessment.pk])
+    assert client.get(detail).status_code == 200
+
+
+def test_user_in_no_group_sees_no_customers(client, outsider, anne):
+    customer = CustomerFactory(account_manager=anne)
+    client.force_login(outsider)
+    assert listed_names(client.get(reverse("scoring:customer-list"))) == []
+    assert client.get(reverse("scoring:customer-detail", args=[customer.pk])).status_code == 404
+
+
+def test_customer_page_renders_the_panels_other_apps_register(
+    client_en, anne, monkeypatch, tmp_path, settings
+):
+    (tmp_path / "test_panel.html").write_text("<p>Panel for {{ name }}</p>")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}
+    ]
+    engines._templates = None  # the template settings changed
+    monkeypatch.setattr(extensions, "_customer_panels", [])
+    extensions.register_customer_panel(
+        Panel(name="test", template="test_panel.html", context=lambda r, c: {"name": c.name})
+    )
+    extensions.register_customer_panel(
+        Panel(name="silent", template="test_panel.html", context=lambda r, c: None)
+    )
+    customer = CustomerFactory(name="Panelled", account_manager=anne)
+    client_en.force_login(anne)
+    html = client_en.get(reverse("scoring:customer-detail", args=[customer.pk])).content.decode()
+    assert html.count("<p>Panel for Panelled</p>") == 1

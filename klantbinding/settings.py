@@ -5,6 +5,8 @@ Development defaults are safe and complete; production differs only by environme
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -90,9 +92,64 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests get a file of their own rather than shared-cache memory, whose table locks fail
+    # at once: threads in the tests (a Celery worker, concurrent submits) need real
+    # connections with WAL and the busy timeout. One name per process, so runs side by side
+    # do not clash; the test runner deletes it afterwards.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(Path(tempfile.gettempdir()) / f"klantbinding-test-{os.getpid()}.sqlite3")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+# The cache holds the survey link throttle. Per-process memory by default; production shares
+# it between processes through Redis, e.g. DJANGO_CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
+
+# Celery (klantbinding/celery.py reads every CELERY_* setting). The survey e-mails go through
+# it; the invitation table is the outbox, so a broker outage delays mail but loses none.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueuing must not hang a web request when Redis is away: fail fast, the sweep sends later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# Longest retry countdown of a send task (seconds); the broker's visibility timeout must be
+# longer, or Redis hands a waiting task to a second worker.
+SURVEYS_RETRY_MAX_SECONDS = env.int("SURVEYS_RETRY_MAX_SECONDS", default=3600)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make run` without Redis: kombu's filesystem transport under var/ (development only).
+    _BROKER_DIR = VAR_DIR / "celery-broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+        "control_folder": str(_BROKER_DIR / "control"),
+    }
+    for _folder in ("queue", "processed", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * SURVEYS_RETRY_MAX_SECONDS + CELERY_TASK_TIME_LIMIT,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -150,6 +207,14 @@ EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Klantbinding <klantbinding@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Surveys: the sender of invitations and reminders, and the address links in e-mails point to.
+SURVEYS_FROM_EMAIL = env.str("SURVEYS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=50)  # e-mails per task
+SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
+SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
+SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=20)  # per 15 min
 
 # Production hardening: all driven by environment variables, off in development.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

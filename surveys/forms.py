@@ -1,0 +1,231 @@
+"""The campaign form (management) and the answer form (respondents behind a personal link)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from scoring.models import NPS_MAX, NPS_MIN, SCORE_MAX, SCORE_MIN, Customer, Element
+from scoring.roles import ACCOUNT_MANAGERS
+from surveys.models import Campaign
+
+DONT_KNOW = "dk"
+
+
+class CampaignForm(forms.ModelForm):
+    customer_ids = forms.CharField(
+        label=gettext_lazy("Hand-picked customers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "External ids of the customers, separated by commas, spaces or new lines."
+        ),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "ask_staff",
+            "ask_customers",
+            "ask_experts",
+            "scope",
+            "sector",
+            "account_manager",
+            "starts_on",
+            "cadence_months",
+            "reminder_after_days",
+            "max_reminders",
+            "expires_after_days",
+            "ask_nps",
+            "active",
+        ]
+        widgets = {
+            "scope": forms.RadioSelect,
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        sectors = (
+            Customer.objects.exclude(sector="")
+            .order_by("sector")
+            .values_list("sector", flat=True)
+            .distinct()
+        )
+        current = self.instance.sector if self.instance.pk else ""
+        choices = [("", "—")] + [(s, s) for s in sectors]
+        if current and (current, current) not in choices:
+            choices.append((current, current))
+        self.fields["sector"] = forms.ChoiceField(
+            label=_("Sector"), choices=choices, required=False
+        )
+        self.fields["account_manager"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=ACCOUNT_MANAGERS, is_active=True)
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["account_manager"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+        if self.instance.pk:
+            self.initial["customer_ids"] = "\n".join(
+                self.instance.customers.order_by("external_id").values_list(
+                    "external_id", flat=True
+                )
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("name"),
+            Fieldset(
+                _("Who is asked"),
+                Div(
+                    Div("ask_staff", css_class="col-md-4"),
+                    Div("ask_customers", css_class="col-md-4"),
+                    Div("ask_experts", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                _("About which customers"),
+                "scope",
+                Div(
+                    Div("sector", css_class="col-md-4"),
+                    Div("account_manager", css_class="col-md-4"),
+                    Div("customer_ids", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                _("When"),
+                Div(
+                    Div("starts_on", css_class="col-sm-6 col-lg-3"),
+                    Div("cadence_months", css_class="col-sm-6 col-lg-3"),
+                    Div("expires_after_days", css_class="col-sm-6 col-lg-2"),
+                    Div("reminder_after_days", css_class="col-sm-6 col-lg-2"),
+                    Div("max_reminders", css_class="col-sm-6 col-lg-2"),
+                    css_class="row",
+                ),
+            ),
+            "ask_nps",
+            "active",
+            HTML("<hr>"),
+            Submit("save", _("Save"), css_class="btn-primary"),
+        )
+
+    def clean_customer_ids(self) -> list[Customer]:
+        raw = self.cleaned_data.get("customer_ids") or ""
+        wanted = [part for part in re.split(r"[\s,;]+", raw) if part]
+        if not wanted:
+            return []
+        found = {c.external_id: c for c in Customer.objects.filter(external_id__in=wanted)}
+        unknown = [w for w in dict.fromkeys(wanted) if w not in found]
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
+            raise forms.ValidationError(
+                _("No customer has the external id %(ids)s.") % {"ids": shown}
+            )
+        return list({w: found[w] for w in wanted}.values())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("ask_staff") or data.get("ask_customers") or data.get("ask_experts")):
+            self.add_error("ask_staff", _("Choose at least one kind of respondent to ask."))
+        scope = data.get("scope")
+        if scope == Campaign.Scope.SECTOR and not data.get("sector"):
+            self.add_error("sector", _("Choose the sector whose customers are asked about."))
+        if scope == Campaign.Scope.ACCOUNT_MANAGER and not data.get("account_manager"):
+            self.add_error(
+                "account_manager", _("Choose the account manager whose customers are asked about.")
+            )
+        if scope == Campaign.Scope.SELECTED and not data.get("customer_ids"):
+            self.add_error("customer_ids", _("List at least one customer."))
+        if scope != Campaign.Scope.SECTOR:
+            data["sector"] = ""
+        if scope != Campaign.Scope.ACCOUNT_MANAGER:
+            data["account_manager"] = None
+        reminder, expires = data.get("reminder_after_days"), data.get("expires_after_days")
+        if (
+            reminder is not None
+            and expires is not None
+            and data.get("max_reminders")
+            and reminder >= expires
+        ):
+            self.add_error(
+                "reminder_after_days",
+                _("The reminder would come after the invitation expires (%(days)s days).")
+                % {"days": expires},
+            )
+        return data
+
+
+class AnswerForm(forms.Form):
+    """One 0–6 or "don't know" per asked element, optional comments, NPS for customers."""
+
+    comment = forms.CharField(required=False, max_length=4000, widget=forms.Textarea)
+
+    def __init__(self, *args: object, elements: Sequence[Element], ask_nps: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.elements = list(elements)
+        choices = [(str(v), str(v)) for v in range(SCORE_MIN, SCORE_MAX + 1)]
+        choices.append((DONT_KNOW, _("don't know")))
+        for element in self.elements:
+            self.fields[f"value_{element.code}"] = forms.ChoiceField(
+                choices=choices, required=False, widget=forms.RadioSelect, label=element.name
+            )
+            self.fields[f"comment_{element.code}"] = forms.CharField(
+                required=False, max_length=2000, widget=forms.Textarea
+            )
+        self.ask_nps = ask_nps
+        if ask_nps:
+            self.fields["nps"] = forms.TypedChoiceField(
+                choices=[(str(v), str(v)) for v in range(NPS_MIN, NPS_MAX + 1)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors and all(v is None for v in self.values().values()):
+            raise forms.ValidationError(
+                _(
+                    "Please give a score to at least one question; “don't know” everywhere "
+                    "tells us nothing."
+                )
+            )
+        return data
+
+    def values(self) -> dict[str, int | None]:
+        result: dict[str, int | None] = {}
+        for element in self.elements:
+            raw = self.cleaned_data.get(f"value_{element.code}") or ""
+            result[element.code] = None if raw in ("", DONT_KNOW) else int(raw)
+        return result
+
+    def comments(self) -> dict[str, str]:
+        return {
+            element.code: text.strip()
+            for element in self.elements
+            if (text := self.cleaned_data.get(f"comment_{element.code}") or "").strip()
+        }
+
+    def rows(self) -> list[dict]:
+        """What the template loops over: element, its bound fields and guidance."""
+        return [
+            {
+                "element": element,
+                "value": self[f"value_{element.code}"],
+                "comment": self[f"comment_{element.code}"],
+            }
+            for element in self.elements
+        ]

@@ -1,0 +1,677 @@
+"""Writes: opening rounds, sending invitations and reminders, answers, opt-outs and expiry.
+
+The invitation table is the outbox. Every e-mail is preceded by a conditional UPDATE that
+claims the row (pending → sending for the first e-mail, reminders_sent n → n+1 for a
+reminder); whoever loses the claim sends nothing. So a send task that runs twice, is
+redelivered, or races a sweep never mails the same invitation twice.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import math
+import random
+import smtplib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from scoring.models import Assessment, Contact, MarketExpert, RespondentKind
+from scoring.services import assessment_submit
+from surveys import selectors
+from surveys.models import OPEN_STATUSES, Campaign, Invitation, InvitationLink, Round
+from surveys.tokens import token_new
+
+logger = logging.getLogger(__name__)
+
+Status = Invitation.Status
+# A valid token proves the e-mail arrived, so an invitation whose send was reported as
+# interrupted (failed) can still be answered through it.
+ANSWERABLE = (Status.SENT, Status.SENDING, Status.FAILED)
+# A claim older than this belongs to a worker that died mid-send (longer than any task runs).
+STALE_CLAIM = timedelta(minutes=15)
+# The sweep leaves a pending invitation alone this long after its task was queued.
+REQUEUE_AFTER = timedelta(minutes=10)
+SWEEP_LIMIT = 20_000
+# Answers through a link are stored under a key derived from the invitation: a resubmit
+# returns the same assessment instead of a second one.
+SUBMISSION_NAMESPACE = uuid.UUID("4f0b8f4e-8a55-4c55-9a8c-6a7e1f1c2d3b")
+
+
+# --------------------------------------------------------------------------------------------
+# Periods and rounds
+# --------------------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_start(campaign: Campaign, today: date) -> date | None:
+    """The start of the campaign's period that ``today`` falls in (None before its start)."""
+    if today < campaign.starts_on:
+        return None
+    months = (today.year - campaign.starts_on.year) * 12 + today.month - campaign.starts_on.month
+    k = months // campaign.cadence_months
+    start = add_months(campaign.starts_on, k * campaign.cadence_months)
+    while start > today:
+        k -= 1
+        start = add_months(campaign.starts_on, k * campaign.cadence_months)
+    return start
+
+
+@dataclass
+class OpenedRound:
+    round: Round
+    created: bool
+    invited: int = 0
+
+
+def round_open(
+    *,
+    campaign: Campaign,
+    period: date | None = None,
+    now: datetime | None = None,
+    user: object | None = None,
+) -> OpenedRound:
+    """Open the campaign's round for ``period`` (default: the current one) and queue its mail.
+
+    One invitation per (customer, recipient e-mail). Opening a period that is already open
+    returns the existing round and writes nothing. The send tasks are queued after commit;
+    with the broker away the round still opens and the sweep sends later.
+    """
+    now = now or timezone.now()
+    if period is None:
+        period = period_start(campaign, timezone.localdate(now))
+        if period is None:
+            raise ValidationError(
+                _("This campaign starts on %(date)s; no round can open before that.")
+                % {"date": campaign.starts_on.isoformat()}
+            )
+    existing = Round.objects.filter(campaign=campaign, period=period).first()
+    if existing is not None:
+        return OpenedRound(existing, created=False)
+    recipients = selectors.round_recipients(campaign)
+    closes_at = now + timedelta(days=campaign.expires_after_days)
+    try:
+        with transaction.atomic():
+            round_ = Round.objects.create(
+                campaign=campaign,
+                period=period,
+                opened_at=now,
+                closes_at=closes_at,
+                opened_by=user if getattr(user, "pk", None) else None,
+            )
+            invitations = [
+                Invitation(
+                    round=round_,
+                    customer_id=r.customer_id,
+                    respondent_kind=r.kind,
+                    user_id=r.user_id,
+                    contact_id=r.contact_id,
+                    expert_id=r.expert_id,
+                    email=r.email,
+                    name=r.name[:200],
+                    language=r.language if r.language in ("nl", "en") else "nl",
+                    expires_at=closes_at,
+                )
+                for r in recipients
+            ]
+            Invitation.objects.bulk_create(invitations, batch_size=2000)
+            ids = [i.pk for i in invitations]
+            if ids and ids[0] is None:  # a backend without RETURNING: read them back
+                ids = list(round_.invitations.order_by("pk").values_list("pk", flat=True))
+            transaction.on_commit(lambda: enqueue_sends(ids))
+    except IntegrityError:
+        # Another process opened the same period at the same moment: theirs stands.
+        existing = Round.objects.filter(campaign=campaign, period=period).first()
+        if existing is None:
+            raise
+        return OpenedRound(existing, created=False)
+    return OpenedRound(round_, created=True, invited=len(invitations))
+
+
+def rounds_open_due(*, now: datetime | None = None) -> list[OpenedRound]:
+    """Open the current period's round of every active campaign that has none yet."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    opened = []
+    for campaign in Campaign.objects.filter(active=True, starts_on__lte=today):
+        period = period_start(campaign, today)
+        if period is None or campaign.rounds.filter(period=period).exists():
+            continue
+        result = round_open(campaign=campaign, period=period, now=now)
+        if result.created:
+            logger.info("Opened round %s with %d invitations", result.round, result.invited)
+            opened.append(result)
+    return opened
+
+
+def round_close(*, round_: Round, now: datetime | None = None) -> int:
+    """Close a round early: its open invitations expire and their links stop working."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Round.objects.filter(pk=round_.pk, closed_at__isnull=True).update(closed_at=now)
+        expired = Invitation.objects.filter(round=round_, status__in=OPEN_STATUSES).update(
+            status=Status.EXPIRED, expires_at=now
+        )
+    round_.refresh_from_db()
+    return expired
+
+
+# --------------------------------------------------------------------------------------------
+# Queueing (the broker may be away: the sweep finds whatever did not get queued)
+# --------------------------------------------------------------------------------------------
+
+
+def _batches(ids: Sequence[int], size: int) -> list[list[int]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def enqueue_sends(ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Queue send tasks for these invitations in batches; stop at the first broker error.
+
+    Marks what was queued, so the sweep leaves it alone for a while. Returns how many
+    invitations were queued.
+    """
+    from surveys import tasks
+
+    return _enqueue(tasks.invitations_send, ids, mark_queued=True, now=now)
+
+
+def enqueue_reminders(ids: Sequence[int]) -> int:
+    from surveys import tasks
+
+    return _enqueue(tasks.reminders_send, ids, mark_queued=False)
+
+
+def _enqueue(task, ids: Sequence[int], *, mark_queued: bool, now: datetime | None = None) -> int:
+    from klantbinding.celery import app
+
+    queued: list[int] = []
+    batches = _batches(ids, max(1, settings.SURVEYS_SEND_BATCH_SIZE))
+    try:
+        with app.producer_or_acquire() as producer:
+            for batch in batches:
+                if task.apply_async((batch,), producer=producer) is None:
+                    break  # the broker is away; the task class has logged it
+                queued.extend(batch)
+    except Exception as exc:  # never let the broker break the caller
+        logger.warning("Could not queue %s: %s; the outbox sweep sends later", task.name, exc)
+    if queued and mark_queued:
+        stamp = now or timezone.now()
+        for chunk in _batches(queued, 5000):
+            Invitation.objects.filter(pk__in=chunk, status=Status.PENDING).update(queued_at=stamp)
+    if len(queued) < len(ids):
+        logger.warning(
+            "%d of %d invitations not queued (broker unreachable); the sweep will send them",
+            len(ids) - len(queued),
+            len(ids),
+        )
+    return len(queued)
+
+
+def invitations_sweep(*, now: datetime | None = None) -> int:
+    """The outbox sweep: queue pending invitations that are due and not waiting in the queue;
+    give up on claims of workers that died mid-send (marked failed, for management to see)."""
+    now = now or timezone.now()
+    Invitation.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        status=Status.FAILED,
+        last_error=_(
+            "Sending was interrupted; it is not known whether the e-mail arrived. "
+            "Resend it if the recipient did not get it."
+        ),
+    )
+    ids = selectors.pending_due_ids(now=now, requeue_after=REQUEUE_AFTER, limit=SWEEP_LIMIT)
+    if not ids:
+        return 0
+    return enqueue_sends(ids, now=now)
+
+
+def invitations_expire(*, now: datetime | None = None) -> int:
+    """Expire unanswered invitations past their date and close rounds past theirs."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = Invitation.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now).update(
+            status=Status.EXPIRED
+        )
+        Round.objects.filter(closed_at__isnull=True, closes_at__lte=now).update(
+            closed_at=F("closes_at")
+        )
+    return expired
+
+
+def invitation_resend(*, invitation: Invitation, now: datetime | None = None) -> Invitation:
+    """Send a failed invitation again, to the recipient's current address."""
+    now = now or timezone.now()
+    if invitation.status != Status.FAILED:
+        raise ValidationError(_("Only a failed invitation can be sent again."))
+    if invitation.round.closed_at is not None or invitation.expires_at <= now:
+        raise ValidationError(_("This round is closed; its invitations cannot be sent again."))
+    email, name, language = invitation.email, invitation.name, invitation.language
+    if invitation.contact_id:
+        contact = invitation.contact
+        if contact.opted_out:
+            raise ValidationError(_("This contact person has opted out of surveys."))
+        email, name, language = contact.email.strip().lower(), contact.name, contact.language
+    elif invitation.expert_id:
+        expert = invitation.expert
+        if expert.opted_out:
+            raise ValidationError(_("This market expert has opted out of surveys."))
+        email, name, language = expert.email.strip().lower(), expert.name, expert.language
+    elif invitation.user_id and invitation.user.email:
+        email = invitation.user.email.strip().lower()
+    try:
+        with transaction.atomic():
+            updated = Invitation.objects.filter(pk=invitation.pk, status=Status.FAILED).update(
+                status=Status.PENDING,
+                email=email,
+                name=name,
+                language=language,
+                attempts=0,
+                next_attempt_at=None,
+                queued_at=None,
+                claimed_at=None,
+                last_error="",
+            )
+            if updated:
+                transaction.on_commit(lambda: enqueue_sends([invitation.pk]))
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Another invitation in this round already goes to %(email)s.") % {"email": email}
+        ) from exc
+    invitation.refresh_from_db()
+    return invitation
+
+
+# --------------------------------------------------------------------------------------------
+# E-mail
+# --------------------------------------------------------------------------------------------
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def days_left(invitation: Invitation, now: datetime) -> int:
+    return max(0, math.ceil((invitation.expires_at - now).total_seconds() / 86400))
+
+
+def invitation_message(
+    invitation: Invitation,
+    *,
+    token: str,
+    reminder: bool = False,
+    now: datetime | None = None,
+    connection: object | None = None,
+) -> EmailMultiAlternatives:
+    """The invitation or reminder e-mail, HTML and plain text, in the recipient's language."""
+    now = now or timezone.now()
+    staff = invitation.respondent_kind == RespondentKind.STAFF
+    if staff:
+        link = site_url(reverse("scoring:customer-matrix", args=[invitation.customer_id]))
+        opt_out = ""
+        unsubscribe = f"<mailto:{_address_of(settings.SURVEYS_FROM_EMAIL)}?subject=unsubscribe>"
+    else:
+        link = site_url(reverse("surveys:link", args=[token]))
+        opt_out = site_url(reverse("surveys:opt-out-link", args=[token]))
+        unsubscribe = f"<{opt_out}>"
+    campaign = invitation.round.campaign
+    context = {
+        "invitation": invitation,
+        "customer": invitation.customer,
+        "campaign": campaign,
+        "name": invitation.name,
+        "kind": invitation.respondent_kind,
+        "staff": staff,
+        "link": link,
+        "opt_out": opt_out,
+        "reminder": reminder,
+        "days_left": days_left(invitation, now),
+        "expires_at": invitation.expires_at,
+        "ask_nps": campaign.ask_nps and invitation.respondent_kind == RespondentKind.CUSTOMER,
+    }
+    name = "reminder" if reminder else "invitation"
+    with translation.override(invitation.language):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+    headers = {"List-Unsubscribe": unsubscribe, "Auto-Submitted": "auto-generated"}
+    if not staff:
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.SURVEYS_FROM_EMAIL,
+        to=[
+            formataddr((invitation.name, invitation.email)) if invitation.name else invitation.email
+        ],
+        headers=headers,
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _address_of(sender: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(sender)[1] or sender
+
+
+def smtp_error_permanent(exc: BaseException) -> bool:
+    """A refusal the server means for good (5xx for the recipient or the message)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return exc.smtp_code >= 500
+    return False
+
+
+def smtp_error_text(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {_text(reply)}" for address, (code, reply) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before try ``attempt + 1``: exponential backoff with jitter, capped."""
+    base = settings.SURVEYS_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1)
+    return min(settings.SURVEYS_RETRY_MAX_SECONDS, base) * random.uniform(0.5, 1.0)
+
+
+@dataclass
+class SendResult:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)  # temporary trouble: try these again …
+    retry_at: datetime | None = None  # … at this time
+
+
+def _send_related() -> tuple[str, ...]:
+    return ("round__campaign", "customer")
+
+
+def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
+    """Send the first e-mail of these pending invitations, over one SMTP connection.
+
+    Each row is claimed (pending → sending) right before its e-mail; rows someone else
+    claimed, answered or closed are skipped. A temporary SMTP problem puts the row back to
+    pending with a backoff and stops the batch (the rest waits for the same retry); a
+    permanent refusal marks it failed; after SURVEYS_SEND_MAX_ATTEMPTS tries it fails too.
+    """
+    ids = sorted(set(invitation_ids))
+    result = SendResult()
+    moment = timezone.now()
+    candidates = list(
+        Invitation.objects.filter(pk__in=ids, status=Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
+        .select_related(*_send_related())
+        .order_by("pk")
+    )
+    result.skipped = sorted(set(ids) - {i.pk for i in candidates})
+    if not candidates:
+        return result
+    connection = get_connection()
+    try:
+        for position, invitation in enumerate(candidates):
+            staff = invitation.respondent_kind == RespondentKind.STAFF
+            token, hashed = ("", "") if staff else token_new()
+            claimed = Invitation.objects.filter(pk=invitation.pk, status=Status.PENDING).update(
+                status=Status.SENDING, claimed_at=timezone.now(), token_hash=hashed
+            )
+            if claimed != 1:
+                result.skipped.append(invitation.pk)
+                continue
+            try:
+                message = invitation_message(invitation, token=token, connection=connection)
+                connection.open()  # once: send_messages closes connections it opened itself
+                message.send()
+            except (smtplib.SMTPException, OSError) as exc:
+                attempts = invitation.attempts + 1
+                error = smtp_error_text(exc)[:2000]
+                if smtp_error_permanent(exc) or attempts >= settings.SURVEYS_SEND_MAX_ATTEMPTS:
+                    Invitation.objects.filter(pk=invitation.pk, status=Status.SENDING).update(
+                        status=Status.FAILED, attempts=attempts, last_error=error, token_hash=""
+                    )
+                    result.failed.append(invitation.pk)
+                    logger.warning("Invitation %s failed for good: %s", invitation.pk, error)
+                    if smtp_error_permanent(exc):
+                        continue  # the connection is fine; only this recipient is refused
+                    rest = [i.pk for i in candidates[position + 1 :]]
+                else:
+                    rest = [invitation.pk] + [i.pk for i in candidates[position + 1 :]]
+                    Invitation.objects.filter(pk=invitation.pk, status=Status.SENDING).update(
+                        status=Status.PENDING, attempts=attempts, last_error=error, token_hash=""
+                    )
+                    logger.info("Invitation %s: temporary failure (%s)", invitation.pk, error)
+                retry_at = timezone.now() + timedelta(seconds=retry_delay(attempts))
+                if rest:
+                    Invitation.objects.filter(pk__in=rest, status=Status.PENDING).update(
+                        next_attempt_at=retry_at
+                    )
+                    result.retry, result.retry_at = rest, retry_at
+                break
+            Invitation.objects.filter(pk=invitation.pk, status=Status.SENDING).update(
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                attempts=invitation.attempts + 1,
+                next_attempt_at=None,
+                last_error="",
+            )
+            result.sent.append(invitation.pk)
+    finally:
+        connection.close()
+    return result
+
+
+def reminders_enqueue_due(*, now: datetime | None = None) -> int:
+    """Queue reminders for the sent, unanswered invitations whose reminder is due."""
+    now = now or timezone.now()
+    ids = selectors.reminder_due_ids(now=now, limit=SWEEP_LIMIT)
+    return enqueue_reminders(ids) if ids else 0
+
+
+def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
+    """Send the due reminder of each invitation, at most once per reminder number.
+
+    The claim moves reminders_sent from n to n+1 before the e-mail; a temporary failure
+    moves it back, so the next reminder sweep tries again.
+    """
+    moment = timezone.now()
+    result = SendResult()
+    asked = sorted(set(invitation_ids))
+    ids = selectors.reminder_due_ids(now=moment, limit=len(asked), among=asked)
+    result.skipped = sorted(set(asked) - set(ids))
+    candidates = list(
+        Invitation.objects.filter(pk__in=ids).select_related(*_send_related()).order_by("pk")
+    )
+    if not candidates:
+        return result
+    connection = get_connection()
+    try:
+        for invitation in candidates:
+            staff = invitation.respondent_kind == RespondentKind.STAFF
+            token, hashed = ("", "") if staff else token_new()
+            n = invitation.reminders_sent
+            claimed = Invitation.objects.filter(
+                pk=invitation.pk, status=Status.SENT, reminders_sent=n
+            ).update(reminders_sent=n + 1, last_reminded_at=timezone.now())
+            if claimed != 1:
+                result.skipped.append(invitation.pk)
+                continue
+            link = (
+                None
+                if staff
+                else InvitationLink.objects.create(invitation=invitation, token_hash=hashed)
+            )
+            try:
+                message = invitation_message(
+                    invitation, token=token, reminder=True, now=moment, connection=connection
+                )
+                connection.open()
+                message.send()
+            except (smtplib.SMTPException, OSError) as exc:
+                error = smtp_error_text(exc)[:2000]
+                if link is not None:
+                    link.delete()
+                if smtp_error_permanent(exc):
+                    Invitation.objects.filter(pk=invitation.pk).update(
+                        status=Status.FAILED, last_error=error
+                    )
+                    result.failed.append(invitation.pk)
+                    continue
+                Invitation.objects.filter(pk=invitation.pk, reminders_sent=n + 1).update(
+                    reminders_sent=n, last_reminded_at=invitation.last_reminded_at, last_error=error
+                )
+                result.retry = [i.pk for i in candidates[candidates.index(invitation) :]]
+                break
+            result.sent.append(invitation.pk)
+    finally:
+        connection.close()
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Answers and opt-outs
+# --------------------------------------------------------------------------------------------
+
+
+class InvitationClosedError(Exception):
+    """The invitation can no longer be answered; ``status`` says why."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def closed_reason(invitation: Invitation, now: datetime) -> str | None:
+    """Why this invitation cannot be answered now (a status), or None when it can."""
+    if invitation.status in (Status.ANSWERED, Status.OPTED_OUT, Status.EXPIRED):
+        return invitation.status
+    if invitation.expires_at <= now or invitation.round.closed_at is not None:
+        return Status.EXPIRED
+    if invitation.status not in ANSWERABLE:
+        return Status.EXPIRED
+    return None
+
+
+def invitation_answer(
+    *,
+    invitation: Invitation,
+    values: Mapping[str, int | None],
+    comments: Mapping[str, str] | None = None,
+    comment: str = "",
+    nps: int | None = None,
+    now: datetime | None = None,
+) -> Assessment:
+    """Store a respondent's answer as an assessment of their kind, exactly once.
+
+    The caller has checked the link's token. The claim (a conditional UPDATE to answered)
+    and the assessment are one transaction: of concurrent submits one wins, the others
+    raise InvitationClosedError; invalid values raise ValidationError and write nothing.
+    """
+    now = now or timezone.now()
+    reason = closed_reason(invitation, now)
+    if reason:
+        raise InvitationClosedError(reason)
+    with transaction.atomic():
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, status__in=ANSWERABLE, expires_at__gt=now
+        ).update(status=Status.ANSWERED, answered_at=now)
+        if claimed != 1:
+            invitation.refresh_from_db()
+            raise InvitationClosedError(closed_reason(invitation, now) or Status.ANSWERED)
+        assessment = assessment_submit(
+            customer=invitation.customer,
+            respondent_kind=invitation.respondent_kind,
+            respondent_email=invitation.email,
+            respondent_name=invitation.name,
+            values=dict(values),
+            comments=dict(comments or {}),
+            comment=comment,
+            nps=nps if invitation.respondent_kind == RespondentKind.CUSTOMER else None,
+            source=Assessment.Source.SURVEY,
+            submission_key=uuid.uuid5(SUBMISSION_NAMESPACE, str(invitation.public_id)),
+            now=now,
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(assessment=assessment)
+    invitation.refresh_from_db()
+    return assessment
+
+
+def invitation_opt_out(*, invitation: Invitation, now: datetime | None = None) -> int:
+    """The contact or expert is not asked again: their open invitations end as opted out."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if invitation.contact_id:
+            Contact.objects.filter(pk=invitation.contact_id).update(
+                opted_out=True, opted_out_at=now
+            )
+            theirs = Q(contact_id=invitation.contact_id)
+        elif invitation.expert_id:
+            MarketExpert.objects.filter(pk=invitation.expert_id).update(
+                opted_out=True, opted_out_at=now
+            )
+            theirs = Q(expert_id=invitation.expert_id)
+        else:
+            theirs = Q(pk=invitation.pk)
+        return Invitation.objects.filter(theirs, status__in=OPEN_STATUSES).update(
+            status=Status.OPTED_OUT
+        )
+
+
+def staff_invitations_answer(*, assessment: Assessment, now: datetime | None = None) -> int:
+    """A staff member scored the customer in the matrix: their open invitation is answered."""
+    if assessment.respondent_kind != RespondentKind.STAFF:
+        return 0
+    now = now or timezone.now()
+    recipient = Q(email=assessment.respondent_email.strip().lower())
+    if assessment.user_id:
+        recipient |= Q(user_id=assessment.user_id)
+    return Invitation.objects.filter(
+        recipient,
+        customer_id=assessment.customer_id,
+        respondent_kind=RespondentKind.STAFF,
+        status__in=(*OPEN_STATUSES, Status.FAILED),
+        expires_at__gt=now,
+    ).update(status=Status.ANSWERED, answered_at=now, assessment=assessment)
+
+
+# --------------------------------------------------------------------------------------------
+# Campaigns
+# --------------------------------------------------------------------------------------------
+
+
+def campaign_save(*, campaign: Campaign, customers: Sequence[object] = ()) -> Campaign:
+    """Store a campaign checked by CampaignForm, with its hand-picked customers."""
+    with transaction.atomic():
+        campaign.save()
+        selected = campaign.scope == Campaign.Scope.SELECTED
+        campaign.customers.set(list(customers) if selected else [])
+    return campaign

@@ -155,6 +155,9 @@ class ElementForm(forms.ModelForm):
 
 
 class BaseElementFormSet(BaseInlineFormSet):
+    def validate_unique(self) -> None:
+        """Codes are checked in clean(), with a message that says which element has it."""
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):

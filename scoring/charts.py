@@ -269,35 +269,37 @@ def wall_figure(wall: pd.DataFrame) -> go.Figure:
     )
 
 
-def pareto_figure(pareto: pd.DataFrame) -> go.Figure:
-    """Cumulative revenue share by customer rank, each customer coloured by its band."""
-    traces = [
-        go.Scatter(
-            x=pareto["customer_share"].to_numpy(dtype=float),
-            y=pareto["revenue_share"].to_numpy(dtype=float),
-            mode="lines",
-            line={"color": "#adb5bd", "width": 1},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    ]
+def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> go.Figure:
+    """Cumulative revenue share by customer rank, split by band into stacked areas.
+
+    The areas add up to the Pareto curve; each band's area is the share of all revenue that
+    customers of that band hold among the top ranks. At most ``points`` ranks are drawn (the
+    curves are cumulative, so evenly spread ranks lose nothing visible).
+    """
+    n = len(pareto)
+    total = float(pareto["revenue"].sum())
+    picks = np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int)) if n else []
+    x = pareto["customer_share"].to_numpy(dtype=float)[picks] if n else np.array([])
     bands = pareto["band"].to_numpy(dtype=object)
+    revenue = pareto["revenue"].to_numpy(dtype=float)
+    traces = []
     for band in (*BANDS, ""):
-        members = pareto[bands == band]
-        if members.empty:
+        if n == 0 or not (bands == band).any():
             continue
+        share = 100.0 * np.cumsum(np.where(bands == band, revenue, 0.0)) / (total or 1.0)
         traces.append(
             go.Scatter(
-                x=members["customer_share"].to_numpy(dtype=float),
-                y=members["revenue_share"].to_numpy(dtype=float),
-                mode="markers",
+                x=np.concatenate([[0.0], x]),
+                y=np.concatenate([[0.0], share[picks]]),
+                mode="lines",
+                stackgroup="bands",
                 name=band_name(band),
-                text=members["name"].to_numpy(dtype=object),
-                customdata=members.index.to_numpy(dtype=np.int64),
-                marker={"color": BAND_COLOURS[band], "size": 5},
+                line={"color": BAND_COLOURS[band], "width": 0.5},
+                fillcolor=BAND_COLOURS[band],
                 hovertemplate=(
-                    "<b>%{text}</b><br>"
-                    + _("top %{x:.1f} % of customers: %{y:.1f} % of revenue")
+                    _("top %{x:.1f} % of customers")
+                    + ": %{y:.1f} % "
+                    + _("of revenue")
                     + "<extra>%{fullData.name}</extra>"
                 ),
             )
@@ -315,10 +317,10 @@ def pareto_figure(pareto: pd.DataFrame) -> go.Figure:
                     "x1": 20,
                     "y0": 0,
                     "y1": 102,
-                    "line": {"color": "#adb5bd", "width": 1, "dash": "dot"},
+                    "line": {"color": "#495057", "width": 1, "dash": "dot"},
                 }
             ],
-            hovermode="closest",
+            hovermode="x unified",
         ),
     )
 

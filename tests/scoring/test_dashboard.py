@@ -1,0 +1,304 @@
+"""The management dashboard: who sees what, the numbers, filters, drill-downs, export, speed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import openpyxl
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring import dashboard
+from scoring.demo import seed_portfolio
+from scoring.models import Customer
+from tests.factories import CustomerFactory, assess
+
+ALL_SIX = {
+    "performance": 6,
+    "service": 6,
+    "price_level": 6,
+    "perception": 6,
+    "competition": 6,
+    "distinctiveness": 6,
+    "knowledge_advantage": 6,
+    "perceived_alternatives": 6,
+    "it_integration": 6,
+    "contract": 6,
+    "presence": 6,
+    "personal_bond": 6,
+}
+ALL_ZERO = dict.fromkeys(ALL_SIX, 0)
+# Satisfaction 1 of 6, barriers 5 of 6: bound but unhappy.
+ENTRAPPED = {
+    **dict.fromkeys(["performance", "service", "price_level", "perception"], 1),
+    **dict.fromkeys(
+        [
+            "competition",
+            "distinctiveness",
+            "knowledge_advantage",
+            "perceived_alternatives",
+            "it_integration",
+            "contract",
+            "presence",
+            "personal_bond",
+        ],
+        5,
+    ),
+}
+
+
+def client_for(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def portfolio(anne, bart):
+    """Anne: a green, a red and an unscored customer; Bart: one entrapped customer."""
+    green = CustomerFactory(
+        name="Groen B.V.", account_manager=anne, sector="Bouw", annual_revenue=300_000
+    )
+    red = CustomerFactory(
+        name="Rood B.V.", account_manager=anne, sector="Zorg", annual_revenue=100_000
+    )
+    CustomerFactory(name="Leeg B.V.", account_manager=anne, sector="Zorg", annual_revenue=50_000)
+    trapped = CustomerFactory(
+        name="Vast B.V.", account_manager=bart, sector="Bouw", annual_revenue=200_000
+    )
+    assess(green, ALL_SIX)
+    assess(red, ALL_ZERO)
+    assess(trapped, ENTRAPPED)
+    assess(green, {"performance": 6}, kind="customer", email="inkoop@groen.example", nps=10)
+    assess(red, {"performance": 0}, kind="customer", email="inkoop@rood.example", nps=3)
+    assess(red, {"performance": 0}, kind="customer", email="baas@rood.example", nps=2)
+    return {"green": green, "red": red, "trapped": trapped}
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(db):
+    response = Client().get(reverse("scoring:dashboard"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_users_without_a_role_are_refused(outsider):
+    response = client_for(outsider).get(reverse("scoring:dashboard"))
+    assert response.status_code == 403
+
+
+def test_home_sends_management_to_the_dashboard(mira):
+    response = client_for(mira).get(reverse("home"))
+    assert response["Location"] == reverse("scoring:dashboard")
+
+
+def test_manager_sees_the_headline_figures_of_the_whole_portfolio(mira, portfolio):
+    response = client_for(mira).get(reverse("scoring:dashboard"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    headline = response.context["headline"]
+    # Scores 100, 0 and 100·(4·… ) for the entrapped one; four customers, three scored.
+    assert headline["customers"] == 4
+    assert headline["scored"] == 3
+    trapped_score = 100 * (10 * 1 + 19 * 5) / (6 * 29)
+    assert headline["mean_score"] == pytest.approx((100 + 0 + trapped_score) / 3)
+    weighted = (100 * 300_000 + 0 * 100_000 + trapped_score * 200_000) / 600_000
+    assert headline["weighted_score"] == pytest.approx(weighted)
+    assert f'id="headline-weighted">{weighted:.1f}<' in page
+    # Revenue at risk: the red customer, plus the entrapped one if orange or red.
+    assert headline["revenue_at_risk"] == 100_000 + (200_000 if trapped_score < 55 else 0)
+    # NPS: one promoter, two detractors of three answers.
+    assert headline["nps"] == pytest.approx(100 * (1 - 2) / 3)
+    assert 'id="headline-nps">-33<' in page
+    assert headline["overdue"] == 1  # only the unscored customer lacks a staff assessment
+    assert "Vast B.V." in page  # listed as entrapped
+
+
+def test_every_chart_of_the_dashboard_is_on_the_page(mira, portfolio):
+    response = client_for(mira).get(reverse("scoring:dashboard"))
+    page = response.content.decode()
+    for name in ("trend", "bands", "quadrants", "gap", "wall", "pareto", "heatmap"):
+        assert f'data-kb-figure="figure-{name}"' in page
+        figure = json.loads(response.context["figures"][name])
+        assert figure["data"], name
+    assert "plotly/plotly.min.js" in page
+
+
+def test_account_manager_sees_only_their_own_customers(anne, portfolio):
+    client = client_for(anne)
+    response = client.get(reverse("scoring:dashboard"))
+    assert response.status_code == 200
+    assert response.context["headline"]["customers"] == 3
+    assert "Vast B.V." not in response.content.decode()
+    assert 'name="account_manager"' not in response.content.decode()
+    # Asking for Bart's customers through the URL changes nothing.
+    bart_id = portfolio["trapped"].account_manager_id
+    listing = client.get(
+        reverse("scoring:dashboard-customers"), {"show": "all", "account_manager": bart_id}
+    )
+    names = {c["name"] for c in listing.context["page"].object_list}
+    assert names == {"Groen B.V.", "Rood B.V.", "Leeg B.V."}
+
+
+def test_filters_narrow_every_number_and_stay_in_the_url(mira, portfolio):
+    client = client_for(mira)
+    response = client.get(reverse("scoring:dashboard"), {"sector": "Bouw"})
+    assert response.context["headline"]["customers"] == 2
+    assert "sector=Bouw" in response.context["query"]
+    assert f'href="/dashboard/export/csv/?{response.context["query"]}"' in (
+        response.content.decode().replace("&amp;", "&")
+    )
+    red_only = client.get(reverse("scoring:dashboard"), {"band": "red"})
+    assert red_only.context["headline"]["customers"] == 1
+    assert red_only.context["headline"]["mean_score"] == 0
+    by_manager = client.get(
+        reverse("scoring:dashboard"), {"account_manager": portfolio["trapped"].account_manager_id}
+    )
+    assert by_manager.context["headline"]["customers"] == 1
+
+
+def test_bad_filters_get_a_message_and_are_left_out(mira, portfolio):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = client_for(mira).get(
+        reverse("scoring:dashboard"),
+        {
+            "sector": "Ruimtevaart",
+            "band": "purple",
+            "date": tomorrow.isoformat(),
+            "moves_from": "2025-02-30",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "lies in the future" in page
+    assert "Select a valid choice" in page
+    assert "Enter a valid date" in page
+    assert response.context["headline"]["customers"] == 4
+
+
+def test_the_dashboard_shows_the_portfolio_as_it_stood_on_a_past_date(mira, anne):
+    customer = CustomerFactory(account_manager=anne, annual_revenue=1000)
+    start = timezone.now() - timedelta(days=200)
+    with time_machine.travel(start, tick=False):
+        assess(customer, ALL_ZERO)
+    with time_machine.travel(start + timedelta(days=60), tick=False):
+        assess(customer, ALL_SIX)
+    client = client_for(mira)
+    then = (start + timedelta(days=30)).date()
+    past = client.get(reverse("scoring:dashboard"), {"date": then.isoformat()})
+    assert past.context["headline"]["mean_score"] == 0
+    assert "As it stood on" in past.content.decode()
+    now = client.get(reverse("scoring:dashboard"))
+    assert now.context["headline"]["mean_score"] == 100
+    # The band moved from red to green between the two dates: one customer up the tracks.
+    moves = client.get(
+        reverse("scoring:dashboard-customers"),
+        {"show": "move", "from_band": "red", "to_band": "green", "moves_from": then.isoformat()},
+    )
+    assert [c["name"] for c in moves.context["page"].object_list] == [customer.name]
+    tracks = now.context["tracks"]
+    # By default the movements cover the last three months: green all along.
+    assert [c["count"] for c in tracks["churn"]] == [0, 0, 0]
+    assert [c["count"] for c in tracks["loyalty"]] == [0, 1, 0]
+    up = client.get(reverse("scoring:dashboard"), {"moves_from": then.isoformat()})
+    assert [c["count"] for c in up.context["tracks"]["churn"]] == [1, 0, 0]
+
+
+def test_trend_follows_the_stored_history_month_by_month(mira, anne):
+    customer = CustomerFactory(account_manager=anne, annual_revenue=1000)
+    start = timezone.now() - timedelta(days=95)
+    with time_machine.travel(start, tick=False):
+        assess(customer, ALL_ZERO)
+    with time_machine.travel(start + timedelta(days=62), tick=False):
+        assess(customer, ALL_SIX)
+    data = dashboard.dashboard_data(mira, dashboard.DashboardFilters())
+    trend = dashboard.trend(data)
+    assert trend["score"].iloc[0] == 0
+    assert trend["score"].iloc[-1] == 100
+    assert trend["red"].iloc[0] == 1 and trend["green"].iloc[-1] == 1
+    assert len(trend) >= 4  # one row per month over the whole history
+
+
+def test_drill_down_lists_the_customers_behind_a_number(mira, portfolio):
+    client = client_for(mira)
+    dashboard_page = client.get(reverse("scoring:dashboard"))
+    entrapped = next(q for q in dashboard_page.context["quadrants"] if q["name"] == "entrapped")
+    response = client.get(f"{reverse('scoring:dashboard-customers')}?{entrapped['query']}")
+    assert response.status_code == 200
+    assert [c["name"] for c in response.context["page"].object_list] == ["Vast B.V."]
+    assert "Satisfaction × barriers: entrapped" in response.content.decode()
+
+
+def test_an_unknown_drill_down_shows_everyone_with_a_message(mira, portfolio):
+    response = client_for(mira).get(
+        reverse("scoring:dashboard-customers"), {"show": "move", "from_band": "blue"}
+    )
+    assert response.status_code == 200
+    assert "This selection is not valid" in response.content.decode()
+    assert response.context["count"] == 4
+
+
+def test_export_csv_holds_the_customers_in_view_with_their_scores(mira, portfolio):
+    response = client_for(mira).get(
+        reverse("scoring:dashboard-export", args=["csv"]), {"sector": "Zorg"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["customer_name"] for r in rows] == ["Leeg B.V.", "Rood B.V."]
+    red = rows[1]
+    assert (red["binding_score"], red["satisfaction"], red["band"]) == ("0.0", "0.0", "red")
+    assert rows[0]["binding_score"] == ""
+
+
+def test_export_xlsx_opens_in_excel_with_numbers(mira, portfolio):
+    response = client_for(mira).get(
+        reverse("scoring:dashboard-export", args=["xlsx"]), {"band": "green"}
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("customer", "customer_name", "binding_score")
+    assert rows[1][1:3] == ("Groen B.V.", 100.0)
+
+
+def test_export_in_another_format_is_not_found(mira, portfolio):
+    response = client_for(mira).get(reverse("scoring:dashboard-export", args=["pdf"]))
+    assert response.status_code == 404
+
+
+def test_customer_page_shows_score_history_and_element_radar(anne, portfolio):
+    response = client_for(anne).get(portfolio["green"].get_absolute_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-kb-figure="figure-customer-history"' in page
+    assert 'data-kb-figure="figure-customer-radar"' in page
+    radar = page.split('id="figure-customer-radar">', 1)[1].split("</script>", 1)[0]
+    names = [trace["name"] for trace in json.loads(radar)["data"]]
+    assert names == ["Combined", "Staff", "Customer"]
+
+
+@pytest.mark.django_db
+def test_the_number_of_queries_does_not_grow_with_the_customers(mira):
+    seed_portfolio(customers=1000, seed=5, history_months=2)
+    client = client_for(mira)
+    client.get(reverse("scoring:dashboard"))  # warm up caches (content types, sessions)
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("scoring:dashboard"))
+        assert response.status_code == 200
+        return len(captured), response.context["headline"]["customers"]
+
+    many, in_view = queries()
+    keep = list(Customer.objects.filter(active=True).order_by("pk").values_list("pk", flat=True))
+    Customer.objects.exclude(pk__in=keep[:100]).update(active=False)
+    few, in_view_few = queries()
+    assert in_view >= 950 and in_view_few == 100
+    assert few == many

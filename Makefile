@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 250
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test bench lint format messages makemessages system-packages browser clean
+.PHONY: install run test bench lint format messages makemessages system-packages browser redis-server clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ browser:
 	  echo "Installing chromium for the browser tests ..."; \
 	  apt-get install -y -qq chromium >/dev/null || sudo apt-get install -y -qq chromium >/dev/null; }
 
+# The survey tests start a redis-server of their own on a free port (never a developer's Redis).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing redis-server for the survey tests ..."; \
+	  apt-get install -y -qq redis-server >/dev/null || sudo apt-get install -y -qq redis-server >/dev/null; }
+
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 
@@ -41,10 +47,10 @@ run: messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo --if-empty --customers $(DEMO_CUSTOMERS)
-	@echo "Klantbinding runs on http://127.0.0.1:8000 (Ctrl+C stops it)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Klantbinding runs on http://127.0.0.1:8000 with a Celery worker and beat (Ctrl+C stops it)"
+	$(PY) manage.py runall --port 8000
 
-test: messages browser
+test: messages browser redis-server
 	mkdir -p var
 	$(PY) -m pytest
 

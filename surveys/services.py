@@ -232,10 +232,8 @@ def invitations_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     Invitation.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
         status=Status.FAILED,
-        last_error=_(
-            "Sending was interrupted; it is not known whether the e-mail arrived. "
-            "Resend it if the recipient did not get it."
-        ),
+        # Technical, like the SMTP replies next to it: not translated.
+        last_error="Sending was interrupted (the worker stopped); delivery is unknown.",
     )
     ids = selectors.pending_due_ids(now=now, requeue_after=REQUEUE_AFTER, limit=SWEEP_LIMIT)
     if not ids:

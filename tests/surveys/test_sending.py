@@ -1,0 +1,324 @@
+"""E-mail through a real SMTP server on loopback: contents, failures, retries, reminders, expiry.
+
+These call the services the tasks call, synchronously; test_worker.py runs the same through
+Redis and a Celery worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring.models import RespondentKind
+from surveys import selectors, services
+from surveys.models import Invitation
+from tests.factories import MarketExpertFactory
+from tests.surveys.support import link_in, make_campaign
+
+
+def open_and_send(campaign) -> list[int]:
+    opened = services.round_open(campaign=campaign)
+    ids = list(opened.round.invitations.order_by("pk").values_list("pk", flat=True))
+    services.invitations_send(invitation_ids=ids)
+    return ids
+
+
+def test_a_round_puts_one_email_per_recipient_in_the_smtp_server(smtp, portfolio):
+    customers = portfolio(5, contacts=2)
+    ids = open_and_send(make_campaign())
+    recipients = sorted(smtp.inbox.recipients())
+    expected = sorted(c.email for customer in customers for c in customer.contacts.all())
+    assert recipients == expected
+    assert len(ids) == 10
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_the_invitation_mail_has_html_text_sender_and_list_unsubscribe_in_the_recipients_language(
+    smtp, portfolio, settings
+):
+    settings.SURVEYS_FROM_EMAIL = "Klantteam <enquete@leverancier.example>"
+    dutch = portfolio(1, language="nl")[0].contacts.get()
+    english = portfolio(1, language="en")[0].contacts.get()
+    open_and_send(make_campaign(expires_after_days=14))
+
+    nl = smtp.inbox.to(dutch.email)[0].message
+    en = smtp.inbox.to(english.email)[0].message
+    assert nl["From"] == "Klantteam <enquete@leverancier.example>"
+    assert "hoe beoordeelt u de samenwerking met ons?" in nl["Subject"]
+    assert "how do you rate working with us?" in en["Subject"]
+    nl_text = nl.get_body(preferencelist=("plain",)).get_content()
+    nl_html = nl.get_body(preferencelist=("html",)).get_content()
+    assert "Beantwoord de vragen" in nl_text and "Beantwoord de vragen" in nl_html
+    assert "Answer the questions" in en.get_body(preferencelist=("plain",)).get_content()
+    link = link_in(nl_text)
+    assert f'href="http://testserver{link}"' in nl_html
+    assert nl["List-Unsubscribe"].strip().startswith("<http://testserver/surveys/o/")
+    assert nl["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Each recipient has a link of their own.
+    assert link != link_in(en.get_body(preferencelist=("plain",)).get_content())
+
+
+def test_a_staff_invitation_links_to_the_customers_matrix(smtp, portfolio, anne):
+    customer = portfolio(1)[0]
+    open_and_send(make_campaign(ask_customers=False, ask_staff=True))
+    [received] = smtp.inbox.to(anne.email)
+    text = received.text()
+    assert f"http://testserver{reverse('scoring:customer-matrix', args=[customer.pk])}" in text
+    assert "/surveys/s/" not in text
+    assert received.message["List-Unsubscribe"].strip().startswith("<mailto:")
+    invitation = Invitation.objects.get(customer=customer)
+    assert invitation.respondent_kind == "staff" and invitation.token_hash == ""
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sending_the_same_invitations_twice_at_once_mails_each_recipient_once(smtp, portfolio):
+    portfolio(6)
+    opened = services.round_open(campaign=make_campaign())
+    ids = list(opened.round.invitations.values_list("pk", flat=True))
+    barrier = threading.Barrier(3)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            services.invitations_send(invitation_ids=ids)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    services.invitations_send(invitation_ids=ids)  # and once more, later
+
+    recipients = smtp.inbox.recipients()
+    assert len(recipients) == 6 and len(set(recipients)) == 6
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_permanent_refusal_marks_the_invitation_failed_and_it_is_not_retried(
+    smtp, portfolio, now
+):
+    customers = portfolio(3)
+    refused = customers[1].contacts.get()
+    smtp.inbox.refuse.add(refused.email)
+    open_and_send(make_campaign())
+
+    invitation = Invitation.objects.get(contact=refused)
+    assert invitation.status == "failed"
+    assert "550" in invitation.last_error and "mailbox unknown" in invitation.last_error
+    assert len(smtp.inbox.messages) == 2  # the others got theirs
+    # The sweep leaves it alone, however much later.
+    later = now + dt.timedelta(days=2)
+    assert invitation.pk not in selectors.pending_due_ids(
+        now=later, requeue_after=services.REQUEUE_AFTER, limit=100
+    )
+
+
+def test_a_temporary_refusal_is_retried_later_with_backoff(smtp, portfolio, settings):
+    settings.SURVEYS_RETRY_BASE_SECONDS = 60
+    contact = portfolio(1)[0].contacts.get()
+    smtp.inbox.defer.add(contact.email)
+    started = timezone.now()
+    open_and_send(make_campaign())
+
+    invitation = Invitation.objects.get(contact=contact)
+    assert invitation.status == "pending" and invitation.attempts == 1
+    assert "451" in invitation.last_error
+    wait = (invitation.next_attempt_at - started).total_seconds()
+    assert 30 <= wait <= 61  # 60 s with jitter between ½ and 1
+    # Not before its time …
+    assert not selectors.pending_due_ids(
+        now=timezone.now(), requeue_after=services.REQUEUE_AFTER, limit=10
+    )
+    smtp.inbox.defer.clear()
+    with time_machine.travel(invitation.next_attempt_at + dt.timedelta(seconds=1)):
+        due = selectors.pending_due_ids(
+            now=timezone.now(), requeue_after=services.REQUEUE_AFTER, limit=10
+        )
+        services.invitations_send(invitation_ids=due)
+    # … then it goes out, once.
+    assert [m.to for m in smtp.inbox.messages] == [contact.email]
+    invitation.refresh_from_db()
+    assert invitation.status == "sent" and invitation.attempts == 2
+
+
+def test_the_backoff_grows_and_sending_gives_up_after_the_maximum_attempts(
+    smtp, portfolio, settings
+):
+    settings.SURVEYS_SEND_MAX_ATTEMPTS = 3
+    contact = portfolio(1)[0].contacts.get()
+    smtp.inbox.defer.add(contact.email)
+    open_and_send(make_campaign())
+    waits = []
+    for _ in range(2):
+        invitation = Invitation.objects.get(contact=contact)
+        with time_machine.travel(invitation.next_attempt_at + dt.timedelta(seconds=1)):
+            services.invitations_send(invitation_ids=[invitation.pk])
+        waits.append(invitation.next_attempt_at)
+    invitation = Invitation.objects.get(contact=contact)
+    assert invitation.status == "failed" and invitation.attempts == 3
+    assert "451" in invitation.last_error
+    assert smtp.inbox.messages == []
+
+
+def test_the_retry_delay_doubles_with_jitter_and_is_capped(settings):
+    settings.SURVEYS_RETRY_BASE_SECONDS = 10
+    settings.SURVEYS_RETRY_MAX_SECONDS = 100
+    for attempt, (low, high) in {1: (5, 10), 2: (10, 20), 3: (20, 40), 9: (50, 100)}.items():
+        delays = {services.retry_delay(attempt) for _ in range(20)}
+        assert all(low <= d <= high for d in delays)
+        assert len(delays) > 1  # jitter
+
+
+def test_smtp_down_then_up_loses_nothing(smtp, portfolio, settings):
+    customers = portfolio(4)
+    smtp.stop()
+    ids = open_and_send(make_campaign())
+    assert smtp.inbox.messages == []
+    statuses = set(Invitation.objects.values_list("status", flat=True))
+    assert statuses == {"pending"}
+    smtp.start()
+    latest = max(Invitation.objects.values_list("next_attempt_at", flat=True))
+    with time_machine.travel(latest + dt.timedelta(seconds=1)):
+        due = selectors.pending_due_ids(
+            now=timezone.now(), requeue_after=services.REQUEUE_AFTER, limit=100
+        )
+        assert sorted(due) == sorted(ids)
+        services.invitations_send(invitation_ids=due)
+    assert sorted(smtp.inbox.recipients()) == sorted(c.contacts.get().email for c in customers)
+
+
+def test_a_worker_that_died_mid_send_leaves_the_invitation_failed_not_sent_twice(smtp, portfolio):
+    portfolio(1)
+    opened = services.round_open(campaign=make_campaign())
+    invitation = opened.round.invitations.get()
+    # A worker claimed it and died before it could record the outcome.
+    Invitation.objects.filter(pk=invitation.pk).update(status="sending", claimed_at=timezone.now())
+    services.invitations_send(invitation_ids=[invitation.pk])  # a redelivered task
+    assert smtp.inbox.messages == []
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        services.invitations_sweep()
+    invitation.refresh_from_db()
+    assert invitation.status == "failed"
+    assert "interrupted" in invitation.last_error
+    assert smtp.inbox.messages == []
+
+
+def test_reminders_come_after_the_configured_days_and_stop_at_the_maximum(
+    smtp, portfolio, settings
+):
+    contact = portfolio(1, language="en")[0].contacts.get()
+    start = timezone.now()
+    campaign = make_campaign(reminder_after_days=7, max_reminders=2, expires_after_days=30)
+    open_and_send(campaign)
+    invitation = Invitation.objects.get(contact=contact)
+    smtp.inbox.messages.clear()
+
+    def remind_on(day: int) -> list[str]:
+        with time_machine.travel(start + dt.timedelta(days=day, hours=1), tick=False):
+            services.reminders_send(invitation_ids=[invitation.pk])
+        subjects = [m.message["Subject"] for m in smtp.inbox.messages]
+        smtp.inbox.messages.clear()
+        return subjects
+
+    assert remind_on(6) == []
+    first = remind_on(7)
+    assert len(first) == 1 and first[0].startswith("Reminder:")
+    assert remind_on(10) == []
+    second = remind_on(14)
+    assert len(second) == 1
+    assert remind_on(21) == []  # the maximum of two was reached
+    assert remind_on(28) == []
+    invitation.refresh_from_db()
+    assert invitation.reminders_sent == 2
+
+
+def test_a_reminder_says_how_many_days_are_left(smtp, portfolio):
+    contact = portfolio(1, language="nl")[0].contacts.get()
+    start = timezone.now()
+    open_and_send(make_campaign(reminder_after_days=7, expires_after_days=21))
+    smtp.inbox.messages.clear()
+    with time_machine.travel(start + dt.timedelta(days=7, hours=1)):
+        services.reminders_send(invitation_ids=[Invitation.objects.get(contact=contact).pk])
+    [reminder] = smtp.inbox.messages
+    assert reminder.message["Subject"].startswith("Herinnering:")
+    assert "Nog maar 14 dagen om te antwoorden." in reminder.text()
+    assert "Nog maar 14 dagen om te antwoorden." in reminder.html()
+
+
+def test_answered_and_expired_invitations_get_no_reminder(smtp, portfolio, client):
+    customers = portfolio(2, language="en")
+    start = timezone.now()
+    open_and_send(make_campaign(reminder_after_days=3, expires_after_days=5))
+    answered = Invitation.objects.get(contact__customer=customers[0])
+    Invitation.objects.filter(pk=answered.pk).update(status="answered", answered_at=start)
+    smtp.inbox.messages.clear()
+    with time_machine.travel(start + dt.timedelta(days=6)):
+        services.invitations_expire()
+        services.reminders_send(
+            invitation_ids=list(Invitation.objects.values_list("pk", flat=True))
+        )
+    assert smtp.inbox.messages == []
+
+
+def test_a_duplicated_reminder_task_sends_one_reminder(smtp, portfolio):
+    contact = portfolio(1)[0].contacts.get()
+    start = timezone.now()
+    open_and_send(make_campaign(reminder_after_days=7))
+    invitation = Invitation.objects.get(contact=contact)
+    smtp.inbox.messages.clear()
+    with time_machine.travel(start + dt.timedelta(days=8)):
+        services.reminders_send(invitation_ids=[invitation.pk])
+        services.reminders_send(invitation_ids=[invitation.pk])
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_invitations_expire_after_the_configured_days(smtp, portfolio):
+    portfolio(3)
+    start = timezone.now()
+    campaign = make_campaign(expires_after_days=10)
+    open_and_send(campaign)
+    with time_machine.travel(start + dt.timedelta(days=9, hours=23)):
+        assert services.invitations_expire() == 0
+    with time_machine.travel(start + dt.timedelta(days=10, minutes=1)):
+        assert services.invitations_expire() == 3
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"expired"}
+    assert campaign.rounds.get().closed_at is not None
+
+
+def test_pending_invitations_of_a_closed_round_are_never_sent(smtp, portfolio):
+    portfolio(2)
+    opened = services.round_open(campaign=make_campaign())
+    services.round_close(round_=opened.round)
+    ids = list(opened.round.invitations.values_list("pk", flat=True))
+    services.invitations_send(invitation_ids=ids)
+    assert smtp.inbox.messages == []
+    assert services.invitations_sweep() == 0
+
+
+@pytest.mark.parametrize("kind", ["customer", "expert", "staff"])
+def test_every_kind_of_invitation_renders_in_both_languages(smtp, portfolio, anne, kind):
+    customer = portfolio(1)[0]
+    MarketExpertFactory(sectors=[customer.sector])
+    campaign = make_campaign(
+        ask_customers=kind == "customer",
+        ask_experts=kind == "expert",
+        ask_staff=kind == "staff",
+    )
+    opened = services.round_open(campaign=campaign)
+    invitation = opened.round.invitations.get()
+    assert invitation.respondent_kind == RespondentKind(kind)
+    for language, word in (("nl", "Dank u wel"), ("en", "Thank you")):
+        invitation.language = language
+        for reminder in (False, True):
+            message = services.invitation_message(invitation, token="t" * 43, reminder=reminder)
+            assert word in message.body
+            assert customer.name in message.subject
+            assert "{%" not in message.body and "{{" not in message.alternatives[0][0]

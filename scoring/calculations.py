@@ -368,16 +368,25 @@ def band_moves(before: pd.Series, after: pd.Series, customers: pd.Index) -> pd.D
 def band_move_matrix(moves: pd.DataFrame) -> pd.DataFrame:
     """From-band × to-band counts (rows: band before, columns: band after), "" = no score."""
     order = [*BANDS, NO_BAND]
-    matrix = pd.crosstab(moves["from_band"], moves["to_band"])
-    return matrix.reindex(index=order, columns=order, fill_value=0).astype(int)
+    rank = {band: i for i, band in enumerate(order)}
+    start = moves["from_band"].map(rank).fillna(len(BANDS)).to_numpy(dtype=np.int64)
+    end = moves["to_band"].map(rank).fillna(len(BANDS)).to_numpy(dtype=np.int64)
+    counts = np.bincount(start * len(order) + end, minlength=len(order) ** 2)
+    matrix = pd.DataFrame(counts.reshape(len(order), len(order)), index=order, columns=order)
+    matrix.index.name, matrix.columns.name = "from_band", "to_band"
+    return matrix
 
 
 def track_summary(moves: pd.DataFrame) -> pd.DataFrame:
     """Per track (churn, loyalty): how many customers moved up, stayed, moved down."""
-    counts = pd.crosstab(moves["track"], moves["direction"])
-    return counts.reindex(
-        index=["churn", "loyalty"], columns=["up", "same", "down"], fill_value=0
-    ).astype(int)
+    tracks, directions = ["churn", "loyalty"], ["up", "same", "down"]
+    table = pd.DataFrame(0, index=tracks, columns=directions)
+    track = moves["track"].to_numpy(dtype=object)
+    direction = moves["direction"].to_numpy(dtype=object)
+    for t in tracks:
+        for d in directions:
+            table.loc[t, d] = int(((track == t) & (direction == d)).sum())
+    return table
 
 
 def pareto(revenue: pd.Series, top_share: float = 0.2) -> pd.DataFrame:

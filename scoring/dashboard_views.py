@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -54,11 +53,11 @@ class DateInput(forms.DateInput):
 class DashboardFilterForm(forms.Form):
     """The filters, read from the URL. An invalid field is reported and left out."""
 
-    account_manager = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(),
+    account_manager = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
         required=False,
         label=gettext_lazy("Account manager"),
-        empty_label=gettext_lazy("All account managers"),
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     sector = forms.ChoiceField(
@@ -82,15 +81,15 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, data: object, *, user: object, management: bool) -> None:
         super().__init__(data)
         if management:
-            User = get_user_model()
-            self.fields["account_manager"].queryset = (
-                User.objects.filter(Q(groups__name=ACCOUNT_MANAGERS) | Q(customers__isnull=False))
-                .distinct()
+            managers = (
+                get_user_model()
+                .objects.filter(groups__name=ACCOUNT_MANAGERS)
                 .order_by("first_name", "last_name", "username")
             )
-            self.fields["account_manager"].label_from_instance = lambda u: (
-                u.get_full_name() or u.get_username()
-            )
+            self.fields["account_manager"].choices = [
+                ("", _("All account managers")),
+                *((u.pk, u.get_full_name() or u.get_username()) for u in managers),
+            ]
         else:
             del self.fields["account_manager"]  # an account manager sees their own customers
         sectors = (
@@ -137,9 +136,8 @@ class DashboardFilterForm(forms.Form):
         """The valid filters; fields with errors count as not set."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        manager = data.get("account_manager")
         return DashboardFilters(
-            account_manager_id=manager.pk if manager else None,
+            account_manager_id=data.get("account_manager"),
             sector=data.get("sector") or "",
             band=data.get("band") or "",
             as_of=data.get("date"),

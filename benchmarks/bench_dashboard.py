@@ -1,0 +1,153 @@
+"""Server time of the management dashboard on 10,000 customers, next to its SQL floor.
+
+Run with `.venv/bin/python benchmarks/bench_dashboard.py` (PostgreSQL must be up). It seeds
+10,000 customers with 12 months of score history into its own database once, then in the same
+run:
+
+- requests the full dashboard as management through Django's test client (sessions, auth,
+  middleware, template: everything but the network) several times, and splits each request
+  into SQL (every statement, timed by a database execute wrapper, plus the fetch of the rows),
+  DataFrame work, figure building (plotly figures and their JSON), rendering, and the rest;
+- captures the exact SQL statements one request ran and executes them again, raw, through a
+  cursor, fetching every row: the floor no dashboard can go below.
+
+Goals (issue 5): median under 300 ms and within 3x of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import setup_portfolio
+
+PARTS = ("sql", "dataframes", "figures", "rendering", "other")
+
+
+class SqlTimer:
+    """Execute wrapper: seconds spent in the database per dashboard lap (see Stopwatch)."""
+
+    def __init__(self) -> None:
+        self.by_lap: dict[str, float] = {}
+        self.statements = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        from scoring.dashboard import current_lap
+
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            lap = current_lap.get()
+            self.by_lap[lap] = self.by_lap.get(lap, 0.0) + time.perf_counter() - started
+            self.statements += 1
+
+
+def request_once(client, url: str) -> tuple[float, dict[str, float], int, int]:
+    """One dashboard request: total seconds, the split, statements and page size."""
+    from django.db import connection
+
+    timer = SqlTimer()
+    with connection.execute_wrapper(timer):
+        started = time.perf_counter()
+        response = client.get(url)
+        total = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    laps = response.wsgi_request.dashboard_clock.seconds
+    in_db = sum(timer.by_lap.values())
+    # The dashboard's own raw queries are timed with their fetch ("sql" lap); the others'
+    # rows are few. SQL inside a lap is taken out of that lap.
+    split = {"sql": in_db + laps.get("sql", 0.0) - timer.by_lap.get("sql", 0.0)}
+    for part in ("dataframes", "figures", "rendering"):
+        split[part] = laps.get(part, 0.0) - timer.by_lap.get(part, 0.0)
+    split["other"] = total - sum(split.values())
+    return total, split, timer.statements, len(response.content)
+
+
+def floor_once(statements: list[str]) -> float:
+    """The captured statements executed again, raw, every row fetched."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, below Django's wrappers
+        for sql in statements:
+            # A server-side cursor's DECLARE … FOR <query>: the floor runs the query itself.
+            sql = re.sub(r"^DECLARE .*? CURSOR (WITH(OUT)? HOLD )?FOR ", "", sql, flags=re.S)
+            raw.execute(sql)
+            if raw.description is not None:
+                raw.fetchall()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+
+    setup_portfolio("klantbinding_bench_dashboard", customers=args.customers, history_months=12)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from scoring.models import Customer, ScoreSnapshot
+
+    print(
+        f"Portfolio: {Customer.objects.count()} customers "
+        f"({Customer.objects.filter(active=True).count()} active), "
+        f"{ScoreSnapshot.objects.count()} stored results (12 months of history), PostgreSQL "
+        f"{connection.cursor().connection.info.server_version}"
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="nl")
+    client.force_login(get_user_model().objects.get(username="directie"))
+    url = reverse("scoring:dashboard")
+    for _ in range(2):  # warm up: imports, template and translation caches, plans
+        request_once(client, url)
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    statements = [q["sql"] for q in captured.captured_queries]
+
+    totals, splits, floors = [], [], []
+    size = count = 0
+    for _ in range(args.repeat):
+        total, split, count, size = request_once(client, url)
+        totals.append(total)
+        splits.append(split)
+        floors.append(floor_once(statements))
+
+    median = statistics.median(totals)
+    floor = statistics.median(floors)
+    ms = 1000.0
+    print(f"\nFull dashboard as management, {args.repeat} requests (median):")
+    print(
+        f"  server time  {median * ms:7.1f} ms   runs: "
+        + ", ".join(f"{t * ms:.0f}" for t in totals)
+    )
+    labels = {
+        "sql": f"SQL ({count} statements)",
+        "dataframes": "DataFrame work",
+        "figures": "figure building",
+        "rendering": "rendering",
+        "other": "other (middleware, form)",
+    }
+    for part in PARTS:
+        print(f"    {labels[part]:<26} {statistics.median(s[part] for s in splits) * ms:7.1f} ms")
+    print(
+        f"  floor        {floor * ms:7.1f} ms   (the same {len(statements)} statements, raw "
+        "cursor, all rows fetched)"
+    )
+    print(f"  ratio server / floor: {median / floor:.2f}x   (goals: < 300 ms and < 3x)")
+    print(f"  page size: {size / 1024:.0f} KiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -56,6 +56,7 @@ test: messages browser redis-server
 
 bench: install
 	$(PY) benchmarks/bench_recompute.py
+	$(PY) benchmarks/bench_dashboard.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -475,7 +475,9 @@ def _selection_query(request: HttpRequest, selection: Selection) -> str:
 def dashboard_customers(request: HttpRequest) -> HttpResponse:
     """The customers behind one number of the dashboard, a page at a time."""
     form, selection, customers, title = _selected(request)
-    page = Paginator(_records(customers), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Paginate positions, then turn only this page's rows into records.
+    page = Paginator(range(len(customers)), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = _records(customers.iloc[page.start_index() - 1 : page.end_index()]) if page else []
     return render(
         request,
         "scoring/dashboard_customers.html",
@@ -484,6 +486,7 @@ def dashboard_customers(request: HttpRequest) -> HttpResponse:
             "title": title,
             "error": selection.error,
             "page": page,
+            "rows": rows,
             "count": len(customers),
             "moves": selection.moves is not None,
             "query": _selection_query(request, selection),

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import dashboard
+from scoring import dashboard, exports
 from scoring.demo import seed_portfolio
 from scoring.models import Customer
 from tests.factories import CustomerFactory, assess
@@ -315,3 +315,14 @@ def test_drill_down_pages_through_long_lists(mira, anne):
     names = {c["name"] for c in first.context["rows"]} | {c["name"] for c in second.context["rows"]}
     assert len(names) == 130
     assert "page=2" in first.content.decode()
+
+
+def test_an_empty_portfolio_shows_dashes_not_an_error(mira, anne):
+    for user in (mira, anne):
+        response = client_for(user).get(reverse("scoring:dashboard"))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert 'id="headline-mean">–<' in page
+        assert "No pearls in view." in page
+    export = client_for(anne).get(reverse("scoring:dashboard-export", args=["csv"]))
+    assert export.content.decode().splitlines() == [",".join(exports.COLUMNS)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from scoring.calculations import BANDS, KINDS
@@ -364,9 +364,37 @@ def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) 
 # --------------------------------------------------------------------------------------------
 
 
+def _wrap(label: str, width: int = 18) -> str:
+    """A long label over several lines (plotly breaks lines at <br>)."""
+    words, lines, line = label.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 def score_history_figure(history: pd.DataFrame) -> go.Figure:
-    """A customer's binding score and factor scores over time (one point per stored result)."""
-    at = history["computed_at"].to_numpy(dtype=object)
+    """A customer's binding score and factor scores over time (one point per stored result).
+
+    Each result holds until the next, so the lines are steps; the last one runs to now.
+    """
+    history = history.copy()
+    # Plotly draws dates without time zones: show local wall-clock time.
+    local = timezone.get_current_timezone()
+    history["computed_at"] = (
+        pd.to_datetime(history["computed_at"], utc=True).dt.tz_convert(local).dt.tz_localize(None)
+    )
+    now = pd.Timestamp(timezone.localtime().replace(tzinfo=None))
+    if len(history) and history["computed_at"].iloc[-1] < now:
+        history = pd.concat([history, history.iloc[[-1]]], ignore_index=True)
+        history.loc[len(history) - 1, "computed_at"] = now
+    times = history["computed_at"]
+    at = times.dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    pad = max((times.max() - times.min()) * 0.05, pd.Timedelta(days=7)) if len(times) else None
     series = [
         ("binding_score", _("Binding score"), "#212529", 3),
         ("satisfaction", str(Factor.SATISFACTION.label), FACTOR_COLOURS["satisfaction"], 2),
@@ -388,7 +416,12 @@ def score_history_figure(history: pd.DataFrame) -> go.Figure:
         layout=_layout(
             height=320,
             yaxis=_grid(_("Score"), range=[0, 100]),
-            xaxis=_grid(type="date"),
+            xaxis=_grid(
+                type="date",
+                range=[(times.min() - pad).isoformat(), (times.max() + pad).isoformat()]
+                if pad is not None
+                else None,
+            ),
         ),
     )
 
@@ -402,6 +435,7 @@ def element_radar_figure(kind_values: dict[str, list[float | None]], names: list
         "expert": str(RespondentKind.EXPERT.label),
     }
     colours = {"elements": "#212529", **KIND_COLOURS}
+    names = [_wrap(name) for name in names]
     closed = [*names, names[0]] if names else names
     traces = []
     for kind, values in kind_values.items():
@@ -421,7 +455,10 @@ def element_radar_figure(kind_values: dict[str, list[float | None]], names: list
         data=traces,
         layout=_layout(
             height=440,
-            margin={"l": 70, "r": 70, "t": 30, "b": 30},
-            polar={"radialaxis": {"range": [0, 6], "dtick": 1}},
+            margin={"l": 90, "r": 90, "t": 40, "b": 30},
+            polar={
+                "radialaxis": {"range": [0, 6], "dtick": 1},
+                "angularaxis": {"tickfont": {"size": 11}},
+            },
         ),
     )

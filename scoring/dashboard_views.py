@@ -577,7 +577,6 @@ def customer_charts(request: HttpRequest, customer: object) -> dict | None:
     if not snapshots:
         return None
     history = pd.DataFrame(snapshots)
-    history["computed_at"] = [timezone.localtime(t) for t in history["computed_at"]]
     current = snapshots[-1]
     elements = list(
         Element.objects.filter(scoring_model_id=current["scoring_model_id"])

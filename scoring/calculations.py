@@ -335,9 +335,12 @@ def monthly_trend(
 def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     """Each customer's latest history row at or before ``moment`` (``history`` sorted as in
     ``monthly_trend``), indexed by customer id: ``binding_score`` and ``band``."""
-    at = pd.to_datetime(history["computed_at"], utc=True)
-    rows = history[at <= pd.Timestamp(moment)]
-    latest = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    at = pd.to_datetime(history["computed_at"], utc=True).to_numpy(dtype="datetime64[ns]")
+    rows = np.flatnonzero(at <= pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).asm8)
+    customers = history["customer_id"].to_numpy()[rows]
+    # Sorted by customer and time: a customer's last row is followed by another customer's.
+    last = rows[np.append(customers[1:] != customers[:-1], True)] if len(rows) else rows
+    latest = history.iloc[last].set_index("customer_id")
     return latest[["binding_score", "band"]]
 
 

@@ -475,7 +475,6 @@ def customer_matrix(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, _("This form was already used. Reload the matrix."))
     else:
         form = MatrixForm(elements=elements, initial={"submission_key": uuid.uuid4()})
-    status = 200 if not form.is_bound or not form.errors else 400
     return render(
         request,
         "scoring/matrix.html",
@@ -490,7 +489,6 @@ def customer_matrix(request: HttpRequest, pk: int) -> HttpResponse:
             "snapshot": _snapshot_summary(customer),
             "no_email": None if email else no_email,
         },
-        status=status,
     )
 
 
@@ -602,12 +600,10 @@ def model_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = ScoringModelForm(instance=scoring_model, prefix="model")
         formset = ElementFormSet(instance=scoring_model, queryset=queryset, prefix="elements")
-    status = 400 if request.method == "POST" else 200
     return render(
         request,
         "scoring/model_edit.html",
         {"scoring_model": scoring_model, "form": form, "formset": formset},
-        status=status,
     )
 
 
@@ -766,7 +762,6 @@ def upload(request: HttpRequest) -> HttpResponse:
                 e.code for e in selectors.scoring_model_active().elements.order_by("order", "pk")
             ],
         },
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -837,7 +832,6 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
             "errors": errors,
             "check": check,
         },
-        status=400 if errors else 200,
     )
 
 

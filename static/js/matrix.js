@@ -82,6 +82,19 @@
     });
   }
 
+  const rest = document.getElementById("rest-dont-know");
+  if (rest) {
+    rest.addEventListener("click", () => {
+      groups.forEach((group) => {
+        if (!group.querySelector("input:checked")) {
+          group.querySelector('input[value="x"]').checked = true;
+          group.closest(".matrix-row").classList.remove("matrix-row-invalid");
+        }
+      });
+      schedule();
+    });
+  }
+
   // The server ignores a second submit with the same key; this spares the round trip.
   form.addEventListener("submit", () => {
     if (submit) {

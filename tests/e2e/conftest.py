@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
@@ -39,7 +40,15 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium).")
+    database = connections[DEFAULT_DB_ALIAS]
     with sync_playwright() as playwright:
+        # Playwright leaves an event loop running in this thread, so from here on Django hands
+        # out another connection object (asgiref keeps thread-critical locals per context when
+        # a loop runs). Give it the database contents saved at set-up, or serialized rollback
+        # restores nothing and every later test misses the default model and the groups.
+        contents = getattr(database, "_test_serialized_contents", None)
+        if contents is not None and connections[DEFAULT_DB_ALIAS] is not database:
+            connections[DEFAULT_DB_ALIAS]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )

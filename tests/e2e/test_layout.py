@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
+
+# As in every browser test: a flush without serialized rollback would re-create the content
+# types, and the next browser test's restore of the migrations' data would then fail.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_layout_serves_its_own_bootstrap_and_switches_language(open_page, anne, console_errors):

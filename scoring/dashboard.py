@@ -417,6 +417,9 @@ def _typed_customers(customers: pd.DataFrame) -> pd.DataFrame:
     return customers
 
 
+_CSV_DROP = str.maketrans("", "", "[] ")
+
+
 def _detail_frames(
     customers: pd.DataFrame,
     details: dict[str, list[str | None]],
@@ -443,13 +446,14 @@ def _detail_frames(
         if not model_codes:
             continue
         rows = np.flatnonzero(models == model)
-        source_rows = kept[rows].tolist()
-        empty = ",".join(["null"] * len(model_codes))
-        columns = []
-        for kind in DETAIL_KINDS:
-            texts = details[kind]
-            columns.append([texts[r][1:-1] if texts[r] else empty for r in source_rows])
-        csv = "\n".join(",".join(parts) for parts in zip(*columns, strict=True)).replace(" ", "")
+        empty = "[" + ",".join(["null"] * len(model_codes)) + "]"
+        if len(rows) == len(details[DETAIL_KINDS[0]]):  # every fetched row: no picking
+            columns = [[t or empty for t in details[kind]] for kind in DETAIL_KINDS]
+        else:
+            source_rows = kept[rows].tolist()
+            columns = [[details[kind][r] or empty for r in source_rows] for kind in DETAIL_KINDS]
+        # One line of comma-separated numbers per customer; brackets and spaces dropped.
+        csv = "\n".join(map(",".join, zip(*columns, strict=True))).translate(_CSV_DROP)
         values = pd.read_csv(
             io.StringIO(csv), header=None, na_values=["null"], dtype=float, engine="c"
         ).to_numpy()

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
     F,
     FilteredRelation,
     Max,
@@ -328,23 +329,32 @@ def matrix_preview(
 
 def previous_assessment(
     *, customer: Customer, respondent_kind: str, respondent_email: str
-) -> tuple[Assessment | None, dict[str, int | None]]:
-    """This respondent's latest assessment of the customer, and its values by element code."""
-    assessment = (
+) -> tuple[datetime | None, dict[str, int | None]]:
+    """When this respondent last assessed the customer, and the values by element code."""
+    latest = (
         Assessment.objects.filter(
             customer=customer,
             respondent_kind=respondent_kind,
             respondent_email=respondent_email.strip().lower(),
         )
         .order_by("-assessed_at", "-pk")
-        .first()
+        .values("pk")[:1]
     )
-    if assessment is None:
-        return None, {}
-    values = ElementScore.objects.filter(assessment=assessment).values_list(
-        "element__code", "value"
+    rows = ElementScore.objects.filter(assessment=Subquery(latest)).values_list(
+        "element__code", "value", "assessment__assessed_at"
     )
-    return assessment, dict(values)
+    values = {code: value for code, value, _at in rows}
+    return (rows[0][2] if rows else None), values
+
+
+def elements_asked(kind: str) -> list[Element]:
+    """The active model's elements put to this respondent kind, in matrix order, each with its
+    scoring model; one query."""
+    return list(
+        Element.objects.filter(scoring_model__is_active=True, **{f"asked_{kind}": True})
+        .select_related("scoring_model")
+        .order_by("order", "pk")
+    )
 
 
 def assessment_scores(
@@ -446,3 +456,92 @@ def scoring_model_preview(
             for pk, row in top.iterrows()
         ],
     }
+
+
+# The customer list sorts all of a user's customers on any column, then shows one page. Sorting
+# reads only the ids with what the sort needs; the page's rows are read for those ids alone.
+LIST_SORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "manager": ("account_manager__first_name", "account_manager__last_name"),
+    "score": ("current__binding_score",),
+    "satisfaction": ("current__satisfaction",),
+    "alternatives": ("current__alternatives",),
+    "investment": ("current__investment",),
+    "coverage": ("current__coverage",),
+    "last": ("current__last_assessed_at",),
+    "change": ("change",),
+    "due": ("due",),
+}
+
+
+def _current() -> FilteredRelation:
+    """The customer's current snapshot (a new object per query: Django alters it in use)."""
+    return FilteredRelation("snapshots", condition=Q(snapshots__is_current=True))
+
+
+def _staff_assessed_since(cutoff: datetime) -> Exists:
+    return Exists(
+        Assessment.objects.filter(
+            customer=OuterRef("pk"), respondent_kind=RespondentKind.STAFF, assessed_at__gte=cutoff
+        )
+    )
+
+
+def customers_due(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Those without a staff assessment within the staff cadence (``rescoring_due`` above)."""
+    cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
+    return customers.filter(~_staff_assessed_since(timezone.now() - cadence))
+
+
+def customer_ids_sorted(
+    customers: QuerySet[Customer], key: str, *, descending: bool = False
+) -> QuerySet:
+    """The customers' ids sorted on a list column (LIST_SORT_FIELDS), empty values last,
+    ties by name."""
+    if key == "due":
+        cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
+        customers = customers.annotate(due=~_staff_assessed_since(timezone.now() - cadence))
+    elif key not in ("name", "manager"):
+        customers = customers.annotate(current=_current()).annotate(
+            change=F("current__binding_score") - F("current__previous_score")
+        )
+    order = [
+        F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+        for name in LIST_SORT_FIELDS[key]
+    ]
+    return customers.order_by(*order, "name", "pk").values_list("pk", flat=True)
+
+
+def customer_list_rows(ids: Sequence[int]) -> list[dict]:
+    """The list's rows for these customer ids, in their order: the customer, its account
+    manager's name, the current stored score, the change and whether it is due. One query."""
+    fields = (
+        "pk",
+        "name",
+        "sector",
+        "active",
+        "account_manager__first_name",
+        "account_manager__last_name",
+        "account_manager__username",
+    )
+    scores = ("binding_score", *calculations.FACTORS, "coverage", "provisional", "band")
+    scores += ("last_assessed_at", "previous_score")
+    cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
+    rows = {
+        row["pk"]: row
+        for row in Customer.objects.filter(pk__in=ids)
+        .annotate(current=_current(), recent=_staff_assessed_since(timezone.now() - cadence))
+        .values(*fields, "recent", *(f"current__{name}" for name in scores))
+    }
+    result = []
+    for pk in ids:
+        row = rows.get(pk)
+        if row is None:
+            continue
+        for name in scores:
+            row[name] = row.pop(f"current__{name}")
+        score, previous = row["binding_score"], row["previous_score"]
+        row["change"] = None if score is None or previous is None else score - previous
+        row["rescoring_due"] = not row.pop("recent")
+        result.append(row)
+    return result

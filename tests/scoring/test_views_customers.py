@@ -332,3 +332,12 @@ def test_customer_page_renders_the_panels_other_apps_register(
     client_en.force_login(anne)
     html = client_en.get(reverse("scoring:customer-detail", args=[customer.pk])).content.decode()
     assert html.count("<p>Panel for Panelled</p>") == 1
+
+
+def test_list_escapes_what_comes_from_the_database(client_en, anne):
+    CustomerFactory(name="<script>alert(1)</script>", sector='"><b>x</b>', account_manager=anne)
+    client_en.force_login(anne)
+    html = client_en.get(reverse("scoring:customer-list")).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>x</b>" not in html

@@ -57,6 +57,7 @@ test: messages browser redis-server
 bench: install
 	$(PY) benchmarks/bench_recompute.py
 	$(PY) benchmarks/bench_dashboard.py
+	$(PY) benchmarks/bench_pages.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -211,7 +211,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Surveys: the sender of invitations and reminders, and the address links in e-mails point to.
 SURVEYS_FROM_EMAIL = env.str("SURVEYS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=50)  # e-mails per task
+SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=100)  # e-mails per task
 SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
 SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
 SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=20)  # per 15 min

@@ -225,6 +225,8 @@ class Invitation(models.Model):
     # When a send task for it was last handed to the broker; the sweep leaves it alone a while.
     queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The send task that claimed it (one claim per batch), to sort out a worker that died.
+    claim_id = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)

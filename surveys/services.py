@@ -18,12 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import formataddr
+from itertools import groupby
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -46,6 +47,8 @@ STALE_CLAIM = timedelta(minutes=15)
 # The sweep leaves a pending invitation alone this long after its task was queued.
 REQUEUE_AFTER = timedelta(minutes=10)
 SWEEP_LIMIT = 20_000
+# A send task records its outcome every this many e-mails (one commit each, not one per mail).
+MARK_EVERY = 10
 # Answers through a link are stored under a key derived from the invitation: a resubmit
 # returns the same assessment instead of a second one.
 SUBMISSION_NAMESPACE = uuid.UUID("4f0b8f4e-8a55-4c55-9a8c-6a7e1f1c2d3b")
@@ -92,8 +95,9 @@ def round_open(
     """Open the campaign's round for ``period`` (default: the current one) and queue its mail.
 
     One invitation per (customer, recipient e-mail). Opening a period that is already open
-    returns the existing round and writes nothing. The send tasks are queued after commit;
-    with the broker away the round still opens and the sweep sends later.
+    returns the existing round and writes nothing. After commit one task is queued that queues
+    the round's send tasks; with the broker away the round still opens and the sweep sends
+    later.
     """
     now = now or timezone.now()
     if period is None:
@@ -117,33 +121,95 @@ def round_open(
                 closes_at=closes_at,
                 opened_by=user if getattr(user, "pk", None) else None,
             )
-            invitations = [
-                Invitation(
-                    round=round_,
-                    customer_id=r.customer_id,
-                    respondent_kind=r.kind,
-                    user_id=r.user_id,
-                    contact_id=r.contact_id,
-                    expert_id=r.expert_id,
-                    email=r.email,
-                    name=r.name[:200],
-                    language=r.language if r.language in ("nl", "en") else "nl",
-                    expires_at=closes_at,
-                )
-                for r in recipients
-            ]
-            Invitation.objects.bulk_create(invitations, batch_size=2000)
-            ids = [i.pk for i in invitations]
-            if ids and ids[0] is None:  # a backend without RETURNING: read them back
-                ids = list(round_.invitations.order_by("pk").values_list("pk", flat=True))
-            transaction.on_commit(lambda: enqueue_sends(ids))
+            invited = invitations_insert(round_=round_, recipients=recipients, now=now)
+            transaction.on_commit(lambda: enqueue_round(round_.pk))
     except IntegrityError:
         # Another process opened the same period at the same moment: theirs stands.
         existing = Round.objects.filter(campaign=campaign, period=period).first()
         if existing is None:
             raise
         return OpenedRound(existing, created=False)
-    return OpenedRound(round_, created=True, invited=len(invitations))
+    return OpenedRound(round_, created=True, invited=invited)
+
+
+_INVITATION_COLUMNS = (
+    "round_id",
+    "customer_id",
+    "respondent_kind",
+    "user_id",
+    "contact_id",
+    "expert_id",
+    "email",
+    "name",
+    "language",
+    "public_id",
+    "token_hash",
+    "status",
+    "created_at",
+    "expires_at",
+    "reminders_sent",
+    "attempts",
+    "last_error",
+)
+
+
+def invitations_insert(
+    *, round_: Round, recipients: Sequence[selectors.Recipient], now: datetime
+) -> int:
+    """Write the round's pending invitations in bulk, in the caller's transaction.
+
+    PostgreSQL gets them through COPY, other databases through one executemany: the ORM's
+    bulk_create spends seconds building and quoting 20,000 model objects.
+    """
+    rows = [
+        (
+            round_.pk,
+            r.customer_id,
+            r.kind,
+            r.user_id,
+            r.contact_id,
+            r.expert_id,
+            r.email,
+            r.name[:200],
+            r.language if r.language in ("nl", "en") else "nl",
+            uuid.uuid4(),
+            "",
+            Status.PENDING.value,
+            now,
+            round_.closes_at,
+            0,
+            0,
+            "",
+        )
+        for r in recipients
+    ]
+    table = Invitation._meta.db_table
+    columns = ", ".join(_INVITATION_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            ops = connection.ops
+            prepared = [
+                (
+                    *row[:9],
+                    row[9].hex,
+                    *row[10:12],
+                    ops.adapt_datetimefield_value(row[12]),
+                    ops.adapt_datetimefield_value(row[13]),
+                    *row[14:],
+                )
+                for row in rows
+            ]
+            placeholders = ", ".join(["%s"] * len(_INVITATION_COLUMNS))
+            for start in range(0, len(prepared), 5000):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+                    prepared[start : start + 5000],
+                )
+    return len(rows)
 
 
 def rounds_open_due(*, now: datetime | None = None) -> list[OpenedRound]:
@@ -194,6 +260,29 @@ def enqueue_sends(ids: Sequence[int], *, now: datetime | None = None) -> int:
     return _enqueue(tasks.invitations_send, ids, mark_queued=True, now=now)
 
 
+def enqueue_round(round_id: int) -> bool:
+    """Queue the task that queues a new round's send tasks (a web request queues one task)."""
+    from surveys import tasks
+
+    if tasks.round_dispatch.apply_async((round_id,)) is None:
+        return False  # the broker is away; the sweep finds the round's pending invitations
+    Invitation.objects.filter(
+        round_id=round_id, status=Status.PENDING, queued_at__isnull=True
+    ).update(queued_at=timezone.now())
+    return True
+
+
+def round_dispatch(*, round_id: int) -> int:
+    """Queue send tasks for the round's pending invitations, in batches."""
+    ids = list(
+        Invitation.objects.filter(round_id=round_id, status=Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return enqueue_sends(ids) if ids else 0
+
+
 def enqueue_reminders(ids: Sequence[int]) -> int:
     from surveys import tasks
 
@@ -230,15 +319,44 @@ def invitations_sweep(*, now: datetime | None = None) -> int:
     """The outbox sweep: queue pending invitations that are due and not waiting in the queue;
     give up on claims of workers that died mid-send (marked failed, for management to see)."""
     now = now or timezone.now()
-    Invitation.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
-        status=Status.FAILED,
-        # Technical, like the SMTP replies next to it: not translated.
-        last_error="Sending was interrupted (the worker stopped); delivery is unknown.",
-    )
+    invitations_recover(now=now)
     ids = selectors.pending_due_ids(now=now, requeue_after=REQUEUE_AFTER, limit=SWEEP_LIMIT)
     if not ids:
         return 0
     return enqueue_sends(ids, now=now)
+
+
+def invitations_recover(*, now: datetime) -> tuple[int, int]:
+    """Sort out the claims of send tasks whose worker died mid-batch.
+
+    A task records its outcome every MARK_EVERY e-mails, in the order of the rows, so of a
+    dead claim's rows the first MARK_EVERY may have gone out (marked failed, for management
+    to see and resend) and the rest were never tried (put back to pending). Returns both counts.
+    """
+    stale = list(
+        Invitation.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+        .order_by("claim_id", "pk")
+        .values_list("claim_id", "pk")
+    )
+    unknown: list[int] = []
+    untried: list[int] = []
+    for _claim, rows in groupby(stale, key=lambda row: row[0]):
+        pks = [pk for _claim_id, pk in rows]
+        unknown.extend(pks[:MARK_EVERY])
+        untried.extend(pks[MARK_EVERY:])
+    sending = Q(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    if unknown:
+        Invitation.objects.filter(sending, pk__in=unknown).update(
+            status=Status.FAILED,
+            claim_id=None,
+            # Technical, like the SMTP replies next to it: not translated.
+            last_error="Sending was interrupted (the worker stopped); delivery is unknown.",
+        )
+    if untried:
+        Invitation.objects.filter(sending, pk__in=untried).update(
+            status=Status.PENDING, claim_id=None, claimed_at=None, token_hash=""
+        )
+    return len(unknown), len(untried)
 
 
 def invitations_expire(*, now: datetime | None = None) -> int:
@@ -418,73 +536,125 @@ def _send_related() -> tuple[str, ...]:
 def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     """Send the first e-mail of these pending invitations, over one SMTP connection.
 
-    Each row is claimed (pending → sending) right before its e-mail; rows someone else
-    claimed, answered or closed are skipped. A temporary SMTP problem puts the row back to
-    pending with a backoff and stops the batch (the rest waits for the same retry); a
-    permanent refusal marks it failed; after SURVEYS_SEND_MAX_ATTEMPTS tries it fails too.
+    One conditional UPDATE claims the batch (pending → sending, each row with the hash of its
+    new token); rows someone else claimed, answered or closed are skipped. The outcome is
+    recorded every MARK_EVERY e-mails, so a worker that dies mid-batch leaves at most that many
+    rows whose delivery is unknown (the sweep marks them failed) and puts the rest back.
+    A temporary SMTP problem puts the row back to pending with a backoff and stops the batch
+    (the rest waits for the same retry); a permanent refusal marks it failed; after
+    SURVEYS_SEND_MAX_ATTEMPTS tries it fails too.
     """
     ids = sorted(set(invitation_ids))
     result = SendResult()
     moment = timezone.now()
-    candidates = list(
+    due = list(
         Invitation.objects.filter(pk__in=ids, status=Status.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
+        .values_list("pk", "respondent_kind")
+    )
+    tokens = {pk: token_new() for pk, kind in due if kind != RespondentKind.STAFF}
+    claim = uuid.uuid4()
+    if due:
+        hashes = Case(
+            *(When(pk=pk, then=Value(hashed)) for pk, (_, hashed) in tokens.items()),
+            default=Value(""),
+            output_field=CharField(),
+        )
+        Invitation.objects.filter(pk__in=[pk for pk, _ in due], status=Status.PENDING).update(
+            status=Status.SENDING, claimed_at=moment, claim_id=claim, token_hash=hashes
+        )
+    claimed = list(
+        Invitation.objects.filter(claim_id=claim, status=Status.SENDING)
         .select_related(*_send_related())
         .order_by("pk")
     )
-    result.skipped = sorted(set(ids) - {i.pk for i in candidates})
-    if not candidates:
+    result.skipped = sorted(set(ids) - {i.pk for i in claimed})
+    if not claimed:
         return result
-    connection = get_connection()
-    try:
-        for position, invitation in enumerate(candidates):
-            staff = invitation.respondent_kind == RespondentKind.STAFF
-            token, hashed = ("", "") if staff else token_new()
-            claimed = Invitation.objects.filter(pk=invitation.pk, status=Status.PENDING).update(
-                status=Status.SENDING, claimed_at=timezone.now(), token_hash=hashed
+    mine = Q(status=Status.SENDING, claim_id=claim)
+    marks: list[int] = []
+
+    def record_sent() -> None:
+        if marks:
+            Invitation.objects.filter(mine, pk__in=marks).update(
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                next_attempt_at=None,
+                last_error="",
+                claim_id=None,
             )
-            if claimed != 1:
-                result.skipped.append(invitation.pk)
-                continue
+            result.sent.extend(marks)
+            marks.clear()
+
+    def put_back(rows: Sequence[Invitation], retry_at: datetime | None) -> None:
+        if rows:
+            Invitation.objects.filter(mine, pk__in=[i.pk for i in rows]).update(
+                status=Status.PENDING,
+                token_hash="",
+                claim_id=None,
+                claimed_at=None,
+                next_attempt_at=retry_at,
+            )
+
+    mailer = get_connection()
+    position = 0
+    try:
+        for position, invitation in enumerate(claimed):
             try:
-                message = invitation_message(invitation, token=token, connection=connection)
-                connection.open()  # once: send_messages closes connections it opened itself
+                message = invitation_message(
+                    invitation, token=tokens.get(invitation.pk, ("", ""))[0], connection=mailer
+                )
+                mailer.open()  # once: send_messages closes connections it opened itself
                 message.send()
             except (smtplib.SMTPException, OSError) as exc:
+                record_sent()
                 attempts = invitation.attempts + 1
                 error = smtp_error_text(exc)[:2000]
-                if smtp_error_permanent(exc) or attempts >= settings.SURVEYS_SEND_MAX_ATTEMPTS:
-                    Invitation.objects.filter(pk=invitation.pk, status=Status.SENDING).update(
-                        status=Status.FAILED, attempts=attempts, last_error=error, token_hash=""
+                permanent = smtp_error_permanent(exc)
+                retry_at = timezone.now() + timedelta(seconds=retry_delay(attempts))
+                if permanent or attempts >= settings.SURVEYS_SEND_MAX_ATTEMPTS:
+                    Invitation.objects.filter(mine, pk=invitation.pk).update(
+                        status=Status.FAILED,
+                        attempts=attempts,
+                        last_error=error,
+                        token_hash="",
+                        claim_id=None,
                     )
                     result.failed.append(invitation.pk)
                     logger.warning("Invitation %s failed for good: %s", invitation.pk, error)
-                    if smtp_error_permanent(exc):
+                    if permanent:
                         continue  # the connection is fine; only this recipient is refused
-                    rest = [i.pk for i in candidates[position + 1 :]]
+                    rest = claimed[position + 1 :]
                 else:
-                    rest = [invitation.pk] + [i.pk for i in candidates[position + 1 :]]
-                    Invitation.objects.filter(pk=invitation.pk, status=Status.SENDING).update(
-                        status=Status.PENDING, attempts=attempts, last_error=error, token_hash=""
+                    Invitation.objects.filter(mine, pk=invitation.pk).update(
+                        status=Status.PENDING,
+                        attempts=attempts,
+                        last_error=error,
+                        token_hash="",
+                        claim_id=None,
+                        claimed_at=None,
+                        next_attempt_at=retry_at,
                     )
                     logger.info("Invitation %s: temporary failure (%s)", invitation.pk, error)
-                retry_at = timezone.now() + timedelta(seconds=retry_delay(attempts))
-                if rest:
-                    Invitation.objects.filter(pk__in=rest, status=Status.PENDING).update(
-                        next_attempt_at=retry_at
-                    )
-                    result.retry, result.retry_at = rest, retry_at
-                break
-            Invitation.objects.filter(pk=invitation.pk, status=Status.SENDING).update(
-                status=Status.SENT,
-                sent_at=timezone.now(),
-                attempts=invitation.attempts + 1,
-                next_attempt_at=None,
-                last_error="",
-            )
-            result.sent.append(invitation.pk)
+                    rest = claimed[position + 1 :]
+                    result.retry.append(invitation.pk)
+                put_back(rest, retry_at)
+                result.retry.extend(i.pk for i in rest)
+                result.retry_at = retry_at if result.retry else None
+                return result
+            marks.append(invitation.pk)
+            if len(marks) >= MARK_EVERY:
+                record_sent()
+        record_sent()
+    except Exception:
+        # Anything else (a template error, the soft time limit): record what went out, put
+        # back what was never tried; the row in hand stays claimed for the sweep to sort out.
+        record_sent()
+        put_back(claimed[position + 1 :], None)
+        raise
     finally:
-        connection.close()
+        mailer.close()
     return result
 
 
@@ -511,7 +681,7 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
     )
     if not candidates:
         return result
-    connection = get_connection()
+    mailer = get_connection()
     try:
         for invitation in candidates:
             staff = invitation.respondent_kind == RespondentKind.STAFF
@@ -530,9 +700,9 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
             )
             try:
                 message = invitation_message(
-                    invitation, token=token, reminder=True, now=moment, connection=connection
+                    invitation, token=token, reminder=True, now=moment, connection=mailer
                 )
-                connection.open()
+                mailer.open()
                 message.send()
             except (smtplib.SMTPException, OSError) as exc:
                 error = smtp_error_text(exc)[:2000]
@@ -551,7 +721,7 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
                 break
             result.sent.append(invitation.pk)
     finally:
-        connection.close()
+        mailer.close()
     return result
 
 

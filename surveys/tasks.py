@@ -74,6 +74,14 @@ def reminders_send(self, invitation_ids: list[int]) -> dict:
     return {"sent": len(result.sent), "failed": len(result.failed), "retry": len(result.retry)}
 
 
+@shared_task(name="surveys.round_dispatch", base=OutboxTask)
+def round_dispatch(round_id: int) -> int:
+    """Queue the send tasks of a round that just opened (in batches of invitations)."""
+    from surveys import services
+
+    return services.round_dispatch(round_id=round_id)
+
+
 @shared_task(name="surveys.rounds_open_due", base=OutboxTask)
 def rounds_open_due() -> int:
     """Beat: open the current round of every active campaign that has none yet."""

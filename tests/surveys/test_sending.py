@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 
 import pytest
 import time_machine
@@ -322,3 +323,48 @@ def test_every_kind_of_invitation_renders_in_both_languages(smtp, portfolio, ann
             assert word in message.body
             assert customer.name in message.subject
             assert "{%" not in message.body and "{{" not in message.alternatives[0][0]
+
+
+def test_a_worker_that_died_mid_batch_leaves_only_the_uncertain_rows_failed(smtp, portfolio):
+    portfolio(15)
+    opened = services.round_open(campaign=make_campaign())
+    ids = sorted(opened.round.invitations.values_list("pk", flat=True))
+    moment = timezone.now()
+    # A send task claimed all fifteen, recorded three as sent, then its worker was killed.
+    claim = uuid.uuid4()
+    Invitation.objects.filter(pk__in=ids).update(
+        status="sending", claim_id=claim, claimed_at=moment
+    )
+    Invitation.objects.filter(pk__in=ids[:3]).update(status="sent", sent_at=moment)
+    with time_machine.travel(moment + dt.timedelta(minutes=16)):
+        unknown, untried = services.invitations_recover(now=timezone.now())
+        services.invitations_send(invitation_ids=ids)  # what the sweep queues
+    # Outcomes are recorded every MARK_EVERY e-mails: only that many can have gone out.
+    assert (unknown, untried) == (services.MARK_EVERY, 15 - 3 - services.MARK_EVERY)
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids[3 : 3 + services.MARK_EVERY]] == ["failed"] * 10
+    resent = ids[3 + services.MARK_EVERY :]
+    assert sorted(smtp.inbox.recipients()) == sorted(
+        Invitation.objects.filter(pk__in=resent).values_list("email", flat=True)
+    )
+
+
+def test_an_unexpected_error_mid_batch_records_what_went_out_and_puts_back_the_rest(
+    smtp, portfolio, monkeypatch
+):
+    portfolio(6)
+    opened = services.round_open(campaign=make_campaign())
+    ids = sorted(opened.round.invitations.values_list("pk", flat=True))
+    real = services.invitation_message
+
+    def breaks_on_the_fourth(invitation, **kwargs):
+        if invitation.pk == ids[3]:
+            raise RuntimeError("template trouble")
+        return real(invitation, **kwargs)
+
+    monkeypatch.setattr(services, "invitation_message", breaks_on_the_fourth)
+    with pytest.raises(RuntimeError):
+        services.invitations_send(invitation_ids=ids)
+    statuses = [s for _, s in sorted(Invitation.objects.values_list("pk", "status"))]
+    assert statuses == ["sent", "sent", "sent", "sending", "pending", "pending"]
+    assert len(smtp.inbox.messages) == 3

@@ -98,9 +98,10 @@ class CampaignForm(forms.ModelForm):
                 _("About which customers"),
                 "scope",
                 Div(
-                    Div("sector", css_class="col-md-4"),
-                    Div("account_manager", css_class="col-md-4"),
-                    Div("customer_ids", css_class="col-md-4"),
+                    # static/js/surveys.js shows only the field the chosen scope needs.
+                    Div("sector", css_class="col-md-4", data_scope="sector"),
+                    Div("account_manager", css_class="col-md-4", data_scope="account_manager"),
+                    Div("customer_ids", css_class="col-md-4", data_scope="selected"),
                     css_class="row",
                 ),
             ),

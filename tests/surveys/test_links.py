@@ -341,3 +341,32 @@ def test_one_click_unsubscribe_works_without_a_csrf_token(contact, settings):
     assert response.status_code == 200
     contact.refresh_from_db()
     assert contact.opted_out
+
+
+def test_the_answer_form_is_csrf_protected_even_with_the_null_origin_of_no_referrer(contact, link):
+    # Browsers send "Origin: null" with a POST from a page with Referrer-Policy: no-referrer.
+    client = Client(enforce_csrf_checks=True)
+    answer_url = open_link(client, link)
+    page = client.get(answer_url).content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    forged = client.post(answer_url, {"value_performance": "1"}, HTTP_ORIGIN="null")
+    assert forged.status_code == 403
+    other_site = client.post(
+        answer_url,
+        {"value_performance": "1", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="https://evil.example",
+    )
+    assert other_site.status_code == 403
+    assert not Assessment.objects.exists()
+    response = client.post(
+        answer_url,
+        {"value_performance": "5", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="null",
+    )
+    assert response.status_code == 302
+    assert (
+        Assessment.objects.get(respondent_email=contact.email)
+        .scores.get(element__code="performance")
+        .value
+        == 5
+    )

@@ -58,6 +58,7 @@ bench: install
 	$(PY) benchmarks/bench_recompute.py
 	$(PY) benchmarks/bench_dashboard.py
 	$(PY) benchmarks/bench_pages.py
+	$(PY) benchmarks/bench_surveys.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -10,6 +10,11 @@ from playwright.sync_api import expect
 from scoring.models import Assessment
 from surveys import services
 from surveys.models import Invitation
+from tests.factories import ContactFactory, CustomerFactory
+from tests.surveys.conftest import (  # noqa: F401 - the survey tests' own Redis, not yours
+    broker,
+    redis_server,
+)
 from tests.surveys.support import invite, make_campaign
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -17,14 +22,27 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PHONE = {"width": 375, "height": 740, "mobile": True}
 
 
+@pytest.fixture
+def customers(anne):
+    """Anne's customers with contact persons: ``customers(n, contacts=1, language="nl")``."""
+
+    def build(count: int, *, contacts: int = 1, language: str = "nl") -> list:
+        made = CustomerFactory.create_batch(count, account_manager=anne)
+        for customer in made:
+            ContactFactory.create_batch(contacts, customer=customer, language=language)
+        return made
+
+    return build
+
+
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_a_customer_answers_on_a_phone_in_their_own_language(
-    open_page, screenshot, console_errors, portfolio, settings
+    open_page, screenshot, console_errors, customers, settings
 ):
-    contact = portfolio(1, language="nl")[0].contacts.get()
+    contact = customers(1, language="nl")[0].contacts.get()
     link = invite(make_campaign(), settings)[contact.email]
     page = open_page(language="en", **PHONE)  # an English phone; the contact reads Dutch
 
@@ -55,8 +73,8 @@ def test_a_customer_answers_on_a_phone_in_their_own_language(
     assert console_errors == []
 
 
-def test_an_empty_answer_gets_a_message_on_the_page(open_page, portfolio, settings):
-    contact = portfolio(1, language="en")[0].contacts.get()
+def test_an_empty_answer_gets_a_message_on_the_page(open_page, customers, settings):
+    contact = customers(1, language="en")[0].contacts.get()
     link = invite(make_campaign(), settings)[contact.email]
     page = open_page(language="en", **PHONE)
     page.goto(link)
@@ -66,9 +84,9 @@ def test_an_empty_answer_gets_a_message_on_the_page(open_page, portfolio, settin
 
 
 def test_management_follows_a_round_on_a_laptop_and_resends(
-    open_page, screenshot, console_errors, mira, portfolio
+    open_page, screenshot, console_errors, mira, customers
 ):
-    customers = portfolio(6, contacts=2)
+    made = customers(6, contacts=2)
     opened = services.round_open(campaign=make_campaign(name="Kwartaalmeting"))
     invitations = list(opened.round.invitations.order_by("pk"))
     now = timezone.now()
@@ -92,14 +110,14 @@ def test_management_follows_a_round_on_a_laptop_and_resends(
     page.get_by_role("button", name="Send again").click()
     expect(page.get_by_text("is being sent again")).to_be_visible()
     assert Invitation.objects.get(pk=invitations[11].pk).status == "pending"
-    assert customers
+    assert made
     assert console_errors == []
 
 
 def test_the_campaign_form_and_the_account_managers_list_fit_a_phone(
-    open_page, screenshot, console_errors, mira, anne, portfolio
+    open_page, screenshot, console_errors, mira, anne, customers
 ):
-    portfolio(3)
+    customers(3)
     services.round_open(campaign=make_campaign())
     page = open_page(mira, language="nl", **PHONE)
     page.goto(reverse("surveys:campaign-create"))

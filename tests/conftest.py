@@ -35,3 +35,16 @@ def outsider(db):
 def fast_passwords(settings) -> None:
     """The factories hash a password per user; PBKDF2 would make up most of the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the WAL files SQLite leaves next to the per-process test database file
+    (settings gives SQLite test runs a file; Django deletes the file, not these)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)

@@ -29,7 +29,7 @@ from scoring import charts, dashboard, exports, selectors
 from scoring.calculations import BANDS, band_move_matrix, round_half_up, track_summary
 from scoring.conf import rule_params
 from scoring.dashboard import DashboardData, DashboardFilters, Stopwatch
-from scoring.extensions import dashboard_panels
+from scoring.extensions import dashboard_panels, panels_html
 from scoring.models import Band, Element, ScoreSnapshot
 from scoring.roles import ACCOUNT_MANAGERS, is_account_manager, is_management
 
@@ -281,7 +281,7 @@ def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> d
         }
         figures_json = {name: charts.figure_json(figure) for name, figure in figures.items()}
     with clock.measure("panels"):
-        panels = dashboard_panels(request, _panel_customers(request, filters))
+        panels = panels_html(dashboard_panels(request, _panel_customers(request, filters)), request)
     return {
         "form": form,
         "filters": filters,

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,12 @@ def dashboard_panels(request: HttpRequest, customers: QuerySet) -> list[tuple[Pa
 
 def customer_panels(request: HttpRequest, customer: Any) -> list[tuple[Panel, dict]]:
     return render_panels(_customer_panels, request, customer)
+
+
+def panels_html(
+    panels: list[tuple[Panel, dict]], request: HttpRequest
+) -> list[tuple[Panel, SafeString]]:
+    """Each panel's template rendered with its own context: the template sees its keys."""
+    return [
+        (panel, render_to_string(panel.template, context, request)) for panel, context in panels
+    ]

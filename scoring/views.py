@@ -41,7 +41,7 @@ from django.views.decorators.http import require_POST
 
 from scoring import calculations, imports, selectors, services
 from scoring.conf import rule_params
-from scoring.extensions import customer_panels
+from scoring.extensions import customer_panels, panels_html
 from scoring.forms import (
     DONT_KNOW,
     SCORE_CHOICES,
@@ -405,10 +405,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         HISTORY_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     scores = selectors.assessment_scores(list(history))
-    panels = [
-        render_to_string(panel.template, context, request)
-        for panel, context in customer_panels(request, customer)
-    ]
+    panels = [html for _panel, html in panels_html(customer_panels(request, customer), request)]
     return render(
         request,
         "scoring/customer_detail.html",

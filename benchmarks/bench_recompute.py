@@ -14,7 +14,6 @@ The floor's scores are checked against the app's, so both compute the same thing
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -128,13 +127,15 @@ def floor_run(now, params, elements) -> tuple[dict[str, float], dict[int, float]
             "respondents, details, fingerprint) FROM STDIN"
         ) as copy:
             model_id = int(elements.attrs["scoring_model_id"])
+            # The same details line the app stores: values, then each kind's means.
+            matrix = np.hstack(
+                [np.where(has, v, np.nan)]
+                + [np.where(answered[:, :, k], means[:, :, k], np.nan) for k in range(n_k)]
+            )
+            text = np.round(matrix, 3).astype(str)
+            text[np.isnan(matrix)] = ""
+            details = [",".join(row) for row in text.tolist()]
             for i, customer_id in enumerate(customers.tolist()):
-                details = {
-                    "elements": {
-                        c: (None if not has[i, j] else round(float(v[i, j]), 4))
-                        for j, c in enumerate(codes)
-                    }
-                }
                 copy.write_row(
                     (
                         customer_id,
@@ -147,7 +148,7 @@ def floor_run(now, params, elements) -> tuple[dict[str, float], dict[int, float]
                         bool(coverage[i] < params.provisional_coverage),
                         str(band[i]),
                         int(respondents[i]),
-                        json.dumps(details),
+                        details[i],
                         "",
                     )
                 )

@@ -30,7 +30,7 @@ from scoring.calculations import BANDS, band_move_matrix, round_half_up, track_s
 from scoring.conf import rule_params
 from scoring.dashboard import DashboardData, DashboardFilters, Stopwatch
 from scoring.extensions import dashboard_panels, panels_html
-from scoring.models import Band, Element, ScoreSnapshot
+from scoring.models import Band, Element, ScoreSnapshot, details_lists
 from scoring.roles import ACCOUNT_MANAGERS, is_account_manager, is_management
 
 LIST_SIZE = 15  # entrapped customers and pearls listed on the dashboard itself
@@ -584,13 +584,14 @@ def customer_charts(request: HttpRequest, customer: object) -> dict | None:
         .values_list("name_nl", "name_en")
     )
     names = [(nl if _language() == "nl" else en) or en for nl, en in elements]
-    details = current["details"] or {}
-    kinds = [k for k in ("elements", "staff", "customer", "expert") if details.get(k)]
+    lists = {
+        kind: values
+        for kind, values in details_lists(current["details"], len(elements)).items()
+        if any(v is not None for v in values)
+    }
     radar = None
-    if kinds and any(v is not None for v in details.get("elements") or []):
-        radar = charts.figure_json(
-            charts.element_radar_figure({k: details[k] for k in kinds}, names)
-        )
+    if "elements" in lists:
+        radar = charts.figure_json(charts.element_radar_figure(lists, names))
     return {
         "history_figure": charts.figure_json(charts.score_history_figure(history)),
         "radar_figure": radar,

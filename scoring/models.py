@@ -411,6 +411,22 @@ class ElementScore(models.Model):
         raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
+# The blocks of ScoreSnapshot.details, in their order.
+DETAIL_BLOCKS = ("elements", "staff", "customer", "expert")
+
+
+def details_lists(details: str, width: int) -> dict[str, list[float | None]]:
+    """ScoreSnapshot.details as one list per block, ``width`` (the model's elements) long."""
+    fields = details.split(",") if details else []
+    return {
+        block: [
+            float(fields[i]) if i < len(fields) and fields[i] else None
+            for i in range(b * width, (b + 1) * width)
+        ]
+        for b, block in enumerate(DETAIL_BLOCKS)
+    }
+
+
 class ScoreSnapshot(models.Model):
     """A customer's binding score as computed at one moment; the newest one is current.
 
@@ -446,11 +462,13 @@ class ScoreSnapshot(models.Model):
     respondents = models.PositiveIntegerField(_("respondents"), default=0)
     last_assessed_at = models.DateTimeField(_("last assessed"), null=True, blank=True)
     previous_score = models.FloatField(_("previous score"), null=True, blank=True)
-    # The element values v_e and the per-kind means m_ek, as lists in the order of the
-    # scoring model's elements (None where unanswered; a kind without answers is left out):
-    # {"elements": [v, ...], "staff": [m, ...], "customer": [...], "expert": [...]}.
-    # Compact on purpose: a full recompute writes 10,000 of these. Read with element_values().
-    details = models.JSONField(default=dict, blank=True)
+    # The element values v_e and the per-kind means m_ek as one line of comma-separated
+    # numbers: four blocks ("elements", then the means of staff, customer and expert), each
+    # with one field per element of the snapshot's scoring model in element order, empty
+    # where unanswered. Plain text on purpose: a full recompute writes 10,000 of these and the
+    # dashboard reads them all back, and PostgreSQL's jsonb costs more than the rest of that
+    # query. Read with element_values().
+    details = models.TextField(blank=True, default="")
     # A hash of everything above that makes a result differ, so a refresh can tell what
     # changed without reading the details back.
     fingerprint = models.CharField(max_length=32, editable=False, default="")
@@ -487,8 +505,11 @@ class ScoreSnapshot(models.Model):
 
         ``codes`` are the codes of this snapshot's scoring model in element order.
         """
-        values = self.details.get(kind) or [None] * len(codes)
-        return dict(zip(codes, values, strict=False))
+        return dict(zip(codes, details_lists(self.details, len(codes))[kind], strict=True))
+
+    def has_answers(self, codes: list[str], kind: str) -> bool:
+        """Whether any element has a value (or, for a kind, a mean) in this snapshot."""
+        return any(v is not None for v in details_lists(self.details, len(codes))[kind])
 
     @property
     def change(self) -> float | None:

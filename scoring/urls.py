@@ -27,7 +27,5 @@ urlpatterns: list = [
     path("import/<str:token>/done/", views.upload_done, name="upload-done"),
     path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("dashboard/customers/", dashboard_views.dashboard_customers, name="dashboard-customers"),
-    path(
-        "dashboard/export/<str:fmt>/", dashboard_views.dashboard_export, name="dashboard-export"
-    ),
+    path("dashboard/export/<str:fmt>/", dashboard_views.dashboard_export, name="dashboard-export"),
 ]

@@ -328,7 +328,7 @@ def _element_rows(snapshot: ScoreSnapshot | None, elements: list[Element]) -> li
     codes = [e.code for e in elements]
     values = snapshot.element_values(codes) if snapshot else {}
     per_kind = {
-        kind: snapshot.element_values(codes, kind) if snapshot and kind in snapshot.details else {}
+        kind: snapshot.element_values(codes, kind) if snapshot else {}
         for kind in calculations.KINDS
     }
     rows = []

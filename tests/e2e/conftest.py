@@ -20,7 +20,7 @@ from django.test import Client
 # between browser steps are plain synchronous calls, so Django's async guard can stand down.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -88,9 +88,7 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
-def open_page(
-    browser_context, live_server, console_errors: list[str]
-) -> Callable[..., Page]:
+def open_page(browser_context, live_server, console_errors: list[str]) -> Callable[..., Page]:
     """A page, signed in as ``user`` when given (through a real session cookie)."""
 
     def open_(user=None, *, language: str = "en", **context_options: object) -> Page:
@@ -105,9 +103,9 @@ def open_page(
         page = context.new_page()
         page.on(
             "console",
-            lambda message: console_errors.append(message.text)
-            if message.type == "error"
-            else None,
+            lambda message: (
+                console_errors.append(message.text) if message.type == "error" else None
+            ),
         )
         page.on("pageerror", lambda error: console_errors.append(str(error)))
         return page

@@ -85,6 +85,7 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="customer_name_idx")]  # the list's order
         constraints = [
             models.CheckConstraint(
                 condition=Q(annual_revenue__gte=0), name="customer_revenue_not_negative"

@@ -444,3 +444,11 @@ def net_promoter_score(answers: pd.Series) -> float | None:
     promoters = float((answers >= 9).mean())
     detractors = float((answers <= 6).mean())
     return 100.0 * (promoters - detractors)
+
+
+def band_codes(bands: pd.Series | np.ndarray) -> np.ndarray:
+    """Each band's position in (*BANDS, NO_BAND): 0 red … 3 green, 4 no score, -1 unknown.
+
+    Lets the dashboard count and split by band with NumPy instead of comparing strings.
+    """
+    return pd.Index([*BANDS, NO_BAND]).get_indexer(np.asarray(bands, dtype=object))

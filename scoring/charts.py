@@ -1,22 +1,36 @@
 """Plotly figures for the dashboard and the customer page, built from the selectors' DataFrames.
 
-Each function takes frames and returns a ``plotly.graph_objects.Figure``; ``figure_json``
-turns one into JSON that is safe inside a ``<script type="application/json">`` element, where
-static/js/dashboard.js draws it with plotly.js (served by the app, no CDN).
-Large series go in as NumPy arrays: plotly validates those in one step and writes them as
-compact typed arrays.
+``figure_json`` turns a figure into JSON that is safe inside a ``<script type="application/json">``
+element, where static/js/dashboard.js draws it with plotly.js (served by the app, no CDN).
+
+The dashboard's figures are plain dicts in plotly's figure schema (``{"data": [...], "layout":
+{...}}``): on 10,000 customers, building and validating ``plotly.graph_objects`` costs several
+times more than the rest of the page's figure work, and the schema is checked by the tests
+instead (each figure loads into ``go.Figure``). Large series go in as NumPy arrays and are
+written as plotly.js typed arrays (base64), as plotly.py itself writes them. The dashboard
+sends plotly.py's default template once per page (``template_json``) instead of once per
+figure, so the figures look as ``go.Figure`` would draw them. The customer page's two small
+figures stay ``go.Figure``.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from scoring.calculations import BANDS, KINDS
+from scoring.calculations import BANDS, KINDS, band_codes
 from scoring.models import Band, Factor, RespondentKind
+
+Figure = dict[str, Any]  # {"data": [trace, ...], "layout": {...}} in plotly's schema
 
 BAND_COLOURS = {
     "red": "#c62828",
@@ -56,9 +70,91 @@ def _grid(title: str = "", **extra: object) -> dict:
     return axis
 
 
-def figure_json(figure: go.Figure) -> str:
-    """The figure as JSON for an HTML page: plotly's encoder escapes <, > and /."""
-    return figure.to_json()
+# --------------------------------------------------------------------------------------------
+# JSON
+# --------------------------------------------------------------------------------------------
+
+# plotly.js reads these NumPy dtypes as typed arrays (plotly.py's own table).
+TYPED_ARRAYS = {
+    "float64": "f8",
+    "float32": "f4",
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+}
+# <, > and / as JSON escapes: the text can never close the script element it sits in.
+UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("/", "\\u002f"))
+
+
+def _array(values: np.ndarray) -> object:
+    """A NumPy array as plotly.js takes it: a typed array (base64) for numbers, else a list."""
+    if values.dtype.kind in "iu" and values.dtype.itemsize == 8 and values.size:
+        # plotly.js has no 64-bit integer arrays: the smallest type that holds the values.
+        low, high = int(values.min()), int(values.max())
+        for small in (np.int8, np.int16, np.int32):
+            if np.iinfo(small).min <= low and high <= np.iinfo(small).max:
+                values = values.astype(small)
+                break
+    code = TYPED_ARRAYS.get(values.dtype.name)
+    if code is None or values.size == 0:
+        items = values.tolist()
+        if values.dtype != object:
+            return _plain(items)
+        missing = pd.isna(values)
+        if missing.ndim == 1 and missing.any():
+            items = [None if gap else item for item, gap in zip(items, missing, strict=True)]
+        return items  # labels: strings (or None), nothing to convert
+    spec: dict[str, object] = {
+        "dtype": code,
+        "bdata": base64.b64encode(np.ascontiguousarray(values)).decode("ascii"),
+    }
+    if values.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in values.shape)
+    return spec
+
+
+def _plain(value: object) -> object:
+    """Figure parts as JSON values: arrays typed, NaN as null (strict JSON)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _array(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dumps(value: object) -> str:
+    text = json.dumps(_plain(value), separators=(",", ":"), ensure_ascii=False)
+    for unsafe, escaped in UNSAFE:
+        text = text.replace(unsafe, escaped)
+    return text
+
+
+def figure_json(figure: Figure | go.Figure) -> str:
+    """The figure as JSON for an HTML page, <, > and / escaped."""
+    if isinstance(figure, go.Figure):
+        return figure.to_json()  # plotly's encoder escapes the same characters
+    return _dumps(figure)
+
+
+def template_json() -> str:
+    """plotly.py's default template, which ``go.Figure`` would put into every figure's layout.
+
+    The dashboard sends it once; dashboard.js gives it to each figure that has none.
+    """
+    return _dumps(pio.templates[pio.templates.default].to_plotly_json())
+
+
+def _figure(data: list[dict], layout: dict) -> Figure:
+    return {"data": data, "layout": layout}
 
 
 # --------------------------------------------------------------------------------------------
@@ -66,9 +162,13 @@ def figure_json(figure: go.Figure) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) -> go.Figure:
+def _months(trend: pd.DataFrame) -> np.ndarray:
+    return trend["month"].to_numpy(dtype=object) if "month" in trend else np.array([], dtype=object)
+
+
+def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) -> Figure:
     """Portfolio score per month, plain and revenue-weighted, over the bands' background."""
-    months = trend["month"].to_numpy(dtype=object) if "month" in trend else np.array([])
+    months = _months(trend)
     shapes = []
     bounds = [0.0, *thresholds, 100.0]
     for band, low, high in zip(BANDS, bounds[:-1], bounds[1:], strict=True):
@@ -86,26 +186,29 @@ def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) ->
                 "layer": "below",
             }
         )
-    return go.Figure(
-        data=[
-            go.Scatter(
-                x=months,
-                y=trend["score"].to_numpy(dtype=float),
-                name=_("Mean score"),
-                mode="lines+markers",
-                line={"color": "#0d6efd", "width": 3},
-                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
-            ),
-            go.Scatter(
-                x=months,
-                y=trend["weighted_score"].to_numpy(dtype=float),
-                name=_("Revenue-weighted score"),
-                mode="lines+markers",
-                line={"color": "#6f42c1", "width": 2, "dash": "dash"},
-                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
-            ),
+    hover = "%{x}: %{y:.1f}<extra>%{fullData.name}</extra>"
+    return _figure(
+        [
+            {
+                "type": "scatter",
+                "x": months,
+                "y": trend["score"].to_numpy(dtype=float),
+                "name": _("Mean score"),
+                "mode": "lines+markers",
+                "line": {"color": "#0d6efd", "width": 3},
+                "hovertemplate": hover,
+            },
+            {
+                "type": "scatter",
+                "x": months,
+                "y": trend["weighted_score"].to_numpy(dtype=float),
+                "name": _("Revenue-weighted score"),
+                "mode": "lines+markers",
+                "line": {"color": "#6f42c1", "width": 2, "dash": "dash"},
+                "hovertemplate": hover,
+            },
         ],
-        layout=_layout(
+        _layout(
             height=320,
             shapes=shapes,
             yaxis=_grid(_("Binding score"), range=[0, 100]),
@@ -114,21 +217,22 @@ def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) ->
     )
 
 
-def band_counts_figure(trend: pd.DataFrame) -> go.Figure:
+def band_counts_figure(trend: pd.DataFrame) -> Figure:
     """Customers per band per month, stacked."""
-    months = trend["month"].to_numpy(dtype=object) if "month" in trend else np.array([])
-    return go.Figure(
-        data=[
-            go.Bar(
-                x=months,
-                y=trend[band].to_numpy(dtype=float),
-                name=band_name(band),
-                marker={"color": BAND_COLOURS[band]},
-                hovertemplate="%{x}: %{y:.0f}<extra>%{fullData.name}</extra>",
-            )
+    months = _months(trend)
+    return _figure(
+        [
+            {
+                "type": "bar",
+                "x": months,
+                "y": trend[band].to_numpy(dtype=float),
+                "name": band_name(band),
+                "marker": {"color": BAND_COLOURS[band]},
+                "hovertemplate": "%{x}: %{y:.0f}<extra>%{fullData.name}</extra>",
+            }
             for band in BANDS
         ],
-        layout=_layout(
+        _layout(
             height=320,
             barmode="stack",
             yaxis=_grid(_("Customers")),
@@ -137,44 +241,52 @@ def band_counts_figure(trend: pd.DataFrame) -> go.Figure:
     )
 
 
-def satisfaction_barriers_figure(frame: pd.DataFrame) -> go.Figure:
+def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
     """One dot per customer: satisfaction × barriers, size revenue, colour band.
 
     ``customdata`` carries the customer id, so a click can open the customer.
     """
-    known = frame[frame["satisfaction"].notna() & frame["barriers"].notna()]
-    peak = float(known["revenue"].max()) if len(known) else 0.0
+    satisfaction = frame["satisfaction"].to_numpy(dtype=float)
+    barriers = frame["barriers"].to_numpy(dtype=float)
+    revenue = frame["revenue"].to_numpy(dtype=float)
+    names = frame["name"].to_numpy(dtype=object)
+    ids = frame.index.to_numpy(dtype=np.int64)
+    known = ~np.isnan(satisfaction) & ~np.isnan(barriers)
+    peak = float(revenue[known].max()) if known.any() else 0.0
     sizeref = 2.0 * peak / (40.0**2) if peak > 0 else 1.0
+    codes = band_codes(frame["band"])
+    hover = (
+        "<b>%{text}</b><br>"
+        + _("satisfaction")
+        + " %{x:.1f} · "
+        + _("barriers")
+        + " %{y:.1f}<extra>%{fullData.name}</extra>"
+    )
     traces = []
-    for band in (*BANDS, ""):
-        members = known[known["band"] == band]
-        if members.empty:
+    for code, band in enumerate((*BANDS, "")):
+        rows = np.flatnonzero(known & (codes == code))
+        if not len(rows):
             continue
         traces.append(
-            go.Scatter(
-                x=members["satisfaction"].to_numpy(dtype=float),
-                y=members["barriers"].to_numpy(dtype=float),
-                mode="markers",
-                name=band_name(band),
-                text=members["name"].to_numpy(dtype=object),
-                customdata=members.index.to_numpy(dtype=np.int64),
-                marker={
+            {
+                "type": "scatter",
+                "x": satisfaction[rows],
+                "y": barriers[rows],
+                "mode": "markers",
+                "name": band_name(band),
+                "text": names[rows],
+                "customdata": ids[rows],
+                "marker": {
                     "color": BAND_COLOURS[band],
-                    "size": members["revenue"].to_numpy(dtype=float),
+                    "size": revenue[rows],
                     "sizemode": "area",
                     "sizeref": sizeref,
                     "sizemin": 3,
                     "opacity": 0.65,
                     "line": {"width": 0},
                 },
-                hovertemplate=(
-                    "<b>%{text}</b><br>"
-                    + _("satisfaction")
-                    + " %{x:.1f} · "
-                    + _("barriers")
-                    + " %{y:.1f}<extra>%{fullData.name}</extra>"
-                ),
-            )
+                "hovertemplate": hover,
+            }
         )
     corner = {"showarrow": False, "font": {"size": 13, "color": "#495057"}, "opacity": 0.9}
     annotations = [
@@ -184,9 +296,9 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> go.Figure:
         {"x": 2, "y": 2, "xanchor": "left", "yanchor": "bottom", "text": _("leaving"), **corner},
     ]
     line = {"color": "#adb5bd", "width": 1, "dash": "dot"}
-    return go.Figure(
-        data=traces,
-        layout=_layout(
+    return _figure(
+        traces,
+        _layout(
             height=460,
             xaxis=_grid(_("Satisfaction"), range=[0, 100]),
             yaxis=_grid(_("Barriers (alternatives and investment)"), range=[0, 100]),
@@ -200,7 +312,7 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> go.Figure:
     )
 
 
-def perception_gap_figure(gap: pd.DataFrame) -> go.Figure:
+def perception_gap_figure(gap: pd.DataFrame) -> Figure:
     """Per element the mean of staff, customers and experts side by side, largest gap on top."""
     names = gap["name"].to_numpy(dtype=object)
     labels = {
@@ -208,19 +320,20 @@ def perception_gap_figure(gap: pd.DataFrame) -> go.Figure:
         "customer": str(RespondentKind.CUSTOMER.label),
         "expert": str(RespondentKind.EXPERT.label),
     }
-    return go.Figure(
-        data=[
-            go.Bar(
-                y=names,
-                x=gap[kind].to_numpy(dtype=float),
-                name=labels[kind],
-                orientation="h",
-                marker={"color": KIND_COLOURS[kind]},
-                hovertemplate="%{y}: %{x:.2f}<extra>%{fullData.name}</extra>",
-            )
+    return _figure(
+        [
+            {
+                "type": "bar",
+                "y": names,
+                "x": gap[kind].to_numpy(dtype=float),
+                "name": labels[kind],
+                "orientation": "h",
+                "marker": {"color": KIND_COLOURS[kind]},
+                "hovertemplate": "%{y}: %{x:.2f}<extra>%{fullData.name}</extra>",
+            }
             for kind in KINDS
         ],
-        layout=_layout(
+        _layout(
             height=120 + 44 * len(gap),
             barmode="group",
             margin={"l": 10, "r": 20, "t": 30, "b": 40},
@@ -230,32 +343,37 @@ def perception_gap_figure(gap: pd.DataFrame) -> go.Figure:
     )
 
 
-def wall_figure(wall: pd.DataFrame) -> go.Figure:
+def wall_figure(wall: pd.DataFrame) -> Figure:
     """Elements by score points to gain (weight × (6 − value), summed), largest on top."""
     factors = wall["factor"].to_numpy(dtype=object)
+    names = wall["name"].to_numpy(dtype=object)
+    gain = wall["gain"].to_numpy(dtype=float)
+    points = wall["score_points"].to_numpy(dtype=float)
+    hover = (
+        "%{y}: %{x:,.0f}<br>"
+        + _("average score points per customer")
+        + ": %{customdata:.1f}<extra>%{fullData.name}</extra>"
+    )
     traces = []
     for factor in Factor:
-        members = wall[factors == factor.value]
-        if members.empty:
+        rows = np.flatnonzero(factors == factor.value)
+        if not len(rows):
             continue
         traces.append(
-            go.Bar(
-                y=members["name"].to_numpy(dtype=object),
-                x=members["gain"].to_numpy(dtype=float),
-                name=str(factor.label),
-                orientation="h",
-                marker={"color": FACTOR_COLOURS[factor.value]},
-                customdata=members["score_points"].to_numpy(dtype=float),
-                hovertemplate=(
-                    "%{y}: %{x:,.0f}<br>"
-                    + _("average score points per customer")
-                    + ": %{customdata:.1f}<extra>%{fullData.name}</extra>"
-                ),
-            )
+            {
+                "type": "bar",
+                "y": names[rows],
+                "x": gain[rows],
+                "name": str(factor.label),
+                "orientation": "h",
+                "marker": {"color": FACTOR_COLOURS[factor.value]},
+                "customdata": points[rows],
+                "hovertemplate": hover,
+            }
         )
-    return go.Figure(
-        data=traces,
-        layout=_layout(
+    return _figure(
+        traces,
+        _layout(
             height=120 + 30 * len(wall),
             margin={"l": 10, "r": 20, "t": 30, "b": 40},
             xaxis=_grid(_("Points to gain")),
@@ -263,13 +381,13 @@ def wall_figure(wall: pd.DataFrame) -> go.Figure:
                 "autorange": "reversed",
                 "automargin": True,
                 "categoryorder": "array",
-                "categoryarray": wall["name"].to_numpy(dtype=object),
+                "categoryarray": names,
             },
         ),
     )
 
 
-def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> go.Figure:
+def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> Figure:
     """Cumulative revenue share by customer rank, split by band into stacked areas.
 
     The areas add up to the Pareto curve; each band's area is the share of all revenue that
@@ -277,36 +395,39 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> go.Figure:
     curves are cumulative, so evenly spread ranks lose nothing visible).
     """
     n = len(pareto)
-    total = float(pareto["revenue"].sum())
-    picks = np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int)) if n else []
-    x = pareto["customer_share"].to_numpy(dtype=float)[picks] if n else np.array([])
-    bands = pareto["band"].to_numpy(dtype=object)
     revenue = pareto["revenue"].to_numpy(dtype=float)
+    total = float(revenue.sum())
+    picks = np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int))
+    x = np.concatenate([[0.0], pareto["customer_share"].to_numpy(dtype=float)[picks]])
+    codes = band_codes(pareto["band"])
+    hover = (
+        _("top %{x:.1f} % of customers")
+        + ": %{y:.1f} % "
+        + _("of revenue")
+        + "<extra>%{fullData.name}</extra>"
+    )
     traces = []
-    for band in (*BANDS, ""):
-        if n == 0 or not (bands == band).any():
+    for code, band in enumerate((*BANDS, "")):
+        members = codes == code
+        if not members.any():
             continue
-        share = 100.0 * np.cumsum(np.where(bands == band, revenue, 0.0)) / (total or 1.0)
+        share = 100.0 * np.cumsum(np.where(members, revenue, 0.0)) / (total or 1.0)
         traces.append(
-            go.Scatter(
-                x=np.concatenate([[0.0], x]),
-                y=np.concatenate([[0.0], share[picks]]),
-                mode="lines",
-                stackgroup="bands",
-                name=band_name(band),
-                line={"color": BAND_COLOURS[band], "width": 0.5},
-                fillcolor=BAND_COLOURS[band],
-                hovertemplate=(
-                    _("top %{x:.1f} % of customers")
-                    + ": %{y:.1f} % "
-                    + _("of revenue")
-                    + "<extra>%{fullData.name}</extra>"
-                ),
-            )
+            {
+                "type": "scatter",
+                "x": x,
+                "y": np.concatenate([[0.0], share[picks]]),
+                "mode": "lines",
+                "stackgroup": "bands",
+                "name": band_name(band),
+                "line": {"color": BAND_COLOURS[band], "width": 0.5},
+                "fillcolor": BAND_COLOURS[band],
+                "hovertemplate": hover,
+            }
         )
-    return go.Figure(
-        data=traces,
-        layout=_layout(
+    return _figure(
+        traces,
+        _layout(
             height=380,
             xaxis=_grid(_("Share of customers, largest revenue first (%)"), range=[0, 100]),
             yaxis=_grid(_("Cumulative share of revenue (%)"), range=[0, 102]),
@@ -325,32 +446,33 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> go.Figure:
     )
 
 
-def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) -> go.Figure:
+def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) -> Figure:
     """Elements × customers for the lowest-scoring customers: red is low, green high."""
     codes = list(elements["code"])
     column = "name_nl" if language == "nl" else "name_en"
     names = [n or e for n, e in zip(elements[column], elements["name_en"], strict=True)]
     customers = lowest["name"].to_numpy(dtype=object)
     values = lowest.reindex(columns=codes).to_numpy(dtype=float)
-    return go.Figure(
-        data=[
-            go.Heatmap(
-                z=values,
-                x=np.array(names, dtype=object),
-                y=customers,
-                zmin=0,
-                zmax=6,
-                colorscale=[
+    return _figure(
+        [
+            {
+                "type": "heatmap",
+                "z": values,
+                "x": np.array(names, dtype=object),
+                "y": customers,
+                "zmin": 0,
+                "zmax": 6,
+                "colorscale": [
                     [0.0, BAND_COLOURS["red"]],
                     [0.5, BAND_COLOURS["yellow"]],
                     [1.0, BAND_COLOURS["green"]],
                 ],
-                colorbar={"title": {"text": "0–6"}, "thickness": 12},
-                hoverongaps=False,
-                hovertemplate="%{y}<br>%{x}: %{z:.1f}<extra></extra>",
-            )
+                "colorbar": {"title": {"text": "0–6"}, "thickness": 12},
+                "hoverongaps": False,
+                "hovertemplate": "%{y}<br>%{x}: %{z:.1f}<extra></extra>",
+            }
         ],
-        layout=_layout(
+        _layout(
             height=160 + 18 * len(lowest),
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
             xaxis={"side": "top", "automargin": True, "tickangle": -35},

@@ -280,6 +280,7 @@ def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> d
             "heatmap": charts.heatmap_figure(lowest, data.elements, language),
         }
         figures_json = {name: charts.figure_json(figure) for name, figure in figures.items()}
+        template_json = charts.template_json()
     with clock.measure("panels"):
         panels = panels_html(dashboard_panels(request, _panel_customers(request, filters)), request)
     return {
@@ -291,6 +292,7 @@ def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> d
         "headline": headline,
         "band_rows": _band_rows(headline, filters),
         "figures": figures_json,
+        "plotly_template": template_json,
         "moves_start": moves_start,
         "moves_end": moves_end,
         "movement_heads": heads,

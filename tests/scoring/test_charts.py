@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from django.utils import translation
 
 from scoring import charts
@@ -58,3 +59,71 @@ def test_radar_closes_the_ring_and_leaves_unanswered_elements_open():
     combined = figure.data[0]
     assert list(combined.theta) == ["A", "B", "C", "A"]
     assert np.isnan(combined.r[1]) and combined.r[-1] == 3.0
+
+
+def dashboard_figures() -> dict:
+    """Every dashboard figure, from small frames of the shapes the dashboard passes."""
+    trend = pd.DataFrame(
+        {
+            "month": ["2026-01", "2026-02"],
+            "score": [50.0, np.nan],
+            "weighted_score": [52.0, 54.0],
+            **{band: [1.0, 2.0] for band in ("red", "orange", "yellow", "green")},
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "name": ["A B.V.", "B B.V.", "C B.V."],
+            "revenue": [100.0, 300.0, 50.0],
+            "band": ["red", "green", ""],
+            "binding_score": [20.0, 80.0, np.nan],
+            "satisfaction": [10.0, 90.0, np.nan],
+            "barriers": [70.0, 80.0, np.nan],
+        },
+        index=pd.Index([1, 2, 3], name="customer_id"),
+    )
+    gap = pd.DataFrame(
+        {"name": ["Prijs", "Service"], "staff": [4.0, 5.0], "customer": [3.0, np.nan]}
+        | {"expert": [np.nan, 4.5]}
+    )
+    wall = pd.DataFrame(
+        {
+            "name": ["Prijs", "Contract"],
+            "factor": ["satisfaction", "investment"],
+            "gain": [30.0, 12.0],
+            "score_points": [5.0, 2.0],
+        }
+    )
+    pareto = pd.DataFrame(
+        {"revenue": [300.0, 100.0, 50.0], "customer_share": [33.3, 66.7, 100.0]}
+        | {"band": ["green", "red", ""]}
+    )
+    elements = pd.DataFrame(
+        {"code": ["price", "contract"], "name_nl": ["Prijs", ""], "name_en": ["Price", "Contract"]}
+    )
+    lowest = pd.DataFrame({"name": ["A B.V."], "price": [1.0], "contract": [np.nan]})
+    return {
+        "trend": charts.trend_figure(trend, (40.0, 55.0, 70.0)),
+        "bands": charts.band_counts_figure(trend),
+        "quadrants": charts.satisfaction_barriers_figure(customers),
+        "gap": charts.perception_gap_figure(gap),
+        "wall": charts.wall_figure(wall),
+        "pareto": charts.pareto_figure(pareto),
+        "heatmap": charts.heatmap_figure(lowest, elements, "nl"),
+    }
+
+
+def test_dashboard_figures_are_valid_plotly_figures():
+    # The dashboard builds its figures as plain dicts; plotly's own validation checks them here.
+    for name, figure in dashboard_figures().items():
+        validated = go.Figure(figure)  # raises on a property plotly does not know
+        assert len(validated.data) == len(figure["data"]) >= 1, name
+
+
+def test_dashboard_figure_json_is_what_plotly_would_write():
+    for name, figure in dashboard_figures().items():
+        ours = json.loads(charts.figure_json(figure))
+        plotly = json.loads(go.Figure(figure).to_json())
+        # The template goes to the page once (charts.template_json), not into each figure.
+        assert plotly["layout"].pop("template") == json.loads(charts.template_json()), name
+        assert ours == plotly, name

@@ -291,8 +291,7 @@ def monthly_trend(
             score=np.nan, weighted_score=np.nan
         )
     customer = history["customer_id"].to_numpy()
-    at = pd.to_datetime(history["computed_at"], utc=True).to_numpy(dtype="datetime64[ns]")
-    at = at.astype(np.int64)
+    at = _nanoseconds(history["computed_at"])
     score = history["binding_score"].to_numpy(dtype=float)
     # A row stops holding when the same customer's next row starts.
     same_next = np.zeros(len(customer), dtype=bool)
@@ -302,12 +301,13 @@ def monthly_trend(
     end_ns = ends.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     first = np.searchsorted(end_ns, at, side="left")  # first month end at or after the row
     stop = np.searchsorted(end_ns, until, side="left")  # month ends before the next row
-    holds = first < stop
+    holds = np.flatnonzero(first < stop)
     first, stop = first[holds], stop[holds]
     score = score[holds]
-    rev = revenue.reindex(customer[holds]).to_numpy(dtype=float)
+    position = revenue.index.get_indexer(customer[holds])
+    rev = np.where(position >= 0, revenue.to_numpy(dtype=float)[position], 0.0)
     rev = np.nan_to_num(rev)
-    band = history["band"].to_numpy(dtype=object)[holds]
+    band = band_codes(history["band"])[holds]
     has_score = ~np.isnan(score)
 
     def spread(weights: np.ndarray) -> np.ndarray:
@@ -327,21 +327,26 @@ def monthly_trend(
         table["weighted_score"] = np.where(
             revenue_scored > 0, spread(clean * rev) / revenue_scored, np.nan
         )
-    for name in BANDS:
-        table[name] = np.round(spread((band == name).astype(float)))
+    for code, name in enumerate(BANDS):
+        table[name] = np.round(spread((band == code).astype(float)))
     return table
 
 
 def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     """Each customer's latest history row at or before ``moment`` (``history`` sorted as in
     ``monthly_trend``), indexed by customer id: ``binding_score`` and ``band``."""
-    at = pd.to_datetime(history["computed_at"], utc=True).to_numpy(dtype="datetime64[ns]")
-    rows = np.flatnonzero(at <= pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).asm8)
+    at = _nanoseconds(history["computed_at"])
+    rows = np.flatnonzero(at <= pd.Timestamp(moment).tz_convert("UTC").value)
     customers = history["customer_id"].to_numpy()[rows]
     # Sorted by customer and time: a customer's last row is followed by another customer's.
     last = rows[np.append(customers[1:] != customers[:-1], True)] if len(rows) else rows
-    latest = history.iloc[last].set_index("customer_id")
-    return latest[["binding_score", "band"]]
+    return pd.DataFrame(
+        {
+            "binding_score": history["binding_score"].to_numpy(dtype=float)[last],
+            "band": np.asarray(history["band"].array[last], dtype=object),
+        },
+        index=pd.Index(history["customer_id"].to_numpy()[last], name="customer_id"),
+    )
 
 
 def band_moves(before: pd.Series, after: pd.Series, customers: pd.Index) -> pd.DataFrame:
@@ -351,29 +356,33 @@ def band_moves(before: pd.Series, after: pd.Series, customers: pd.Index) -> pd.D
     The track follows the band the customer started in: red and orange are on the churn
     track (red → orange → yellow), yellow and green on the loyalty track (yellow → green).
     ``direction`` is up, same or down; both are "" when either end has no score.
+    The columns are categorical: counting them per cell costs nothing per customer.
     """
-    rank = {name: i for i, name in enumerate(BANDS)}
-    frame = pd.DataFrame(index=customers)
-    frame["from_band"] = before.reindex(customers).fillna(NO_BAND).astype(str)
-    frame["to_band"] = after.reindex(customers).fillna(NO_BAND).astype(str)
-    start = frame["from_band"].map(rank)
-    end = frame["to_band"].map(rank)
-    known = start.notna() & end.notna()
-    frame["track"] = np.where(known, np.where(start <= rank["orange"], "churn", "loyalty"), "")
-    frame["direction"] = np.select(
-        [known & (end > start), known & (end == start), known & (end < start)],
-        ["up", "same", "down"],
-        default="",
+    from_band = before.reindex(customers).fillna(NO_BAND).to_numpy(dtype=object)
+    to_band = after.reindex(customers).fillna(NO_BAND).to_numpy(dtype=object)
+    start, end = band_codes(from_band), band_codes(to_band)
+    known = (start >= 0) & (start < len(BANDS)) & (end >= 0) & (end < len(BANDS))
+    # Positions in (*TRACKS, "") and (*DIRECTIONS, ""): the last one is no move on a track.
+    track = np.where(known, np.where(start <= BANDS.index("orange"), 0, 1), len(TRACKS))
+    direction = np.where(known, np.sign(start - end) + 1, len(DIRECTIONS))  # up, same, down
+    return pd.DataFrame(
+        {
+            "from_band": _categorical(start, from_band, (*BANDS, NO_BAND)),
+            "to_band": _categorical(end, to_band, (*BANDS, NO_BAND)),
+            "track": pd.Categorical.from_codes(track, [*TRACKS, ""]),
+            "direction": pd.Categorical.from_codes(direction, [*DIRECTIONS, ""]),
+        },
+        index=customers,
     )
-    return frame
 
 
 def band_move_matrix(moves: pd.DataFrame) -> pd.DataFrame:
     """From-band × to-band counts (rows: band before, columns: band after), "" = no score."""
     order = [*BANDS, NO_BAND]
-    rank = {band: i for i, band in enumerate(order)}
-    start = moves["from_band"].map(rank).fillna(len(BANDS)).to_numpy(dtype=np.int64)
-    end = moves["to_band"].map(rank).fillna(len(BANDS)).to_numpy(dtype=np.int64)
+    start = band_codes(moves["from_band"])
+    end = band_codes(moves["to_band"])
+    start[start < 0] = len(BANDS)  # an unknown band counts as no score
+    end[end < 0] = len(BANDS)
     counts = np.bincount(start * len(order) + end, minlength=len(order) ** 2)
     matrix = pd.DataFrame(counts.reshape(len(order), len(order)), index=order, columns=order)
     matrix.index.name, matrix.columns.name = "from_band", "to_band"
@@ -382,14 +391,16 @@ def band_move_matrix(moves: pd.DataFrame) -> pd.DataFrame:
 
 def track_summary(moves: pd.DataFrame) -> pd.DataFrame:
     """Per track (churn, loyalty): how many customers moved up, stayed, moved down."""
-    tracks, directions = ["churn", "loyalty"], ["up", "same", "down"]
-    table = pd.DataFrame(0, index=tracks, columns=directions)
-    track = moves["track"].to_numpy(dtype=object)
-    direction = moves["direction"].to_numpy(dtype=object)
-    for t in tracks:
-        for d in directions:
-            table.loc[t, d] = int(((track == t) & (direction == d)).sum())
-    return table
+    track = _positions(moves["track"], TRACKS)
+    direction = _positions(moves["direction"], DIRECTIONS)
+    on_track = (track >= 0) & (direction >= 0)
+    cells = track[on_track] * len(DIRECTIONS) + direction[on_track]
+    counts = np.bincount(cells, minlength=len(TRACKS) * len(DIRECTIONS))
+    return pd.DataFrame(
+        counts.reshape(len(TRACKS), len(DIRECTIONS)).astype(np.int64),
+        index=list(TRACKS),
+        columns=list(DIRECTIONS),
+    )
 
 
 def pareto(revenue: pd.Series, top_share: float = 0.2) -> pd.DataFrame:
@@ -397,16 +408,24 @@ def pareto(revenue: pd.Series, top_share: float = 0.2) -> pd.DataFrame:
 
     ``top`` marks the top ``top_share`` of customers by count (ties broken by order).
     """
-    ordered = revenue.astype(float).sort_values(ascending=False, kind="stable")
+    values = revenue.to_numpy(dtype=float)
+    order = _by_revenue(values)
+    ordered = values[order]
     n = len(ordered)
-    total = float(ordered.sum())
-    table = pd.DataFrame({"revenue": ordered})
-    table["rank"] = np.arange(1, n + 1)
-    table["customer_share"] = 100.0 * table["rank"] / max(n, 1)
-    cumulative = ordered.cumsum().to_numpy()
-    table["revenue_share"] = 100.0 * cumulative / total if total > 0 else 0.0
-    table["top"] = table["rank"] <= math.ceil(top_share * n)
-    return table
+    total = float(np.nansum(ordered))
+    rank = np.arange(1, n + 1)
+    cumulative = np.nancumsum(ordered)
+    cumulative[np.isnan(ordered)] = np.nan  # as pandas' cumsum leaves a gap
+    return pd.DataFrame(
+        {
+            "revenue": ordered,
+            "rank": rank,
+            "customer_share": 100.0 * rank / max(n, 1),
+            "revenue_share": 100.0 * cumulative / total if total > 0 else np.zeros(n),
+            "top": rank <= math.ceil(top_share * n),
+        },
+        index=revenue.index[order],
+    )
 
 
 def pearls(
@@ -420,20 +439,21 @@ def pearls(
 ) -> pd.Series:
     """Pearls: outside the top ``top_share`` of customers by revenue, a revenue potential of at
     least twice the revenue, good payers, and a margin above the median of these customers."""
-    top = pareto(revenue, top_share)["top"].reindex(revenue.index)
-    potential = potential.astype(float)
-    median_margin = margin.astype(float).median()
-    return (
-        (
+    values = revenue.to_numpy(dtype=float)
+    top = np.zeros(len(values), dtype=bool)
+    top[_by_revenue(values)[: math.ceil(top_share * len(values))]] = True
+    potential_values = potential.to_numpy(dtype=float)
+    margins = margin.to_numpy(dtype=float)
+    median_margin = np.nanmedian(margins) if (~np.isnan(margins)).any() else np.nan
+    with np.errstate(invalid="ignore"):
+        mask = (
             ~top
-            & (potential > 0)
-            & (potential >= potential_factor * revenue.astype(float))
-            & (payment == "good")
-            & (margin.astype(float) > median_margin)
+            & (potential_values > 0)
+            & (potential_values >= potential_factor * values)
+            & (payment.to_numpy(dtype=object) == "good")
+            & (margins > median_margin)
         )
-        .fillna(False)
-        .astype(bool)
-    )
+    return pd.Series(mask, index=revenue.index, dtype=bool)
 
 
 def net_promoter_score(answers: pd.Series) -> float | None:
@@ -446,9 +466,47 @@ def net_promoter_score(answers: pd.Series) -> float | None:
     return 100.0 * (promoters - detractors)
 
 
+# --------------------------------------------------------------------------------------------
+# Helpers of the dashboard's maths
+# --------------------------------------------------------------------------------------------
+
+TRACKS = ("churn", "loyalty")
+DIRECTIONS = ("up", "same", "down")
+
+
 def band_codes(bands: pd.Series | np.ndarray) -> np.ndarray:
     """Each band's position in (*BANDS, NO_BAND): 0 red … 3 green, 4 no score, -1 unknown.
 
     Lets the dashboard count and split by band with NumPy instead of comparing strings.
     """
-    return pd.Index([*BANDS, NO_BAND]).get_indexer(np.asarray(bands, dtype=object))
+    return _positions(bands, (*BANDS, NO_BAND))
+
+
+def _positions(values: pd.Series | np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Each value's position in ``labels`` (-1 where absent); a categorical's per category."""
+    order = pd.Index(list(labels))
+    values = values.array if isinstance(values, pd.Series) else values
+    if isinstance(values, pd.Categorical):
+        return np.append(order.get_indexer(values.categories), -1)[values.codes]
+    return order.get_indexer(np.asarray(values, dtype=object))
+
+
+def _categorical(
+    positions: np.ndarray, values: np.ndarray, labels: Sequence[str]
+) -> pd.Categorical | np.ndarray:
+    """``values`` as a categorical of ``labels`` (their ``positions``), kept as they are
+    should one not be a label."""
+    if (positions < 0).any():
+        return values
+    return pd.Categorical.from_codes(positions, list(labels))
+
+
+def _nanoseconds(times: pd.Series) -> np.ndarray:
+    """Tz-aware times as int64 nanoseconds since 1970 (UTC)."""
+    values = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[ns]")
+    return values.astype(np.int64)
+
+
+def _by_revenue(revenue: np.ndarray) -> np.ndarray:
+    """Positions from the largest revenue to the smallest; ties keep their order, NaN last."""
+    return np.argsort(-revenue, kind="stable")

@@ -8,6 +8,12 @@ floor. What the dashboard shows is derived from these frames with ``scoring.calc
 
 The dashboard shows the stored results (score snapshots), never recomputes the rule: a
 customer's score at a moment is its latest snapshot computed at or before that moment.
+
+Reading 10,000 customers and 36,000 stored results costs far more in turning every value of
+every row into a Python object than in the database. So the numbers come back as text lines
+of comma-separated values, one line per customer (and, for the history, one text of all
+lines), that pandas' C parser turns into NumPy arrays in one pass: per row only the names and
+the line become Python strings.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -28,7 +35,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scoring import calculations, selectors
@@ -46,31 +54,22 @@ from scoring.models import (
 NO_SCORE = "none"  # the band filter's value for customers without a score
 BAND_CHOICES = (*calculations.BANDS, NO_SCORE)
 DETAIL_KINDS = DETAIL_BLOCKS  # the blocks of ScoreSnapshot.details
-# The customers query's columns and how each is loaded ("text" columns stay plain objects:
-# pandas' string inference costs more than everything else on 10,000 rows).
-CUSTOMER_COLUMNS = {
-    "customer_id": "int",
-    "external_id": "text",
-    "name": "text",
-    "account_manager_id": "float",
-    "account_manager": "text",
-    "sector": "text",
-    "revenue": "float",
-    "potential": "float",
-    "margin": "float",
-    "payment": "text",
-    "scoring_model_id": "float",
-    "binding_score": "float",
-    "satisfaction": "float",
-    "alternatives": "float",
-    "investment": "float",
-    "coverage": "float",
-    "provisional": "bool",
-    "band": "text",
-    "respondents": "float",
-    "last_assessed_at": "time",
-    "overdue": "bool",
-}
+# The customers query's line of numbers, in order; then what a list of customers (drill-downs,
+# export) adds: numbers, and texts as columns of their own.
+CUSTOMER_NUMBERS = (
+    "revenue",
+    "potential",
+    "margin",
+    "scoring_model_id",
+    "binding_score",
+    "satisfaction",
+    "alternatives",
+    "investment",
+    "provisional",
+    "overdue",
+)
+LISTING_NUMBERS = ("account_manager_id", "coverage", "respondents", "last_assessed_at")
+LISTING_TEXTS = ("external_id", "account_manager", "sector")
 
 
 # The kind of work running now, so a benchmark's SQL timer can tell where a query ran.
@@ -111,8 +110,10 @@ class DashboardData:
     """The frames of one dashboard view, indexed by customer id where per customer.
 
     ``customers``: the customers in view with their score at ``moment`` (NaN / "" without),
-    factor scores, coverage, provisional, band, revenue, potential, margin, payment,
-    account manager, and ``overdue`` (no staff assessment within the re-scoring cadence).
+    factor scores, provisional, band, revenue, potential, margin, payment, and ``overdue``
+    (no staff assessment within the re-scoring cadence); read with ``listing``, also what a
+    list of customers shows: external id, account manager (id and name), sector, coverage,
+    respondents and last assessed.
     ``element_values``: customer × element code (active model), the stored values *v_e*.
     ``kind_means``: customer × (kind, code), the stored means per respondent kind.
     ``elements``: the active model's elements (code, factor, weight, name).
@@ -142,9 +143,14 @@ def end_of_day(day: date) -> datetime:
     return min(start_next - timedelta(microseconds=1), timezone.now())
 
 
+def is_current(day: date | None) -> bool:
+    """Whether ``day`` shows now (the current snapshots) rather than a past moment."""
+    return day is None or day >= timezone.localdate()
+
+
 def moment_of(day: date | None) -> datetime:
     """Now for no day or today; else the end of that day."""
-    if day is None or day >= timezone.localdate():
+    if is_current(day):
         return timezone.now()
     return end_of_day(day)
 
@@ -154,7 +160,7 @@ def customers_in_view(
 ) -> QuerySet[Customer]:
     """The active customers the user may see, narrowed by account manager and sector.
 
-    The band filter depends on the moment shown and is applied to the frames.
+    The band filter depends on the moment shown: see ``customers_in_band``.
     """
     customers = selectors.customers_visible_to(user).filter(active=True)
     if filters.account_manager_id:
@@ -164,23 +170,68 @@ def customers_in_view(
     return customers.order_by()
 
 
+def customers_in_band(
+    customers: QuerySet[Customer], band: str, moment: datetime, current: bool
+) -> QuerySet[Customer]:
+    """``customers`` whose band at ``moment`` is ``band`` (NO_SCORE: without a score then)."""
+    band = "" if band == NO_SCORE else band
+    if current:
+        snapshots = ScoreSnapshot.objects.filter(is_current=True)
+        if band:
+            return customers.filter(pk__in=snapshots.filter(band=band).values("customer_id"))
+        return customers.exclude(pk__in=snapshots.exclude(band="").values("customer_id"))
+    latest = (
+        ScoreSnapshot.objects.filter(customer=OuterRef("pk"), computed_at__lte=moment)
+        .order_by("-computed_at", "-pk")
+        .values("band")[:1]
+    )
+    return customers.annotate(band_then=Coalesce(Subquery(latest), Value(""))).filter(
+        band_then=band
+    )
+
+
 def _db_time(value: datetime) -> object:
     """A datetime parameter as the backend stores it (SQLite keeps naive UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _time_sql(column: str) -> str:
-    """PostgreSQL sends a timestamp as epoch seconds (cheap to load); SQLite as its text."""
+def _epoch_sql(column: str) -> str:
+    """A timestamp as epoch seconds with its microseconds, as text in a line of numbers.
+
+    SQLite keeps naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds and the
+    fraction as written (a REAL would keep only 15 digits).
+    """
     if connection.vendor == "postgresql":
         return f"date_part('epoch', {column})"
-    return column
+    return f"strftime('%%s', {column}) || substr({column}, 20)"  # %% as the SQL has parameters
 
 
-def _to_utc(values: pd.Series) -> pd.Series:
+def _to_utc(seconds: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch seconds (NaN for none) as UTC datetimes, to the microsecond."""
+    return pd.to_datetime(np.round(seconds * 1e6), unit="us", utc=True)
+
+
+def _line_sql(expressions: list[str]) -> str:
+    """One text of comma-separated values, empty where NULL."""
+    return " || ',' || ".join(f"COALESCE(CAST({e} AS TEXT), '')" for e in expressions)
+
+
+def _lines_sql(line: str) -> str:
+    """The aggregate that joins every row's line into one text, a line per row."""
     if connection.vendor == "postgresql":
-        micros = (values.astype(float) * 1e6).round()
-        return pd.to_datetime(micros, unit="us", utc=True)
-    return pd.to_datetime(values, utc=True, format="ISO8601")
+        return f"string_agg({line}, E'\\n')"
+    return f"group_concat({line}, char(10))"
+
+
+def _read_numbers(lines: str, names: list, dtype: object = float, **options) -> pd.DataFrame:
+    """Lines of comma-separated values (empty for none) read by pandas' C parser."""
+    if not lines:
+        types = dtype if isinstance(dtype, dict) else dict.fromkeys(names, dtype)
+        return pd.DataFrame({name: pd.Series([], dtype=types[name]) for name in names})
+    # Bytes: the parser reads them as they are (text it would encode again, in chunks).
+    return pd.read_csv(
+        io.BytesIO(lines.encode()), header=None, names=names, dtype=dtype, engine="c", **options
+    )
 
 
 @contextmanager
@@ -210,77 +261,53 @@ def dashboard_data(
     filters: DashboardFilters,
     *,
     clock: Stopwatch | None = None,
+    listing: bool = True,
 ) -> DashboardData:
-    """The dashboard's frames for what ``user`` may see, narrowed by ``filters``: 4 queries."""
+    """The dashboard's frames for what ``user`` may see, narrowed by ``filters``: 4 queries.
+
+    Without ``listing`` the customers frame leaves out what only lists of customers show.
+    """
     clock = clock or Stopwatch()
     with _gc_paused():
-        return _dashboard_data(user, filters, clock)
+        return _dashboard_data(user, filters, clock, listing)
 
 
 def _dashboard_data(
-    user: AbstractBaseUser | AnonymousUser, filters: DashboardFilters, clock: Stopwatch
+    user: AbstractBaseUser | AnonymousUser,
+    filters: DashboardFilters,
+    clock: Stopwatch,
+    listing: bool,
 ) -> DashboardData:
     moment = moment_of(filters.as_of)
+    current = is_current(filters.as_of)
     elements, codes_by_model = _elements(clock)
+    in_view = customers_in_view(user, filters)
+    if filters.band:
+        in_view = customers_in_band(in_view, filters.band, moment, current)
     try:
-        scope_sql, scope_params = (
-            customers_in_view(user, filters).values("pk").query.sql_with_params()
-        )
+        scope = in_view.values("pk").query.sql_with_params()
     except EmptyResultSet:
-        scope_sql, scope_params = None, []
-    if scope_sql is None:
-        rows: list[tuple] = []
-        history_rows: list[tuple] = []
-        nps_rows: list[tuple] = []
-    else:
-        current = filters.as_of is None or filters.as_of >= timezone.localdate()
-        rows = _fetch(clock, *_customers_query(moment, current, scope_sql, scope_params))
-        history_rows = _fetch(clock, *_history_query(moment, scope_sql, scope_params))
-        nps_rows = _fetch(clock, *_nps_query(moment, scope_sql, scope_params))
+        scope = None
+    rows: list[tuple] = []
+    history_lines = ""
+    nps_rows: list[tuple] = []
+    if scope is not None:
+        rows = _fetch(clock, *_customers_query(moment, current, scope, listing))
+        history_lines = _fetch(clock, *_history_query(moment, scope))[0][0] or ""
+        nps_rows = _fetch(clock, *_nps_query(moment, scope))
 
     with clock.measure("dataframes"):
-        codes = list(elements["code"])
-        width = len(CUSTOMER_COLUMNS)
-        columns = _columns(rows, width + 1)
-        customers = _typed_customers(_frame(columns[:width], CUSTOMER_COLUMNS))
-        details = columns[width]
-        keep = np.ones(len(customers), dtype=bool)
-        if filters.band:
-            wanted = "" if filters.band == NO_SCORE else filters.band
-            keep = (customers["band"] == wanted).to_numpy()
-            customers = customers[keep]
-        element_values, kind_means = _detail_frames(customers, details, keep, codes, codes_by_model)
-
-        history = _frame(
-            _columns(history_rows, 5),
-            {
-                "customer_id": "int",
-                "computed_at": "time",
-                "binding_score": "float",
-                "band": "text",
-                "id": "int",
-            },
+        customers, details = _customers_frame(rows, listing)
+        element_values, kind_means = _detail_frames(
+            customers.index,
+            customers["scoring_model_id"],
+            details,
+            list(elements["code"]),
+            codes_by_model,
         )
-        order = np.lexsort(  # by customer, then time, then id (last key first)
-            (
-                history["id"].to_numpy(),
-                history["computed_at"].array.asi8,
-                history["customer_id"].to_numpy(),
-            )
-        )
-        history = history.iloc[order].drop(columns="id").reset_index(drop=True)
-        history["band"] = history["band"].fillna("")
-        history = history[history["customer_id"].isin(customers.index)].reset_index(drop=True)
-
-        # assessed_at only orders the answers: epoch seconds or ISO text as fetched.
-        nps_spec = {"customer_id": "int", "respondent": "text", "assessed_at": "text"}
-        nps_spec.update({"id": "int", "nps": "float"})
-        answers = _frame(_columns(nps_rows, 5), nps_spec)
-        answers = answers[answers["customer_id"].isin(customers.index)]
-        # Each respondent's latest answer counts, as each respondent's latest scores do.
-        answers = answers.sort_values(["assessed_at", "id"], kind="stable").drop_duplicates(
-            ["customer_id", "respondent"], keep="last"
-        )
+        history = _history_frame(history_lines)
+        # The answers counted, each as often as it is some respondent's latest.
+        answers = [answer for answer, count in nps_rows for _ in range(count)]
     return DashboardData(
         moment=moment,
         customers=customers,
@@ -288,7 +315,7 @@ def _dashboard_data(
         kind_means=kind_means,
         elements=elements,
         history=history,
-        nps=answers["nps"].astype(float).reset_index(drop=True),
+        nps=pd.Series(answers, dtype=float),
         clock=clock,
     )
 
@@ -321,12 +348,14 @@ def _elements(clock: Stopwatch) -> tuple[pd.DataFrame, dict[int, list[str]]]:
 
 
 def _customers_query(
-    moment: datetime, current: bool, scope_sql: str, scope_params: tuple
+    moment: datetime, current: bool, scope: tuple[str, tuple], listing: bool
 ) -> tuple[str, list]:
+    """Per customer: id, name, payment, band, its line of numbers, the snapshot's details."""
     c = Customer._meta.db_table
     u = get_user_model()._meta.db_table
     s = ScoreSnapshot._meta.db_table
     a = Assessment._meta.db_table
+    scope_sql, scope_params = scope
     cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
     if current:  # the current snapshot: one index lookup per customer
         snapshot_join = "s.customer_id = c.id AND s.is_current = %s"
@@ -337,20 +366,39 @@ def _customers_query(
             f"AND s2.computed_at <= %s ORDER BY s2.computed_at DESC, s2.id DESC LIMIT 1)"
         )
         join_params = [_db_time(moment)]
-    sql = (
-        f"SELECT c.id, c.external_id, c.name, c.account_manager_id, "
-        f"COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.username), "
-        f"c.sector, CAST(c.annual_revenue AS DOUBLE PRECISION), "
-        f"CAST(c.revenue_potential AS DOUBLE PRECISION), "
-        f"CAST(c.margin_pct AS DOUBLE PRECISION), c.payment_behaviour, "
-        f"s.scoring_model_id, s.binding_score, s.satisfaction, s.alternatives, s.investment, "
-        f"s.coverage, s.provisional, s.band, s.respondents, {_time_sql('s.last_assessed_at')}, "
-        f"CASE WHEN EXISTS (SELECT 1 FROM {a} a WHERE a.customer_id = c.id "
+    numbers = {
+        "revenue": "c.annual_revenue",
+        "potential": "c.revenue_potential",
+        "margin": "c.margin_pct",
+        "scoring_model_id": "s.scoring_model_id",
+        "binding_score": "s.binding_score",
+        "satisfaction": "s.satisfaction",
+        "alternatives": "s.alternatives",
+        "investment": "s.investment",
+        "provisional": "CASE WHEN s.provisional THEN 1 ELSE 0 END",
+        # Overdue: no staff assessment within the re-scoring cadence.
+        "overdue": f"CASE WHEN EXISTS (SELECT 1 FROM {a} a WHERE a.customer_id = c.id "
         f"AND a.respondent_kind = %s AND a.assessed_at >= %s AND a.assessed_at <= %s) "
-        f"THEN 0 ELSE 1 END, "
-        f"s.details "
-        f"FROM {c} c LEFT JOIN {u} u ON u.id = c.account_manager_id "
-        f"LEFT JOIN {s} s ON {snapshot_join} "
+        f"THEN 0 ELSE 1 END",
+        "account_manager_id": "c.account_manager_id",
+        "coverage": "s.coverage",
+        "respondents": "s.respondents",
+        "last_assessed_at": _epoch_sql("s.last_assessed_at"),
+    }
+    line = [numbers[name] for name in (*CUSTOMER_NUMBERS, *(LISTING_NUMBERS if listing else ()))]
+    texts = ""
+    user_join = ""
+    if listing:
+        texts = (
+            ", c.external_id, "
+            "COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.username, ''), "
+            "c.sector"
+        )
+        user_join = f"LEFT JOIN {u} u ON u.id = c.account_manager_id "
+    sql = (
+        f"SELECT c.id, c.name, c.payment_behaviour, COALESCE(s.band, ''), "
+        f"{_line_sql(line)}, s.details{texts} "
+        f"FROM {c} c {user_join}LEFT JOIN {s} s ON {snapshot_join} "
         f"WHERE c.id IN ({scope_sql})"
     )
     params = [
@@ -363,112 +411,156 @@ def _customers_query(
     return sql, params
 
 
-def _history_query(moment: datetime, scope_sql: str, scope_params: tuple) -> tuple[str, list]:
+def _history_query(moment: datetime, scope: tuple[str, tuple]) -> tuple[str, list]:
+    """Every stored result up to ``moment`` as one text: a line of numbers per result."""
     s = ScoreSnapshot._meta.db_table
+    scope_sql, scope_params = scope
+    line = _line_sql(
+        ["s.customer_id", _epoch_sql("s.computed_at"), "s.binding_score", "s.id", "s.band"]
+    )
     sql = (
-        f"SELECT s.customer_id, {_time_sql('s.computed_at')}, s.binding_score, s.band, s.id "
-        f"FROM {s} s WHERE s.computed_at <= %s AND s.customer_id IN ({scope_sql})"
+        f"SELECT {_lines_sql(line)} FROM {s} s "
+        f"WHERE s.computed_at <= %s AND s.customer_id IN ({scope_sql})"
     )  # sorted by customer and time in NumPy: cheaper than the database's sort of 36,000 rows
     return sql, [_db_time(moment), *scope_params]
 
 
-def _nps_query(moment: datetime, scope_sql: str, scope_params: tuple) -> tuple[str, list]:
-    """The customer respondents' answers to the recommendation question in the window."""
+def _nps_query(moment: datetime, scope: tuple[str, tuple]) -> tuple[str, list]:
+    """How often each answer to the recommendation question is the latest of a customer
+    respondent in the window: each respondent's latest answer counts, as their latest
+    scores do (ties on time go to the answer submitted last)."""
     a = Assessment._meta.db_table
+    scope_sql, scope_params = scope
     start = rule_params().window_start(moment)
     sql = (
-        f"SELECT a.customer_id, LOWER(a.respondent_email), {_time_sql('a.assessed_at')}, a.id, "
-        f"a.nps FROM {a} a WHERE a.respondent_kind = %s AND a.nps IS NOT NULL "
+        f"SELECT latest.nps, COUNT(*) FROM (SELECT a.nps, ROW_NUMBER() OVER ("
+        f"PARTITION BY a.customer_id, LOWER(a.respondent_email) "
+        f"ORDER BY a.assessed_at DESC, a.id DESC) AS position "
+        f"FROM {a} a WHERE a.respondent_kind = %s AND a.nps IS NOT NULL "
         f"AND a.assessed_at >= %s AND a.assessed_at <= %s AND a.customer_id IN ({scope_sql})"
+        f") latest WHERE latest.position = 1 GROUP BY latest.nps"
     )
     kind = RespondentKind.CUSTOMER.value
     return sql, [kind, _db_time(start), _db_time(moment), *scope_params]
 
 
-def _columns(rows: list[tuple], width: int) -> list[list]:
-    """Rows turned into columns (one C-level transpose)."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
-def _series(values: list, kind: str) -> pd.Series | np.ndarray:
-    if kind == "int":
-        return np.array(values, dtype=np.int64)
-    if kind == "float":
-        return np.array(values, dtype=float)  # None becomes NaN
-    if kind == "bool":
-        return np.array([bool(v) for v in values], dtype=bool)
-    if kind == "time":
-        return _to_utc(pd.Series(values, dtype=object))
-    return pd.Series(values, dtype=object)
-
-
-def _frame(columns: list[list], spec: dict[str, str]) -> pd.DataFrame:
-    data = {
-        name: _series(values, kind)
-        for (name, kind), values in zip(spec.items(), columns, strict=True)
+def _customers_frame(rows: list[tuple], listing: bool) -> tuple[pd.DataFrame, list[str | None]]:
+    """The customers frame from the customers query's rows, and each row's snapshot details."""
+    texts = LISTING_TEXTS if listing else ()
+    # By customer id, so ties (equal scores, equal revenue) keep one order whatever the plan.
+    rows = sorted(rows, key=itemgetter(0))
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    ids, names, payments, bands, lines, details, *listed = columns or [[]] * (6 + len(texts))
+    numbers = _read_numbers(
+        "\n".join(lines), [*CUSTOMER_NUMBERS, *(LISTING_NUMBERS if listing else ())]
+    )
+    index = pd.Index(np.array(ids, dtype=np.int64), name="customer_id")
+    # Text stays plain objects: pandas' string inference would cost more than it saves.
+    frame: dict[str, np.ndarray | pd.Series] = {
+        "name": pd.Series(names, index=index, dtype=object),
+        "payment": pd.Series(payments, index=index, dtype=object),
+        "band": pd.Series(bands, index=index, dtype=object),
     }
-    return pd.DataFrame(data)  # Series keep their dtype: no string inference
+    frame.update({name: numbers[name].to_numpy(dtype=float) for name in numbers.columns})
+    frame.update(
+        {
+            name: pd.Series(values, index=index, dtype=object)
+            for name, values in zip(texts, listed, strict=True)
+        }
+    )
+    for name in ("revenue", "potential"):
+        frame[name] = np.nan_to_num(frame[name])
+    frame["overdue"] = frame["overdue"] == 1
+    # No snapshot or no score: nothing confirmed.
+    frame["provisional"] = (frame["provisional"] == 1) | np.isnan(frame["binding_score"])
+    customers = pd.DataFrame(frame, index=index)
+    if listing:
+        customers["respondents"] = np.nan_to_num(frame["respondents"]).astype(int)
+        customers["last_assessed_at"] = _to_utc(frame["last_assessed_at"])
+    return customers, details
 
 
-def _typed_customers(customers: pd.DataFrame) -> pd.DataFrame:
-    customers = customers.set_index("customer_id")
-    for column in ("revenue", "potential"):
-        customers[column] = customers[column].fillna(0.0)
-    for column in ("band", "payment", "sector", "account_manager"):
-        customers[column] = customers[column].fillna("")
-    # No snapshot: no score, so nothing confirmed.
-    customers.loc[customers["binding_score"].isna(), "provisional"] = True
-    customers["respondents"] = customers["respondents"].fillna(0).astype(int)
-    return customers
+def _history_frame(lines: str) -> pd.DataFrame:
+    """The history query's text as a frame sorted by customer, time and id."""
+    table = _read_numbers(
+        lines,
+        ["customer_id", "computed_at", "binding_score", "id", "band"],
+        dtype={
+            "customer_id": np.int64,
+            "computed_at": float,
+            "binding_score": float,
+            "id": np.int64,
+            "band": pd.CategoricalDtype([*calculations.BANDS, calculations.NO_BAND]),
+        },
+        keep_default_na=False,
+        na_values={"binding_score": [""]},
+    )
+    customer = table["customer_id"].to_numpy()
+    seconds = table["computed_at"].to_numpy()
+    order = np.lexsort((table["id"].to_numpy(), seconds, customer))  # last key first
+    return pd.DataFrame(
+        {
+            "customer_id": customer[order],
+            "computed_at": _to_utc(seconds[order]),
+            "binding_score": table["binding_score"].to_numpy()[order],
+            "band": table["band"].array[order],
+        }
+    )
 
 
 def _detail_frames(
-    customers: pd.DataFrame,
+    index: pd.Index,
+    models: pd.Series,
     details: list[str | None],
-    keep: np.ndarray,
     codes: list[str],
     codes_by_model: dict[int, list[str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The element values and per-kind means from the snapshots' details, by element code.
 
-    ``details`` holds the ScoreSnapshot.details line of every fetched row (``keep`` marks the
-    rows still in view): four blocks of numbers in the order of each snapshot's own model.
-    They are matched to the active model by code, as the rule matches elements. The lines of
-    all customers are read as one CSV text by pandas' C parser: a parse per customer costs
+    ``details`` holds the ScoreSnapshot.details line of each customer (``models`` its
+    snapshot's model): four blocks of numbers in the order of each snapshot's own model. They
+    are matched to the active model by code, as the rule matches elements. The lines of all
+    customers are read as one CSV text by pandas' C parser: a parse per customer costs
     several times more.
     """
-    index = customers.index
     width = len(codes)
-    arrays = {kind: np.full((len(index), width), np.nan) for kind in DETAIL_KINDS}
-    models = customers["scoring_model_id"].to_numpy(dtype=float)
-    kept = np.flatnonzero(keep)
+    blocks = len(DETAIL_KINDS)
+    models = models.to_numpy(dtype=float)
     position = {code: i for i, code in enumerate(codes)}
+    values = None
     for model in np.unique(models[~np.isnan(models)]):
         model_codes = codes_by_model.get(int(model), [])
         if not model_codes:
             continue
         rows = np.flatnonzero(models == model)
-        fields = len(DETAIL_KINDS) * len(model_codes)
+        fields = blocks * len(model_codes)
         empty = "," * (fields - 1)
-        lines = details if len(rows) == len(details) else [details[r] for r in kept[rows]]
-        values = pd.read_csv(
-            io.StringIO("\n".join([line or empty for line in lines])),
-            header=None,
-            names=range(fields),
-            dtype=float,
-            engine="c",
+        lines = details if len(rows) == len(details) else [details[r] for r in rows]
+        parsed = _read_numbers(
+            "\n".join([line or empty for line in lines]), list(range(fields))
         ).to_numpy()
+        if model_codes == codes and len(rows) == len(index):
+            values = parsed  # every customer on the active model: the blocks as they are
+            break
+        if values is None:
+            values = np.full((len(index), blocks * width), np.nan)
         source = [i for i, code in enumerate(model_codes) if code in position]
-        target = [position[model_codes[i]] for i in source]
-        for k, kind in enumerate(DETAIL_KINDS):
-            block = values[:, k * len(model_codes) : (k + 1) * len(model_codes)]
-            arrays[kind][np.ix_(rows, target)] = block[:, source]
-    element_values = pd.DataFrame(arrays["elements"], index=index, columns=codes)
+        source_columns = [b * len(model_codes) + i for b in range(blocks) for i in source]
+        target_columns = [
+            b * width + position[model_codes[i]] for b in range(blocks) for i in source
+        ]
+        values[np.ix_(rows, target_columns)] = parsed[:, source_columns]
+    if values is None:
+        values = np.full((len(index), blocks * width), np.nan)
+
+    def block(kind: str) -> slice:
+        start = DETAIL_KINDS.index(kind) * width
+        return slice(start, start + width)
+
+    element_values = pd.DataFrame(values[:, block("elements")], index=index, columns=codes)
     element_values.columns.name = "code"
     kind_means = pd.DataFrame(
-        np.hstack([arrays[kind] for kind in calculations.KINDS]),
+        np.hstack([values[:, block(kind)] for kind in calculations.KINDS]),
         index=index,
         columns=pd.MultiIndex.from_product([calculations.KINDS, codes], names=["kind", "code"]),
     )
@@ -483,45 +575,45 @@ def _detail_frames(
 def headline(data: DashboardData) -> dict:
     """The headline figures: mean and revenue-weighted score, bands, NPS, coverage, overdue."""
     customers = data.customers
-    scored = customers[customers["binding_score"].notna()]
-    revenue_scored = float(scored["revenue"].sum())
-    grouped = customers.groupby("band", sort=False)["revenue"].agg(["size", "sum"])
+    score = customers["binding_score"].to_numpy(dtype=float)
+    revenue = customers["revenue"].to_numpy(dtype=float)
+    band = calculations.band_codes(customers["band"])
+    scored = ~np.isnan(score)
+    revenue_scored = float(revenue[scored].sum())
     per_band = [
         {
-            "band": band,
-            "customers": int(grouped["size"].get(band, 0)),
-            "revenue": float(grouped["sum"].get(band, 0.0)),
+            "band": name,
+            "customers": int((band == code).sum()),
+            "revenue": float(revenue[band == code].sum()),
         }
-        for band in (*calculations.BANDS, "")
+        for code, name in enumerate((*calculations.BANDS, calculations.NO_BAND))
     ]
-    total_revenue = float(customers["revenue"].sum())
-    at_risk = customers[customers["band"].isin(["red", "orange"])]
+    total_revenue = float(revenue.sum())
+    at_risk = (band == calculations.BANDS.index("red")) | (
+        band == calculations.BANDS.index("orange")
+    )
+    revenue_at_risk = float(revenue[at_risk].sum())
+    confirmed = int((scored & ~customers["provisional"].to_numpy(dtype=bool)).sum())
     n = len(customers)
     return {
         "customers": n,
-        "scored": len(scored),
-        "mean_score": float(scored["binding_score"].mean()) if len(scored) else None,
-        "weighted_score": float(
-            (scored["binding_score"] * scored["revenue"]).sum() / revenue_scored
-        )
+        "scored": int(scored.sum()),
+        "mean_score": float(score[scored].mean()) if scored.any() else None,
+        "weighted_score": float((score[scored] * revenue[scored]).sum() / revenue_scored)
         if revenue_scored > 0
         else None,
         "bands": per_band,
         "revenue": total_revenue,
-        "revenue_at_risk": float(at_risk["revenue"].sum()),
-        "revenue_at_risk_share": 100.0 * float(at_risk["revenue"].sum()) / total_revenue
+        "revenue_at_risk": revenue_at_risk,
+        "revenue_at_risk_share": 100.0 * revenue_at_risk / total_revenue
         if total_revenue > 0
         else None,
-        "customers_at_risk": len(at_risk),
+        "customers_at_risk": int(at_risk.sum()),
         "nps": calculations.net_promoter_score(data.nps),
         "nps_answers": len(data.nps),
-        "confirmed": int((customers["binding_score"].notna() & ~customers["provisional"]).sum()),
-        "confirmed_share": 100.0
-        * float((customers["binding_score"].notna() & ~customers["provisional"]).sum())
-        / n
-        if n
-        else None,
-        "overdue": int(customers["overdue"].sum()),
+        "confirmed": confirmed,
+        "confirmed_share": 100.0 * confirmed / n if n else None,
+        "overdue": int(customers["overdue"].to_numpy(dtype=bool).sum()),
     }
 
 
@@ -579,10 +671,13 @@ def satisfaction_barriers(data: DashboardData) -> pd.DataFrame:
 
 
 def _with_names(table: pd.DataFrame, elements: pd.DataFrame, language: str) -> pd.DataFrame:
-    names = elements.set_index("code")
-    column = "name_nl" if language == "nl" else "name_en"
-    table = table.join(names[["factor", "weight"]])
-    table["name"] = names[column].where(names[column] != "", names["name_en"]).reindex(table.index)
+    """``table`` (indexed by element code) with each element's factor, weight and name."""
+    rows = pd.Index(elements["code"]).get_indexer(table.index)
+    names = elements["name_nl" if language == "nl" else "name_en"].to_numpy(dtype=object)
+    names = np.where(names != "", names, elements["name_en"].to_numpy(dtype=object))
+    table["factor"] = elements["factor"].to_numpy(dtype=object)[rows]
+    table["weight"] = elements["weight"].to_numpy(dtype=float)[rows]
+    table["name"] = pd.Series(names[rows], index=table.index, dtype=object)
     return table
 
 
@@ -601,7 +696,10 @@ def wall(data: DashboardData, language: str) -> pd.DataFrame:
 def pareto_frame(data: DashboardData) -> pd.DataFrame:
     """Customers by revenue with the cumulative revenue share, name and band."""
     table = calculations.pareto(data.customers["revenue"])
-    return table.join(data.customers[["name", "band"]])
+    rows = data.customers.index.get_indexer(table.index)
+    table["name"] = data.customers["name"].to_numpy(dtype=object)[rows]
+    table["band"] = data.customers["band"].to_numpy(dtype=object)[rows]
+    return table
 
 
 def pearl_customers(data: DashboardData) -> pd.DataFrame:
@@ -617,9 +715,10 @@ def pearl_customers(data: DashboardData) -> pd.DataFrame:
 
 def lowest_scoring(data: DashboardData, count: int = 50) -> pd.DataFrame:
     """Element values of the ``count`` lowest-scoring customers in view, lowest first."""
-    scored = data.customers[data.customers["binding_score"].notna()]
-    lowest = scored.sort_values("binding_score", kind="stable").head(count)
-    values = data.element_values.reindex(lowest.index)
-    values.insert(0, "name", lowest["name"])
-    values.insert(1, "binding_score", lowest["binding_score"])
+    score = data.customers["binding_score"].to_numpy(dtype=float)
+    scored = np.flatnonzero(~np.isnan(score))
+    rows = scored[np.argsort(score[scored], kind="stable")[:count]]
+    values = data.element_values.iloc[rows].copy()
+    values.insert(0, "name", data.customers["name"].to_numpy(dtype=object)[rows])
+    values.insert(1, "binding_score", score[rows])
     return values

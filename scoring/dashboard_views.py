@@ -251,7 +251,7 @@ def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> d
     management = _allowed(request)
     form = DashboardFilterForm(request.GET, user=request.user, management=management)
     filters = form.filters()
-    data = dashboard.dashboard_data(request.user, filters, clock=clock)
+    data = dashboard.dashboard_data(request.user, filters, clock=clock, listing=False)
     language = _language()
     with clock.measure("dataframes"):
         headline = dashboard.headline(data)
@@ -334,13 +334,8 @@ QUADRANTS = {
 def _panel_customers(request: HttpRequest, filters: DashboardFilters):
     """The customers in view as a queryset, for panels of other apps (surveys)."""
     customers = dashboard.customers_in_view(request.user, filters)
-    if filters.band and (filters.as_of is None or filters.as_of >= timezone.localdate()):
-        band = "" if filters.band == dashboard.NO_SCORE else filters.band
-        current = ScoreSnapshot.objects.filter(is_current=True)
-        if band:
-            customers = customers.filter(pk__in=current.filter(band=band).values("customer_id"))
-        else:
-            customers = customers.exclude(pk__in=current.exclude(band="").values("customer_id"))
+    if filters.band and dashboard.is_current(filters.as_of):
+        customers = dashboard.customers_in_band(customers, filters.band, timezone.now(), True)
     return customers
 
 

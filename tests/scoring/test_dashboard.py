@@ -7,7 +7,9 @@ import io
 import json
 from datetime import timedelta
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 import time_machine
 from django.db import connection
@@ -326,3 +328,50 @@ def test_an_empty_portfolio_shows_dashes_not_an_error(mira, anne):
         assert "No pearls in view." in page
     export = client_for(anne).get(reverse("scoring:dashboard-export", args=["csv"]))
     assert export.content.decode().splitlines() == [",".join(exports.COLUMNS)]
+
+
+def test_band_filter_follows_the_band_on_the_date_shown(mira, anne):
+    customer = CustomerFactory(account_manager=anne, annual_revenue=1000)
+    CustomerFactory(account_manager=anne, annual_revenue=500)  # never scored
+    start = timezone.now() - timedelta(days=200)
+    with time_machine.travel(start, tick=False):
+        assess(customer, ALL_ZERO)
+        assess(customer, {"performance": 1}, kind="customer", email="a@klant.example", nps=2)
+    with time_machine.travel(start + timedelta(days=60), tick=False):
+        assess(customer, ALL_SIX)
+    client = client_for(mira)
+    then = (start + timedelta(days=30)).date().isoformat()
+    before = (start - timedelta(days=1)).date().isoformat()
+
+    def in_view(**params) -> dict:
+        return client.get(reverse("scoring:dashboard"), params).context["headline"]
+
+    assert in_view(band="red", date=then)["customers"] == 1
+    assert in_view(band="red", date=then)["nps_answers"] == 1
+    assert in_view(band="red")["customers"] == 0
+    assert in_view(band="green")["customers"] == 1
+    assert in_view(band="none")["customers"] == 1
+    assert in_view(band="none", date=before)["customers"] == 2
+    # The drill-down and the export narrow the same way.
+    listing = client.get(reverse("scoring:dashboard-customers"), {"band": "red", "date": then})
+    assert [row["name"] for row in listing.context["rows"]] == [customer.name]
+
+
+def test_element_values_are_matched_by_code_across_model_versions():
+    # Version 1 stored (a, b); the active version 2 has (b, c): b is matched by its code.
+    index = pd.Index([1, 2, 3], name="customer_id")
+    models = pd.Series([1.0, 2.0, np.nan], index=index)
+    details = [
+        # elements, staff, customer, expert blocks of each model's width
+        "1,2,1,2,,,,",
+        "3,4,3,4,5,,,6",
+        None,
+    ]
+    values, kinds = dashboard._detail_frames(
+        index, models, details, ["b", "c"], {1: ["a", "b"], 2: ["b", "c"]}
+    )
+    assert values.loc[1].tolist() == [2.0, pytest.approx(np.nan, nan_ok=True)]
+    assert values.loc[2].tolist() == [3.0, 4.0]
+    assert values.loc[3].isna().all()
+    assert kinds.loc[2, ("customer", "b")] == 5 and kinds.loc[2, ("expert", "c")] == 6
+    assert kinds.loc[1, ("staff", "b")] == 2 and np.isnan(kinds.loc[1, ("staff", "c")])

@@ -245,6 +245,14 @@ def _records(frame: pd.DataFrame, limit: int | None = None) -> list[dict]:
     return records
 
 
+def _with_urls(records: list[dict], customer_url: str) -> list[dict]:
+    """Each customer record with the URL of its page ("" while that page does not exist)."""
+    placeholder = str(CUSTOMER_URL_PLACEHOLDER)
+    for record in records:
+        record["url"] = customer_url.replace(placeholder, str(record["customer_id"]))
+    return records
+
+
 def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> dict:
     """Everything the dashboard page shows, timed per kind of work when a clock is given."""
     clock = clock or Stopwatch()
@@ -281,6 +289,7 @@ def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> d
         }
         figures_json = {name: charts.figure_json(figure) for name, figure in figures.items()}
         template_json = charts.template_json()
+    customer_url = _customer_url_template()
     with clock.measure("panels"):
         panels = panels_html(dashboard_panels(request, _panel_customers(request, filters)), request)
     return {
@@ -307,18 +316,19 @@ def dashboard_context(request: HttpRequest, clock: Stopwatch | None = None) -> d
             }
             for name, label in QUADRANTS.items()
         ],
-        "entrapped": _records(entrapped, LIST_SIZE),
+        "entrapped": _with_urls(_records(entrapped, LIST_SIZE), customer_url),
         "entrapped_count": len(entrapped),
         "entrapped_query": _querystring(filters, show="quadrant", which="entrapped"),
         "gap": _records(gap),
         "wall": _records(wall),
-        "pearls": _records(pearls, LIST_SIZE),
+        "pearls": _with_urls(_records(pearls, LIST_SIZE), customer_url),
         "pearls_count": len(pearls),
         "pearls_query": _querystring(filters, show="pearls"),
         "overdue_query": _querystring(filters, show="overdue"),
         "lowest_count": len(lowest),
         "panels": panels,
-        "customer_url": _customer_url_template(),
+        "customer_url": customer_url,
+        "selection_url": reverse("scoring:dashboard-customers"),  # base.html has customers_url
         "placeholder": CUSTOMER_URL_PLACEHOLDER,
     }
 

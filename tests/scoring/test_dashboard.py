@@ -232,6 +232,9 @@ def test_drill_down_lists_the_customers_behind_a_number(mira, portfolio):
     client = client_for(mira)
     dashboard_page = client.get(reverse("scoring:dashboard"))
     entrapped = next(q for q in dashboard_page.context["quadrants"] if q["name"] == "entrapped")
+    # The page links the number to its customers.
+    link = f'href="{reverse("scoring:dashboard-customers")}?{entrapped["query"]}"'
+    assert link.replace("&", "&amp;") in dashboard_page.content.decode()
     response = client.get(f"{reverse('scoring:dashboard-customers')}?{entrapped['query']}")
     assert response.status_code == 200
     assert [c["name"] for c in response.context["rows"]] == ["Vast B.V."]

@@ -320,16 +320,15 @@ def monthly_trend(
     clean = np.where(has_score, score, 0.0)
     counts = spread(scored)
     revenue_scored = spread(rev * scored)
-    table = pd.DataFrame(index=ends)
-    table["customers"] = np.round(counts)
+    columns = {"customers": np.round(counts)}
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["score"] = np.where(counts > 0.5, spread(clean) / counts, np.nan)
-        table["weighted_score"] = np.where(
+        columns["score"] = np.where(counts > 0.5, spread(clean) / counts, np.nan)
+        columns["weighted_score"] = np.where(
             revenue_scored > 0, spread(clean * rev) / revenue_scored, np.nan
         )
     for code, name in enumerate(BANDS):
-        table[name] = np.round(spread((band == code).astype(float)))
-    return table
+        columns[name] = np.round(spread((band == code).astype(float)))
+    return pd.DataFrame(columns, index=ends)
 
 
 def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:

@@ -333,18 +333,21 @@ def _elements(clock: Stopwatch) -> tuple[pd.DataFrame, dict[int, list[str]]]:
         [],
     )
     with clock.measure("dataframes"):
-        frame = pd.DataFrame(
-            rows, columns=["model", "code", "factor", "weight", "name_nl", "name_en", "active"]
-        )
-        codes_by_model = {
-            int(model): list(group["code"]) for model, group in frame.groupby("model", sort=False)
-        }
-        active = frame[frame["active"].astype(bool)]
-        if active.empty:
+        codes_by_model: dict[int, list[str]] = {}
+        for model, code, *_rest in rows:
+            codes_by_model.setdefault(int(model), []).append(code)
+        active = [row[1:6] for row in rows if row[6]]
+        if not active:
             raise selectors.NoActiveModelError("no active scoring model; run manage.py migrate")
-        active = active.drop(columns=["model", "active"]).reset_index(drop=True)
-        active["weight"] = active["weight"].astype(float)
-    return active, codes_by_model
+        names = ("code", "factor", "weight", "name_nl", "name_en")
+        elements = pd.DataFrame(
+            {
+                name: pd.Series(values, dtype=object)
+                for name, values in zip(names, zip(*active, strict=True), strict=True)
+            }
+        )
+        elements["weight"] = elements["weight"].astype(float)
+    return elements, codes_by_model
 
 
 def _customers_query(

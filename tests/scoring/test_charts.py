@@ -83,8 +83,12 @@ def dashboard_figures() -> dict:
         index=pd.Index([1, 2, 3], name="customer_id"),
     )
     gap = pd.DataFrame(
-        {"name": ["Prijs", "Service"], "staff": [4.0, 5.0], "customer": [3.0, np.nan]}
-        | {"expert": [np.nan, 4.5]}
+        {
+            "name": ["Prijs", "Service"],
+            "staff": [4.0, 5.0],
+            "customer": [3.0, np.nan],
+            "expert": [np.nan, 4.5],
+        }
     )
     wall = pd.DataFrame(
         {
@@ -95,8 +99,11 @@ def dashboard_figures() -> dict:
         }
     )
     pareto = pd.DataFrame(
-        {"revenue": [300.0, 100.0, 50.0], "customer_share": [33.3, 66.7, 100.0]}
-        | {"band": ["green", "red", ""]}
+        {
+            "revenue": [300.0, 100.0, 50.0],
+            "customer_share": [33.3, 66.7, 100.0],
+            "band": ["green", "red", ""],
+        }
     )
     elements = pd.DataFrame(
         {"code": ["price", "contract"], "name_nl": ["Prijs", ""], "name_en": ["Price", "Contract"]}

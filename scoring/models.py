@@ -85,7 +85,8 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
-        indexes = [models.Index(fields=["name"], name="customer_name_idx")]  # the list's order
+        # The list's order (name, then id for ties): a page is read from the index alone.
+        indexes = [models.Index(fields=["name", "id"], name="customer_name_id_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(annual_revenue__gte=0), name="customer_revenue_not_negative"

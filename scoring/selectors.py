@@ -472,7 +472,8 @@ def scoring_model_preview(
 
 
 # The customer list sorts all of a user's customers on any column, then shows one page. Sorting
-# reads only the ids with what the sort needs; the page's rows are read for those ids alone.
+# reads only the ids with what the sort needs; the page's rows are read for those ids alone, in
+# the same statement. LIST_SORT_COLUMNS names the same sort keys as columns of those rows.
 LIST_SORT_FIELDS: dict[str, tuple[str, ...]] = {
     "name": ("name",),
     "manager": ("account_manager__first_name", "account_manager__last_name"),
@@ -484,6 +485,18 @@ LIST_SORT_FIELDS: dict[str, tuple[str, ...]] = {
     "last": ("current__last_assessed_at",),
     "change": ("change",),
     "due": ("due",),
+}
+LIST_SORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "manager": ("first_name", "last_name"),
+    "score": ("binding_score",),
+    "satisfaction": ("satisfaction",),
+    "alternatives": ("alternatives",),
+    "investment": ("investment",),
+    "coverage": ("coverage",),
+    "last": ("last_assessed_at",),
+    "change": ("binding_score - previous_score",),
+    "due": ("NOT recent",),
 }
 
 
@@ -506,11 +519,11 @@ def customers_due(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     return customers.filter(~_staff_assessed_since(timezone.now() - cadence))
 
 
-def customer_ids_sorted(
-    customers: QuerySet[Customer], key: str, *, descending: bool = False
-) -> QuerySet:
-    """The customers' ids sorted on a list column (LIST_SORT_FIELDS), empty values last,
-    ties by name."""
+def _list_order(
+    customers: QuerySet[Customer], key: str, *, descending: bool
+) -> tuple[QuerySet[Customer], list]:
+    """The customers with what sorting on a list column (LIST_SORT_FIELDS) needs, and the
+    order: that column, empty values last, ties by name and id."""
     if key == "due":
         cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
         customers = customers.annotate(due=~_staff_assessed_since(timezone.now() - cadence))
@@ -522,7 +535,7 @@ def customer_ids_sorted(
         F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
         for name in LIST_SORT_FIELDS[key]
     ]
-    return customers.order_by(*order, "name", "pk").values_list("pk", flat=True)
+    return customers, [*order, F("name").asc(), F("pk").asc()]
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -532,28 +545,52 @@ def _aware(moment: datetime | None) -> datetime | None:
     return timezone.make_aware(moment, UTC)
 
 
-def customer_list_rows(ids: Sequence[int]) -> list[dict]:
-    """The list's rows for these customer ids, in their order: the customer, its account
-    manager's name, the current stored score, the change and whether it is due. One query,
-    written out: for one page of 50 rows the ORM's query building cost more than the query."""
-    if not ids:
-        return []
+def customer_list_page(
+    customers: QuerySet[Customer], key: str, *, descending: bool, offset: int, limit: int
+) -> tuple[list[dict], int | None]:
+    """One page of the customer list in one query: the customers sorted on a list column, the
+    rows from ``offset`` on (the customer, its account manager's name, the current stored
+    score, the change and whether it is due), and how many customers there are in all (None
+    when the page is empty). The statement is written out around the ORM's sorted ids: for a
+    page of 50 rows, three queries and the ORM's building of them cost more than the work."""
+    customers, order = _list_order(customers, key, descending=descending)
+    page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
+    page_sql, page_params = page.query.sql_with_params()
+    count_sql, count_params = customers.order_by().values("pk").query.sql_with_params()
+    direction = "DESC" if descending else "ASC"
+    # The page's ids come sorted from the ORM's query; its rows are sorted again on the same
+    # columns (named as the row names them), which gives the same order for the same values.
+    order_sql = ", ".join(
+        [f"{column} {direction} NULLS LAST" for column in LIST_SORT_COLUMNS[key]]
+        + ["name ASC", "id ASC"]
+    )
     cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
     c, s, a = Customer._meta.db_table, ScoreSnapshot._meta.db_table, Assessment._meta.db_table
     u = Customer._meta.get_field("account_manager").related_model._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
     sql = (
-        f"SELECT c.id, c.name, c.sector, c.active, u.first_name, u.last_name, u.username, "
-        f"EXISTS (SELECT 1 FROM {a} a WHERE a.customer_id = c.id AND a.respondent_kind = %s "
-        f"AND a.assessed_at >= %s), "
-        f"s.binding_score, s.satisfaction, s.alternatives, s.investment, s.coverage, "
-        f"s.provisional, s.band, s.last_assessed_at, s.previous_score "
-        f"FROM {c} c LEFT JOIN {u} u ON u.id = c.account_manager_id "
-        f"LEFT JOIN {s} s ON s.customer_id = c.id AND s.is_current "
-        f"WHERE c.id IN ({placeholders})"
+        f"WITH page (pk) AS ({page_sql}) "
+        f"SELECT * FROM (SELECT c.id AS id, c.name AS name, c.sector AS sector, "
+        f"c.active AS active, u.first_name AS first_name, u.last_name AS last_name, "
+        f"u.username AS username, EXISTS (SELECT 1 FROM {a} a WHERE a.customer_id = c.id "
+        f"AND a.respondent_kind = %s AND a.assessed_at >= %s) AS recent, "
+        f"s.binding_score AS binding_score, s.satisfaction AS satisfaction, "
+        f"s.alternatives AS alternatives, s.investment AS investment, s.coverage AS coverage, "
+        f"s.provisional AS provisional, s.band AS band, "
+        f"s.last_assessed_at AS last_assessed_at, s.previous_score AS previous_score, "
+        f"(SELECT COUNT(*) FROM ({count_sql}) counted) AS total "
+        f"FROM page JOIN {c} c ON c.id = page.pk "
+        f"LEFT JOIN {u} u ON u.id = c.account_manager_id "
+        f"LEFT JOIN {s} s ON s.customer_id = c.id AND s.is_current) list_rows "
+        f"ORDER BY {order_sql}"
     )
+    params = [
+        *page_params,
+        RespondentKind.STAFF.value,
+        timezone.now() - cadence,
+        *count_params,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [RespondentKind.STAFF.value, timezone.now() - cadence, *ids])
+        cursor.execute(sql, params)
         fetched = cursor.fetchall()
     names = (
         "pk", "name", "sector", "active", "account_manager__first_name",
@@ -561,12 +598,9 @@ def customer_list_rows(ids: Sequence[int]) -> list[dict]:
         "binding_score", *calculations.FACTORS, "coverage", "provisional", "band",
         "last_assessed_at", "previous_score",
     )  # fmt: skip
-    rows = {row[0]: dict(zip(names, row, strict=True)) for row in fetched}
     result = []
-    for pk in ids:
-        row = rows.get(pk)
-        if row is None:
-            continue
+    for fetched_row in fetched:
+        row = dict(zip(names, fetched_row[:-1], strict=True))
         row["active"] = bool(row["active"])
         row["provisional"] = None if row["provisional"] is None else bool(row["provisional"])
         row["last_assessed_at"] = _aware(row["last_assessed_at"])
@@ -574,4 +608,4 @@ def customer_list_rows(ids: Sequence[int]) -> list[dict]:
         row["change"] = None if score is None or previous is None else score - previous
         row["rescoring_due"] = not row.pop("recent")
         result.append(row)
-    return result
+    return result, (fetched[0][-1] if fetched else None)

@@ -8,6 +8,7 @@ account manager who opens or posts to another manager's customer gets a 404.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import secrets
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import pandas as pd
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -129,6 +130,9 @@ COLUMNS = [
 # a template would make; scores are rounded half up as the score filter does, and every text
 # that comes from the database is escaped.
 _EMPTY = '<span class="text-muted">–</span>'
+# The standard library's escape gives the same text as Django's, without its check for lazy
+# translations on every call.
+_escape = html.escape
 
 
 class _RowText:
@@ -181,53 +185,79 @@ class _RowText:
         return escape(dateformat.format(day, self.date_format))
 
 
-def _customer_row(c: SimpleNamespace, t: _RowText, show_manager: bool) -> str:
-    detail = f"{t.detail[0]}{c.pk}{t.detail[1]}"
-    inactive = "" if c.active else f' <span class="badge text-bg-secondary">{t.inactive}</span>'
+def _customer_row(c: dict, t: _RowText, show_manager: bool) -> str:
+    pk, provisional_score = c["pk"], c["provisional"]
+    inactive = "" if c["active"] else f' <span class="badge text-bg-secondary">{t.inactive}</span>'
     cells = [
-        f'<td><a href="{detail}" class="fw-semibold">{escape(c.name)}</a>{inactive}'
-        f'<div class="small text-muted">{escape(c.sector)}</div></td>'
+        f'<tr><td><a href="{t.detail[0]}{pk}{t.detail[1]}" class="fw-semibold">'
+        f"{_escape(c['name'])}</a>{inactive}"
+        f'<div class="small text-muted">{_escape(c["sector"])}</div></td>'
     ]
     if show_manager:
-        full_name = f"{c.account_manager__first_name or ''} {c.account_manager__last_name or ''}"
-        name = escape(full_name.strip() or c.account_manager__username or "") or _EMPTY
+        full_name = (
+            f"{c['account_manager__first_name'] or ''} {c['account_manager__last_name'] or ''}"
+        )
+        name = _escape(full_name.strip() or c["account_manager__username"] or "") or _EMPTY
         cells.append(f'<td class="text-nowrap">{name}</td>')
-    star = "*" if c.provisional else ""
-    provisional = " provisional" if c.provisional else ""
+    star = "*" if provisional_score else ""
+    provisional = " provisional" if provisional_score else ""
     badge = _EMPTY
-    if c.binding_score is not None:
-        title = t.bands.get(c.band, "") + (f" · {t.provisional}" if c.provisional else "")
+    if c["binding_score"] is not None:
+        band = c["band"]
+        title = t.bands.get(band, "") + (f" · {t.provisional}" if provisional_score else "")
         badge = (
-            f'<span class="badge badge-band score band-{escape(c.band)}{provisional}" '
-            f'title="{title}">{t.score(c.binding_score)}{star}</span>'
+            f'<span class="badge badge-band score band-{_escape(band)}{provisional}" '
+            f'title="{title}">{t.score(c["binding_score"])}{star}</span>'
         )
     cells.append(f'<td class="text-end">{badge}</td>')
-    for value in (c.satisfaction, c.alternatives, c.investment):
-        cells.append(f'<td class="text-end score d-none d-md-table-cell">{t.score(value)}</td>')
+    for factor in calculations.FACTORS:
+        cells.append(f'<td class="text-end score d-none d-md-table-cell">{t.score(c[factor])}</td>')
     coverage = "–"
-    if c.coverage is not None:
+    if c["coverage"] is not None:
         hidden = f'<span class="visually-hidden"> {t.provisional}</span>*' if star else ""
-        coverage = f"{math.floor(c.coverage + 0.5 + 1e-9)} %{hidden}"
+        coverage = f"{math.floor(c['coverage'] + 0.5 + 1e-9)} %{hidden}"
     cells.append(f'<td class="text-end score text-nowrap{provisional}">{coverage}</td>')
-    cells.append(f'<td class="text-end text-nowrap">{t.date(c.last_assessed_at)}</td>')
-    change = c.change
+    cells.append(f'<td class="text-end text-nowrap">{t.date(c["last_assessed_at"])}</td>')
+    change = c["change"]
     tone = " text-success" if change and change > 0 else " text-danger" if change else ""
     cells.append(f'<td class="text-end score text-nowrap{tone}">{t.signed(change)}</td>')
     due = ""
-    if c.rescoring_due:
+    if c["rescoring_due"]:
         due = (
-            f'<a href="{t.matrix[0]}{c.pk}{t.matrix[1]}" class="badge rounded-pill '
+            f'<a href="{t.matrix[0]}{pk}{t.matrix[1]}" class="badge rounded-pill '
             f'text-bg-warning text-decoration-none due-marker" title="{t.due_title}">{t.due}</a>'
         )
-    cells.append(f'<td class="text-end">{due}</td>')
-    return "<tr>" + "".join(cells) + "</tr>"
+    cells.append(f'<td class="text-end">{due}</td></tr>')
+    return "".join(cells)
 
 
-def _customer_rows(rows: list[dict], *, show_manager: bool) -> list[SafeString]:
+def _customer_rows(rows: list[dict], *, show_manager: bool) -> SafeString:
+    """The table's rows as one piece of HTML (the template outputs it as it is)."""
     text = _RowText()
-    return [  # every text from the database is escaped in _customer_row
-        mark_safe(_customer_row(SimpleNamespace(**row), text, show_manager)) for row in rows
-    ]
+    # Every text from the database is escaped in _customer_row.
+    return mark_safe("\n".join(_customer_row(row, text, show_manager) for row in rows))
+
+
+def _customer_page(customers: QuerySet[Customer], sort: str, requested: str) -> Page:
+    """The requested page of the sorted list (the first when the number is not one, the last
+    when it is past the end), read in one query: the count comes with the rows."""
+    number = int(requested) if requested.isdigit() and int(requested) > 0 else 1
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+
+    def rows_of(number: int) -> tuple[list[dict], int | None]:
+        return selectors.customer_list_page(
+            customers, key, descending=descending, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+
+    rows, count = rows_of(number)
+    if count is None:  # an empty list, or a page past its end
+        count = customers.count()
+        last = max(1, math.ceil(count / PAGE_SIZE))
+        if count and number > last:
+            number = last
+            rows, _count = rows_of(number)
+        number = min(number, last)
+    return Page(rows, number, Paginator(range(count), PAGE_SIZE))
 
 
 @login_required
@@ -242,15 +272,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             | Q(external_id__icontains=search)
             | Q(sector__icontains=search)
         )
-    managers: QuerySet | list = []
+    managers: list[tuple[str, str]] = []  # the filter's choices: (value, label)
     manager_filter = request.GET.get("manager", "")
     if management:
-        managers = (
-            get_user_model()
+        managers = [
+            (str(pk), f"{first} {last}".strip() or username)
+            for pk, first, last, username in get_user_model()
             .objects.filter(groups__name=ACCOUNT_MANAGERS)
             .order_by("first_name", "last_name", "username")
-            .only("id", "username", "first_name", "last_name")
-        )
+            .values_list("pk", "first_name", "last_name", "username")
+        ]
         if manager_filter == "none":
             customers = customers.filter(account_manager__isnull=True)
         elif manager_filter.isdigit():
@@ -263,22 +294,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("o", "name")
     if sort.lstrip("-") not in SORTS:
         sort = "name"
-    ids = selectors.customer_ids_sorted(
-        customers, sort.lstrip("-"), descending=sort.startswith("-")
-    )
-    paginator = Paginator(ids, PAGE_SIZE)
-    paginator.count = customers.count()  # the plain count: no joins, no annotations
-    page = paginator.get_page(request.GET.get("page"))
-    page.object_list = selectors.customer_list_rows(list(page.object_list))
+    page = _customer_page(customers, sort, request.GET.get("page", ""))
+    paginator = page.paginator
     rows_html = _customer_rows(page.object_list, show_manager=management)
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = {name: value for name, value in request.GET.items() if name != "page"}
 
     def link(**changes: object) -> str:
-        params = query.copy()
-        for name, value in changes.items():
-            params[name] = str(value)
-        return f"?{params.urlencode()}"
+        return "?" + urlencode({**query, **changes})
 
     page_links = [
         (number, link(page=number) if number != paginator.ELLIPSIS else None)

@@ -39,8 +39,10 @@ redis-server:
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 
+# English is the source language: its catalogue repeats each text (msgen fills the new ones).
 makemessages: install
 	$(PY) manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --no-obsolete
+	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
 
 run: messages
 	mkdir -p var

@@ -330,21 +330,23 @@ def matrix_preview(
 def previous_assessment(
     *, customer: Customer, respondent_kind: str, respondent_email: str
 ) -> tuple[datetime | None, dict[str, int | None]]:
-    """When this respondent last assessed the customer, and the values by element code."""
-    latest = (
-        Assessment.objects.filter(
-            customer=customer,
-            respondent_kind=respondent_kind,
-            respondent_email=respondent_email.strip().lower(),
-        )
-        .order_by("-assessed_at", "-pk")
-        .values("pk")[:1]
+    """When this respondent last assessed the customer, and the values by element code.
+    One query, written out: the matrix asks on every visit, and the ORM's building of this
+    join and subquery cost twice the query."""
+    e, s, a = Element._meta.db_table, ElementScore._meta.db_table, Assessment._meta.db_table
+    sql = (
+        f"SELECT e.code, s.value, a.assessed_at FROM {s} s "
+        f"JOIN {a} a ON a.id = s.assessment_id JOIN {e} e ON e.id = s.element_id "
+        f"WHERE s.assessment_id = (SELECT latest.id FROM {a} latest "
+        f"WHERE latest.customer_id = %s AND latest.respondent_kind = %s "
+        f"AND latest.respondent_email = %s ORDER BY latest.assessed_at DESC, latest.id DESC "
+        f"LIMIT 1)"
     )
-    rows = ElementScore.objects.filter(assessment=Subquery(latest)).values_list(
-        "element__code", "value", "assessment__assessed_at"
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer.pk, respondent_kind, respondent_email.strip().lower()])
+        rows = cursor.fetchall()
     values = {code: value for code, value, _at in rows}
-    return (rows[0][2] if rows else None), values
+    return (_aware(rows[0][2]) if rows else None), values
 
 
 # A published model's elements never change (new weights make a new version), so they are

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from scoring.models import Assessment, ScoreSnapshot, ScoringModel
 from scoring.signals import assessment_submitted
@@ -53,11 +53,16 @@ def test_matrix_shows_twelve_rows_under_three_factors_with_guidance_and_previous
     client_en, anne
 ):
     customer = CustomerFactory(account_manager=anne)
-    assess(customer, {"performance": 4, "service": None}, user=anne)
+    latest_at = timezone.now() - timedelta(days=3)
+    assess(customer, {"performance": 1, "price_level": 2}, user=anne, at=latest_at - timedelta(30))
+    assess(customer, {"performance": 4, "service": None}, user=anne, at=latest_at)
     client_en.force_login(anne)
     response = client_en.get(reverse("scoring:customer-matrix", args=[customer.pk]))
     html = response.content.decode()
     assert response.status_code == 200
+    with translation.override("en"):
+        shown = formats.date_format(timezone.localtime(latest_at).date(), "SHORT_DATE_FORMAT")
+    assert f"Your previous assessment: {shown}." in html
     assert html.count('class="list-group-item matrix-row') == 12
     assert html.count('role="radiogroup"') == 12
     factors = ["Customer satisfaction", "Quality of the alternatives", "Size of the investment"]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -522,13 +523,12 @@ def customers_due(customers: QuerySet[Customer]) -> QuerySet[Customer]:
 
 
 def _list_order(
-    customers: QuerySet[Customer], key: str, *, descending: bool
+    customers: QuerySet[Customer], key: str, *, descending: bool, due_cutoff: datetime
 ) -> tuple[QuerySet[Customer], list]:
     """The customers with what sorting on a list column (LIST_SORT_FIELDS) needs, and the
     order: that column, empty values last, ties by name and id."""
     if key == "due":
-        cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
-        customers = customers.annotate(due=~_staff_assessed_since(timezone.now() - cadence))
+        customers = customers.annotate(due=~_staff_assessed_since(due_cutoff))
     elif key not in ("name", "manager"):
         customers = customers.annotate(current=_current()).annotate(
             change=F("current__binding_score") - F("current__previous_score")
@@ -553,12 +553,17 @@ def customer_list_page(
     """One page of the customer list in one query: the customers sorted on a list column, the
     rows from ``offset`` on (the customer, its account manager's name, the current stored
     score, the change and whether it is due), and how many customers there are in all (None
-    when the page is empty). The statement is written out around the ORM's sorted ids: for a
-    page of 50 rows, three queries and the ORM's building of them cost more than the work."""
-    customers, order = _list_order(customers, key, descending=descending)
+    when the page is empty: past the last page, or no customers). The statement is written
+    out around the ORM's sorted ids: for a page of 50 rows, three queries and the ORM's
+    building of them cost more than the work."""
+    try:  # counted before the sort's joins and annotations are added: they change no count
+        count_sql, count_params = customers.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a queryset that can match nothing (``none()``) makes no SQL
+        return [], 0
+    cutoff = timezone.now() - timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
+    customers, order = _list_order(customers, key, descending=descending, due_cutoff=cutoff)
     page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
     page_sql, page_params = page.query.sql_with_params()
-    count_sql, count_params = customers.order_by().values("pk").query.sql_with_params()
     direction = "DESC" if descending else "ASC"
     # The page's ids come sorted from the ORM's query; its rows are sorted again on the same
     # columns (named as the row names them), which gives the same order for the same values.
@@ -566,7 +571,6 @@ def customer_list_page(
         [f"{column} {direction} NULLS LAST" for column in LIST_SORT_COLUMNS[key]]
         + ["name ASC", "id ASC"]
     )
-    cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
     c, s, a = Customer._meta.db_table, ScoreSnapshot._meta.db_table, Assessment._meta.db_table
     u = Customer._meta.get_field("account_manager").related_model._meta.db_table
     sql = (
@@ -588,7 +592,7 @@ def customer_list_page(
     params = [
         *page_params,
         RespondentKind.STAFF.value,
-        timezone.now() - cadence,
+        cutoff,
         *count_params,
     ]
     with connection.cursor() as cursor:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from scoring import extensions, selectors
 from scoring.extensions import Panel
+from scoring.models import Customer
 from scoring.views import SORTS
 from tests.factories import CustomerFactory, assess
 
@@ -166,6 +167,34 @@ def test_list_sorts_on_every_column_with_empty_values_last(
     assert 'aria-sort="' + ("descending" if descending else "ascending") + '"' in (
         response.content.decode()
     )
+
+
+@pytest.mark.parametrize("key", list(SORTS))
+def test_list_pages_in_small_steps_follow_one_order_and_count_all(mira, sortable_portfolio, key):
+    """Each page is sliced from the sorted ids and its rows sorted again on the same columns:
+    walking the pages two at a time gives the order of one big page, and every page counts
+    all customers, however many joins the sort needs."""
+    customers = Customer.objects.all()
+    for descending in (False, True):
+        whole, total = selectors.customer_list_page(
+            customers, key, descending=descending, offset=0, limit=50
+        )
+        assert total == 5
+        walked = []
+        for offset in range(0, 6, 2):
+            rows, count = selectors.customer_list_page(
+                customers, key, descending=descending, offset=offset, limit=2
+            )
+            assert count == 5
+            walked += [row["name"] for row in rows]
+        assert walked == [row["name"] for row in whole]
+    assert selectors.customer_list_page(customers, key, descending=False, offset=50, limit=50) == (
+        [],
+        None,
+    )
+    assert selectors.customer_list_page(
+        Customer.objects.none(), key, descending=False, offset=0, limit=50
+    ) == ([], 0)
 
 
 def test_unknown_sort_key_falls_back_to_name(client_en, anne):

@@ -39,10 +39,13 @@ redis-server:
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 
-# English is the source language: its catalogue repeats each text (msgen fills the new ones).
+# English is the source language: its catalogue repeats each text. msgmerge's guesses for new
+# texts (fuzzy) are emptied, then msgen fills every empty one with its own text.
+EN_PO := locale/en/LC_MESSAGES/django.po
 makemessages: install
 	$(PY) manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --no-obsolete
-	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
+	msgattrib --clear-fuzzy --empty --no-obsolete $(EN_PO) -o $(EN_PO)
+	msgen $(EN_PO) -o $(EN_PO)
 
 run: messages
 	mkdir -p var

@@ -49,6 +49,9 @@ REQUEUE_AFTER = timedelta(minutes=10)
 SWEEP_LIMIT = 20_000
 # A send task records its outcome every this many e-mails (one commit each, not one per mail).
 MARK_EVERY = 10
+# A staff member's e-mail lists this many of their customers; the rest are on the page of
+# their invitations.
+STAFF_DIGEST_LISTED = 25
 # Answers through a link are stored under a key derived from the invitation: a resubmit
 # returns the same assessment instead of a second one.
 SUBMISSION_NAMESPACE = uuid.UUID("4f0b8f4e-8a55-4c55-9a8c-6a7e1f1c2d3b")
@@ -428,6 +431,10 @@ def days_left(invitation: Invitation, now: datetime) -> int:
     return max(0, math.ceil((invitation.expires_at - now).total_seconds() / 86400))
 
 
+def _matrix_link(invitation: Invitation) -> str:
+    return site_url(reverse("scoring:customer-matrix", args=[invitation.customer_id]))
+
+
 def invitation_message(
     invitation: Invitation,
     *,
@@ -435,12 +442,17 @@ def invitation_message(
     reminder: bool = False,
     now: datetime | None = None,
     connection: object | None = None,
+    together: Sequence[Invitation] = (),
 ) -> EmailMultiAlternatives:
-    """The invitation or reminder e-mail, HTML and plain text, in the recipient's language."""
+    """The invitation or reminder e-mail, HTML and plain text, in the recipient's language.
+
+    A staff member's invitations of one round go out ``together`` in one e-mail that lists
+    the customers (the first STAFF_DIGEST_LISTED, each with its matrix link)."""
     now = now or timezone.now()
     staff = invitation.respondent_kind == RespondentKind.STAFF
+    together = sorted(together or [invitation], key=lambda i: (i.customer.name, i.customer_id))
     if staff:
-        link = site_url(reverse("scoring:customer-matrix", args=[invitation.customer_id]))
+        link = _matrix_link(invitation)
         opt_out = ""
         unsubscribe = f"<mailto:{_address_of(settings.SURVEYS_FROM_EMAIL)}?subject=unsubscribe>"
     else:
@@ -458,8 +470,15 @@ def invitation_message(
         "link": link,
         "opt_out": opt_out,
         "reminder": reminder,
-        "days_left": days_left(invitation, now),
-        "expires_at": invitation.expires_at,
+        "days_left": min(days_left(i, now) for i in together),
+        "expires_at": min(i.expires_at for i in together),
+        "count": len(together),
+        "customers": [
+            {"name": i.customer.name, "link": _matrix_link(i)}
+            for i in together[:STAFF_DIGEST_LISTED]
+        ],
+        "more": max(0, len(together) - STAFF_DIGEST_LISTED),
+        "overview": site_url(reverse("surveys:my-invitations") + "?status=sent"),
         "ask_nps": campaign.ask_nps and invitation.respondent_kind == RespondentKind.CUSTOMER,
     }
     name = "reminder" if reminder else "invitation"
@@ -547,12 +566,33 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     ids = sorted(set(invitation_ids))
     result = SendResult()
     moment = timezone.now()
-    due = list(
-        Invitation.objects.filter(pk__in=ids, status=Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
-        .values_list("pk", "respondent_kind")
+    pending_due = Invitation.objects.filter(status=Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment)
     )
-    tokens = {pk: token_new() for pk, kind in due if kind != RespondentKind.STAFF}
+    due = list(
+        pending_due.filter(pk__in=ids).values_list("pk", "respondent_kind", "round_id", "email")
+    )
+    # A staff member's pending invitations of a round go out in one e-mail: the batch claims
+    # them all, also those queued in another batch (which then finds them claimed).
+    groups = {
+        (round_id, email) for _pk, kind, round_id, email in due if kind == RespondentKind.STAFF
+    }
+    if groups:
+        together = Q()
+        for round_id, email in groups:
+            together |= Q(round_id=round_id, email=email)
+        due = list(
+            {
+                row[0]: row
+                for row in due
+                + list(
+                    pending_due.filter(together, respondent_kind=RespondentKind.STAFF).values_list(
+                        "pk", "respondent_kind", "round_id", "email"
+                    )
+                )
+            }.values()
+        )
+    tokens = {pk: token_new() for pk, kind, _round, _email in due if kind != RespondentKind.STAFF}
     claim = uuid.uuid4()
     if due:
         hashes = Case(
@@ -560,7 +600,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             default=Value(""),
             output_field=CharField(),
         )
-        Invitation.objects.filter(pk__in=[pk for pk, _ in due], status=Status.PENDING).update(
+        Invitation.objects.filter(pk__in=[row[0] for row in due], status=Status.PENDING).update(
             status=Status.SENDING, claimed_at=moment, claim_id=claim, token_hash=hashes
         )
     claimed = list(
@@ -571,6 +611,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     result.skipped = sorted(set(ids) - {i.pk for i in claimed})
     if not claimed:
         return result
+    units = _mail_units(claimed)
     mine = Q(status=Status.SENDING, claim_id=claim)
     marks: list[int] = []
 
@@ -600,34 +641,38 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     mailer = get_connection()
     position = 0
     try:
-        for position, invitation in enumerate(claimed):
+        for position, unit in enumerate(units):
+            first = unit[0]
+            pks = [i.pk for i in unit]
             try:
                 message = invitation_message(
-                    invitation, token=tokens.get(invitation.pk, ("", ""))[0], connection=mailer
+                    first,
+                    token=tokens.get(first.pk, ("", ""))[0],
+                    connection=mailer,
+                    together=unit,
                 )
                 mailer.open()  # once: send_messages closes connections it opened itself
                 message.send()
             except (smtplib.SMTPException, OSError) as exc:
                 record_sent()
-                attempts = invitation.attempts + 1
+                attempts = max(i.attempts for i in unit) + 1
                 error = smtp_error_text(exc)[:2000]
                 permanent = smtp_error_permanent(exc)
                 retry_at = timezone.now() + timedelta(seconds=retry_delay(attempts))
                 if permanent or attempts >= settings.SURVEYS_SEND_MAX_ATTEMPTS:
-                    Invitation.objects.filter(mine, pk=invitation.pk).update(
+                    Invitation.objects.filter(mine, pk__in=pks).update(
                         status=Status.FAILED,
                         attempts=attempts,
                         last_error=error,
                         token_hash="",
                         claim_id=None,
                     )
-                    result.failed.append(invitation.pk)
-                    logger.warning("Invitation %s failed for good: %s", invitation.pk, error)
+                    result.failed.extend(pks)
+                    logger.warning("Invitations %s failed for good: %s", pks, error)
                     if permanent:
                         continue  # the connection is fine; only this recipient is refused
-                    rest = claimed[position + 1 :]
                 else:
-                    Invitation.objects.filter(mine, pk=invitation.pk).update(
+                    Invitation.objects.filter(mine, pk__in=pks).update(
                         status=Status.PENDING,
                         attempts=attempts,
                         last_error=error,
@@ -636,26 +681,43 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
                         claimed_at=None,
                         next_attempt_at=retry_at,
                     )
-                    logger.info("Invitation %s: temporary failure (%s)", invitation.pk, error)
-                    rest = claimed[position + 1 :]
-                    result.retry.append(invitation.pk)
+                    logger.info("Invitations %s: temporary failure (%s)", pks, error)
+                    result.retry.extend(pks)
+                rest = [i for later in units[position + 1 :] for i in later]
                 put_back(rest, retry_at)
                 result.retry.extend(i.pk for i in rest)
                 result.retry_at = retry_at if result.retry else None
                 return result
-            marks.append(invitation.pk)
+            marks.extend(pks)
             if len(marks) >= MARK_EVERY:
                 record_sent()
         record_sent()
     except Exception:
         # Anything else (a template error, the soft time limit): record what went out, put
-        # back what was never tried; the row in hand stays claimed for the sweep to sort out.
+        # back what was never tried; the rows in hand stay claimed for the sweep to sort out.
         record_sent()
-        put_back(claimed[position + 1 :], None)
+        put_back([i for later in units[position + 1 :] for i in later], None)
         raise
     finally:
         mailer.close()
     return result
+
+
+def _mail_units(invitations: Sequence[Invitation]) -> list[list[Invitation]]:
+    """The e-mails to send, in order: a contact's or an expert's invitation alone, a staff
+    member's invitations of one round together (where the first of them stood)."""
+    units: list[list[Invitation]] = []
+    staff: dict[tuple[int, str], list[Invitation]] = {}
+    for invitation in invitations:
+        if invitation.respondent_kind != RespondentKind.STAFF:
+            units.append([invitation])
+            continue
+        key = (invitation.round_id, invitation.email)
+        if key not in staff:
+            staff[key] = []
+            units.append(staff[key])
+        staff[key].append(invitation)
+    return units
 
 
 def reminders_enqueue_due(*, now: datetime | None = None) -> int:
@@ -669,38 +731,68 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
     """Send the due reminder of each invitation, at most once per reminder number.
 
     The claim moves reminders_sent from n to n+1 before the e-mail; a temporary failure
-    moves it back, so the next reminder sweep tries again.
+    moves it back, so the next reminder sweep tries again. A staff member's due reminders of
+    a round go out in one e-mail, like their invitations.
     """
     moment = timezone.now()
     result = SendResult()
     asked = sorted(set(invitation_ids))
     ids = selectors.reminder_due_ids(now=moment, limit=len(asked), among=asked)
     result.skipped = sorted(set(asked) - set(ids))
+    groups = set(
+        Invitation.objects.filter(pk__in=ids, respondent_kind=RespondentKind.STAFF).values_list(
+            "round_id", "email"
+        )
+    )
+    if groups:
+        together = Q()
+        for round_id, email in groups:
+            together |= Q(round_id=round_id, email=email)
+        colleagues = list(
+            Invitation.objects.filter(
+                together, respondent_kind=RespondentKind.STAFF, status=Status.SENT
+            ).values_list("pk", flat=True)
+        )
+        ids = sorted(
+            set(ids)
+            | set(selectors.reminder_due_ids(now=moment, limit=len(colleagues), among=colleagues))
+        )
     candidates = list(
         Invitation.objects.filter(pk__in=ids).select_related(*_send_related()).order_by("pk")
     )
     if not candidates:
         return result
+    units = _mail_units(candidates)
     mailer = get_connection()
     try:
-        for invitation in candidates:
-            staff = invitation.respondent_kind == RespondentKind.STAFF
-            token, hashed = ("", "") if staff else token_new()
-            n = invitation.reminders_sent
-            claimed = Invitation.objects.filter(
-                pk=invitation.pk, status=Status.SENT, reminders_sent=n
-            ).update(reminders_sent=n + 1, last_reminded_at=timezone.now())
-            if claimed != 1:
-                result.skipped.append(invitation.pk)
+        for position, unit in enumerate(units):
+            claimed = []
+            for invitation in unit:
+                n = invitation.reminders_sent
+                if Invitation.objects.filter(
+                    pk=invitation.pk, status=Status.SENT, reminders_sent=n
+                ).update(reminders_sent=n + 1, last_reminded_at=timezone.now()):
+                    claimed.append(invitation)
+                else:
+                    result.skipped.append(invitation.pk)
+            if not claimed:
                 continue
+            first = claimed[0]
+            staff = first.respondent_kind == RespondentKind.STAFF
+            token, hashed = ("", "") if staff else token_new()
             link = (
                 None
                 if staff
-                else InvitationLink.objects.create(invitation=invitation, token_hash=hashed)
+                else InvitationLink.objects.create(invitation=first, token_hash=hashed)
             )
             try:
                 message = invitation_message(
-                    invitation, token=token, reminder=True, now=moment, connection=mailer
+                    first,
+                    token=token,
+                    reminder=True,
+                    now=moment,
+                    connection=mailer,
+                    together=claimed,
                 )
                 mailer.open()
                 message.send()
@@ -709,17 +801,22 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
                 if link is not None:
                     link.delete()
                 if smtp_error_permanent(exc):
-                    Invitation.objects.filter(pk=invitation.pk).update(
+                    Invitation.objects.filter(pk__in=[i.pk for i in claimed]).update(
                         status=Status.FAILED, last_error=error
                     )
-                    result.failed.append(invitation.pk)
+                    result.failed.extend(i.pk for i in claimed)
                     continue
-                Invitation.objects.filter(pk=invitation.pk, reminders_sent=n + 1).update(
-                    reminders_sent=n, last_reminded_at=invitation.last_reminded_at, last_error=error
-                )
-                result.retry = [i.pk for i in candidates[candidates.index(invitation) :]]
+                for invitation in claimed:
+                    Invitation.objects.filter(
+                        pk=invitation.pk, reminders_sent=invitation.reminders_sent + 1
+                    ).update(
+                        reminders_sent=invitation.reminders_sent,
+                        last_reminded_at=invitation.last_reminded_at,
+                        last_error=error,
+                    )
+                result.retry = [i.pk for later in units[position:] for i in later]
                 break
-            result.sent.append(invitation.pk)
+            result.sent.extend(i.pk for i in claimed)
     finally:
         mailer.close()
     return result

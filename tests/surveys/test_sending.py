@@ -77,6 +77,81 @@ def test_a_staff_invitation_links_to_the_customers_matrix(smtp, portfolio, anne)
     assert invitation.respondent_kind == "staff" and invitation.token_hash == ""
 
 
+def test_a_staff_member_gets_one_email_per_round_listing_their_customers(
+    smtp, portfolio, anne, bart
+):
+    annes = portfolio(3)
+    barts = portfolio(1, manager=bart)
+    opened = services.round_open(campaign=make_campaign(ask_staff=True))
+    ids = list(opened.round.invitations.order_by("pk").values_list("pk", flat=True))
+    # Anne's invitations come in three batches, as the queue may hand them out; the first
+    # batch that holds one of them sends them all, the others find them claimed.
+    annes_ids = list(
+        opened.round.invitations.filter(email=anne.email)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    first = services.invitations_send(invitation_ids=[annes_ids[1]])
+    assert sorted(first.sent) == annes_ids
+    services.invitations_send(invitation_ids=ids)
+
+    [digest] = smtp.inbox.to(anne.email)
+    text, html = digest.text(), digest.html()
+    for customer in annes:
+        matrix = f"http://testserver{reverse('scoring:customer-matrix', args=[customer.pk])}"
+        assert f"- {customer.name}: {matrix}" in text
+        assert f'href="{matrix}"' in html
+    assert "3" in digest.message["Subject"]
+    assert "http://testserver/surveys/mine/?status=sent" in text
+    # Bart has one customer: his e-mail names it, as a single invitation does.
+    [single] = smtp.inbox.to(bart.email)
+    assert barts[0].name in single.message["Subject"]
+    # Every contact still gets an e-mail of their own, and every invitation is sent.
+    contacts = sorted(c.email for customer in annes + barts for c in customer.contacts.all())
+    assert sorted(r for r in smtp.inbox.recipients() if r in contacts) == contacts
+    assert len(smtp.inbox.messages) == len(contacts) + 2
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_staff_email_lists_the_first_customers_and_counts_the_rest(
+    smtp, portfolio, anne, monkeypatch
+):
+    monkeypatch.setattr(services, "STAFF_DIGEST_LISTED", 2)
+    customers = sorted(portfolio(5), key=lambda c: (c.name, c.pk))
+    open_and_send(make_campaign(ask_customers=False, ask_staff=True))
+    [digest] = smtp.inbox.to(anne.email)
+    text = digest.text()
+    assert [c.name for c in customers if f"- {c.name}:" in text] == [c.name for c in customers[:2]]
+    assert "… en nog 3." in text and "… en nog 3." in digest.html()  # Anne reads Dutch
+    assert "Scoor uw 5 klanten opnieuw" in digest.message["Subject"]
+
+
+def test_a_staff_member_gets_one_reminder_for_the_customers_still_open(smtp, portfolio, anne):
+    customers = portfolio(3)
+    start = timezone.now()
+    open_and_send(make_campaign(ask_customers=False, ask_staff=True, reminder_after_days=7))
+    answered = Invitation.objects.get(customer=customers[0])
+    Invitation.objects.filter(pk=answered.pk).update(status="answered", answered_at=start)
+    smtp.inbox.messages.clear()
+    one_of_them = Invitation.objects.get(customer=customers[1])
+    with time_machine.travel(start + dt.timedelta(days=8)):
+        result = services.reminders_send(invitation_ids=[one_of_them.pk])
+        services.reminders_send(
+            invitation_ids=list(Invitation.objects.values_list("pk", flat=True))
+        )
+    [reminder] = smtp.inbox.to(anne.email)
+    assert reminder.message["Subject"].startswith("Herinnering:")
+    text = reminder.text()
+    assert customers[0].name not in text
+    assert customers[1].name in text and customers[2].name in text
+    assert sorted(result.sent) == sorted(
+        Invitation.objects.filter(customer__in=customers[1:]).values_list("pk", flat=True)
+    )
+    assert set(
+        Invitation.objects.exclude(pk=answered.pk).values_list("reminders_sent", flat=True)
+    ) == {1}
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sending_the_same_invitations_twice_at_once_mails_each_recipient_once(smtp, portfolio):
     portfolio(6)

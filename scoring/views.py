@@ -241,7 +241,10 @@ def _customer_rows(rows: list[dict], *, show_manager: bool) -> SafeString:
 def _customer_page(customers: QuerySet[Customer], sort: str, requested: str) -> Page:
     """The requested page of the sorted list (the first when the number is not one, the last
     when it is past the end), read in one query: the count comes with the rows."""
-    number = int(requested) if requested.isdigit() and int(requested) > 0 else 1
+    # Beyond any list's end (a number too big for the database's OFFSET) shows the last page.
+    number = 1
+    if requested.isascii() and requested.isdigit():
+        number = max(1, min(int(requested), 10**9)) if len(requested) <= 12 else 10**9
     key, descending = sort.lstrip("-"), sort.startswith("-")
 
     def rows_of(number: int) -> tuple[list[dict], int | None]:
@@ -265,7 +268,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     """The user's customers (management: all, by account manager) with their stored scores."""
     management = is_management(request.user)
     customers = selectors.customers_visible_to(request.user)
-    search = request.GET.get("q", "").strip()[:100]
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # no NUL in a query
     if search:
         customers = customers.filter(
             Q(name__icontains=search)
@@ -284,7 +287,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         ]
         if manager_filter == "none":
             customers = customers.filter(account_manager__isnull=True)
-        elif manager_filter.isdigit():
+        elif manager_filter.isascii() and manager_filter.isdigit() and len(manager_filter) < 12:
             customers = customers.filter(account_manager_id=int(manager_filter))
         else:
             manager_filter = ""

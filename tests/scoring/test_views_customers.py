@@ -234,6 +234,30 @@ def test_list_paginates_and_keeps_sort_and_search_in_page_links(client_en, anne)
     assert listed_names(client_en.get(url, {"page": 99})) == [f"Klant {n}" for n in range(50, 55)]
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "9" * 30},  # past any OFFSET the database takes
+        {"page": "9" * 5000},  # past what Python turns into a number by default
+        {"page": "²"},  # a digit to str.isdigit, not to int()
+        {"page": "-3"},
+        {"q": "Klant\x00 05"},  # PostgreSQL refuses NUL in text
+        {"manager": "٣"},
+        {"manager": "9" * 30},
+    ],
+)
+def test_odd_list_parameters_show_a_page_not_an_error(client_en, mira, anne, params):
+    for n in range(55):
+        CustomerFactory(name=f"Klant {n:02d}", account_manager=anne)
+    client_en.force_login(mira)
+    response = client_en.get(reverse("scoring:customer-list"), params)
+    assert response.status_code == 200
+    if params.get("page", "").startswith("9"):
+        assert listed_names(response) == [f"Klant {n}" for n in range(50, 55)]
+    if "q" in params:
+        assert listed_names(response) == ["Klant 05"]
+
+
 @pytest.mark.parametrize("role", ["anne", "mira"])
 def test_list_query_count_does_not_grow_with_the_number_of_customers(client_en, anne, mira, role):
     user = {"anne": anne, "mira": mira}[role]

@@ -569,30 +569,17 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     pending_due = Invitation.objects.filter(status=Status.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment)
     )
-    due = list(
-        pending_due.filter(pk__in=ids).values_list("pk", "respondent_kind", "round_id", "email")
-    )
+    fields = ("pk", "respondent_kind", "round_id", "email")
+    due = {row[0]: row for row in pending_due.filter(pk__in=ids).values_list(*fields)}
     # A staff member's pending invitations of a round go out in one e-mail: the batch claims
     # them all, also those queued in another batch (which then finds them claimed).
-    groups = {
-        (round_id, email) for _pk, kind, round_id, email in due if kind == RespondentKind.STAFF
+    staff = [(r, e) for _pk, kind, r, e in due.values() if kind == RespondentKind.STAFF]
+    if staff:
+        colleagues = pending_due.filter(_staff_groups(staff), respondent_kind=RespondentKind.STAFF)
+        due.update({row[0]: row for row in colleagues.values_list(*fields)})
+    tokens = {
+        pk: token_new() for pk, kind, _round, _email in due.values() if kind != RespondentKind.STAFF
     }
-    if groups:
-        together = Q()
-        for round_id, email in groups:
-            together |= Q(round_id=round_id, email=email)
-        due = list(
-            {
-                row[0]: row
-                for row in due
-                + list(
-                    pending_due.filter(together, respondent_kind=RespondentKind.STAFF).values_list(
-                        "pk", "respondent_kind", "round_id", "email"
-                    )
-                )
-            }.values()
-        )
-    tokens = {pk: token_new() for pk, kind, _round, _email in due if kind != RespondentKind.STAFF}
     claim = uuid.uuid4()
     if due:
         hashes = Case(
@@ -600,7 +587,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             default=Value(""),
             output_field=CharField(),
         )
-        Invitation.objects.filter(pk__in=[row[0] for row in due], status=Status.PENDING).update(
+        Invitation.objects.filter(pk__in=list(due), status=Status.PENDING).update(
             status=Status.SENDING, claimed_at=moment, claim_id=claim, token_hash=hashes
         )
     claimed = list(
@@ -703,6 +690,14 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     return result
 
 
+def _staff_groups(groups: Iterable[tuple[int, str]]) -> Q:
+    """The invitations of these (round, staff e-mail address) pairs."""
+    matches = Q(pk__in=[])
+    for round_id, email in set(groups):
+        matches |= Q(round_id=round_id, email=email)
+    return matches
+
+
 def _mail_units(invitations: Sequence[Invitation]) -> list[list[Invitation]]:
     """The e-mails to send, in order: a contact's or an expert's invitation alone, a staff
     member's invitations of one round together (where the first of them stood)."""
@@ -739,18 +734,15 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
     asked = sorted(set(invitation_ids))
     ids = selectors.reminder_due_ids(now=moment, limit=len(asked), among=asked)
     result.skipped = sorted(set(asked) - set(ids))
-    groups = set(
+    staff = list(
         Invitation.objects.filter(pk__in=ids, respondent_kind=RespondentKind.STAFF).values_list(
             "round_id", "email"
         )
     )
-    if groups:
-        together = Q()
-        for round_id, email in groups:
-            together |= Q(round_id=round_id, email=email)
+    if staff:
         colleagues = list(
             Invitation.objects.filter(
-                together, respondent_kind=RespondentKind.STAFF, status=Status.SENT
+                _staff_groups(staff), respondent_kind=RespondentKind.STAFF, status=Status.SENT
             ).values_list("pk", flat=True)
         )
         ids = sorted(

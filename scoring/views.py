@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 import pandas as pd
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
@@ -62,7 +61,7 @@ from scoring.models import (
     ScoreSnapshot,
     ScoringModel,
 )
-from scoring.roles import ACCOUNT_MANAGERS, is_management
+from scoring.roles import is_management
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 20
@@ -275,16 +274,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             | Q(external_id__icontains=search)
             | Q(sector__icontains=search)
         )
-    managers: list[tuple[str, str]] = []  # the filter's choices: (value, label)
+    managers: list[tuple[str, str]] = []
     manager_filter = request.GET.get("manager", "")
     if management:
-        managers = [
-            (str(pk), f"{first} {last}".strip() or username)
-            for pk, first, last, username in get_user_model()
-            .objects.filter(groups__name=ACCOUNT_MANAGERS)
-            .order_by("first_name", "last_name", "username")
-            .values_list("pk", "first_name", "last_name", "username")
-        ]
+        managers = selectors.account_manager_choices()
         if manager_filter == "none":
             customers = customers.filter(account_manager__isnull=True)
         elif manager_filter.isascii() and manager_filter.isdigit() and len(manager_filter) < 12:

@@ -17,7 +17,7 @@ from scoring import extensions, selectors
 from scoring.extensions import Panel
 from scoring.models import Customer
 from scoring.views import SORTS
-from tests.factories import CustomerFactory, assess
+from tests.factories import CustomerFactory, UserFactory, assess
 
 NAME_LINK = re.compile(r'<a href="/customers/(\d+)/" class="fw-semibold">([^<]+)</a>')
 
@@ -232,6 +232,33 @@ def test_list_paginates_and_keeps_sort_and_search_in_page_links(client_en, anne)
     assert listed_names(second) == ["Klant 04", "Klant 03", "Klant 02", "Klant 01", "Klant 00"]
     # A page past the end shows the last page rather than an error.
     assert listed_names(client_en.get(url, {"page": 99})) == [f"Klant {n}" for n in range(50, 55)]
+
+
+def test_management_filters_on_the_account_managers_by_name(client_en, mira, anne, bart, outsider):
+    anne.first_name, anne.last_name = "Zoë", "Aerts"
+    anne.save()
+    bart.first_name, bart.last_name = "Bart", ""
+    bart.save()
+    nameless = UserFactory(
+        username="zonder", first_name="", last_name="", groups=["Account managers"]
+    )
+    CustomerFactory(name="Van Anne", account_manager=anne)
+    CustomerFactory(name="Van Bart", account_manager=bart)
+    client_en.force_login(mira)
+    html = client_en.get(reverse("scoring:customer-list"), {"manager": bart.pk}).content.decode()
+    start = html.index('id="manager-filter"')
+    select = html[start : html.index("</select>", start)]
+    options = re.findall(r'<option value="(\w*)"( selected)?>([^<]*)</option>', select)
+    assert options == [
+        ("", "", "All account managers"),
+        (str(nameless.pk), "", "zonder"),  # no name: the username
+        (str(bart.pk), " selected", "Bart"),
+        (str(anne.pk), "", "Zoë Aerts"),
+        ("none", "", "Without account manager"),
+    ]
+    assert listed_names(client_en.get(reverse("scoring:customer-list"), {"manager": bart.pk})) == [
+        "Van Bart"
+    ]
 
 
 @pytest.mark.parametrize(

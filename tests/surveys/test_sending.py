@@ -124,6 +124,7 @@ def test_a_staff_email_lists_the_first_customers_and_counts_the_rest(
     assert [c.name for c in customers if f"- {c.name}:" in text] == [c.name for c in customers[:2]]
     assert "… en nog 3." in text and "… en nog 3." in digest.html()  # Anne reads Dutch
     assert "Scoor uw 5 klanten opnieuw" in digest.message["Subject"]
+    assert "De uitnodigingen staan open tot " in text
 
 
 def test_a_staff_member_gets_one_reminder_for_the_customers_still_open(smtp, portfolio, anne):

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 import pandas as pd
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -31,7 +30,7 @@ from scoring.conf import rule_params
 from scoring.dashboard import DashboardData, DashboardFilters, Stopwatch
 from scoring.extensions import dashboard_panels, panels_html
 from scoring.models import Band, Element, ScoreSnapshot, details_lists
-from scoring.roles import ACCOUNT_MANAGERS, is_account_manager, is_management
+from scoring.roles import is_account_manager, is_management
 
 LIST_SIZE = 15  # entrapped customers and pearls listed on the dashboard itself
 PAGE_SIZE = 100  # customers per drill-down page
@@ -81,14 +80,9 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, data: object, *, user: object, management: bool) -> None:
         super().__init__(data)
         if management:
-            managers = (
-                get_user_model()
-                .objects.filter(groups__name=ACCOUNT_MANAGERS)
-                .order_by("first_name", "last_name", "username")
-            )
             self.fields["account_manager"].choices = [
                 ("", _("All account managers")),
-                *((u.pk, u.get_full_name() or u.get_username()) for u in managers),
+                *selectors.account_manager_choices(),
             ]
         else:
             del self.fields["account_manager"]  # an account manager sees their own customers

@@ -11,7 +11,8 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # The dashboard's charts on the customer page (issue 5).
         from scoring.dashboard_views import customer_charts
-        from scoring.extensions import Panel, register_customer_panel
+        from scoring.extensions import Panel, register_customer_panel, register_timeline_source
+        from scoring.selectors import assessment_timeline
 
         register_customer_panel(
             Panel(
@@ -21,3 +22,5 @@ class ScoringConfig(AppConfig):
                 order=10,
             )
         )
+        # Assessments and survey answers in the customer's timeline (other apps add theirs).
+        register_timeline_source("assessments", assessment_timeline)

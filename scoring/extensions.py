@@ -76,3 +76,70 @@ def panels_html(
     return [
         (panel, render_to_string(panel.template, context, request)) for panel, context in panels
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The customer timeline: one list mixing what happened around a customer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One moment in a customer's timeline (an assessment, a contact, an action, an alert)."""
+
+    at: Any  # an aware datetime
+    kind: str  # a short machine word: "assessment", "contact", "action", "alert", ...
+    title: str  # what the user reads first, already translated
+    detail: str = ""  # one line under the title, plain text
+    url: str = ""  # where the entry leads, "" for none
+    icon: str = ""  # a short visual marker (text), shown hidden from screen readers
+
+
+TimelineSource = Callable[[HttpRequest, Any, int], list[TimelineEntry]]
+_timeline_sources: dict[str, TimelineSource] = {}
+
+
+def register_timeline_source(name: str, source: TimelineSource) -> None:
+    """``source(request, customer, limit)`` returns at most ``limit`` entries, newest first,
+    that the requesting user may see. Registering the same name twice replaces the first."""
+    _timeline_sources[name] = source
+
+
+def customer_timeline(request: HttpRequest, customer: Any, limit: int = 30) -> list[TimelineEntry]:
+    """The newest ``limit`` entries over every registered source, newest first."""
+    entries: list[TimelineEntry] = []
+    for source in _timeline_sources.values():
+        entries.extend(source(request, customer, limit))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
+
+
+# --------------------------------------------------------------------------------------------
+# Demo data: other apps add their part of the demo portfolio
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A step of ``seed_demo`` after the portfolio exists.
+
+    ``run(seed=..., now=..., progress=...)`` adds this app's demo data (deterministic for a
+    seed) and returns one line for the command's summary.
+    """
+
+    name: str
+    run: Callable[..., str]
+    order: int = 100
+
+
+_demo_steps: list[DemoStep] = []
+
+
+def register_demo_step(step: DemoStep) -> None:
+    _demo_steps[:] = [s for s in _demo_steps if s.name != step.name]
+    _demo_steps.append(step)
+    _demo_steps.sort(key=lambda s: s.order)
+
+
+def demo_steps() -> list[DemoStep]:
+    return list(_demo_steps)

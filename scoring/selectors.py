@@ -30,7 +30,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring import calculations
 from scoring.conf import rule_params
@@ -636,3 +639,37 @@ def customer_list_page(
         row["rescoring_due"] = not row.pop("recent")
         result.append(row)
     return result, (fetched[0][-1] if fetched else None)
+
+
+def assessment_timeline(request: HttpRequest, customer: Customer, limit: int) -> list:
+    """The customer's newest assessments as timeline entries (survey answers named as such)."""
+    from scoring.extensions import TimelineEntry
+
+    rows = (
+        Assessment.objects.filter(customer=customer)
+        .select_related("user")
+        .order_by("-assessed_at", "-pk")[:limit]
+    )
+    entries = []
+    for assessment in rows:
+        kind = assessment.get_respondent_kind_display()
+        if assessment.source == Assessment.Source.SURVEY:
+            title = _("Survey answered (%(kind)s)") % {"kind": kind}
+        else:
+            title = _("Assessment (%(kind)s)") % {"kind": kind}
+        who = (
+            (assessment.user.get_full_name() or assessment.user.username)
+            if assessment.user
+            else (assessment.respondent_name or assessment.respondent_email)
+        )
+        entries.append(
+            TimelineEntry(
+                at=assessment.assessed_at,
+                kind="assessment",
+                title=title,
+                detail=who,
+                url=reverse("scoring:assessment-detail", args=[assessment.pk]),
+                icon="▦",
+            )
+        )
+    return entries

@@ -41,7 +41,7 @@ from django.views.decorators.http import require_POST
 
 from scoring import calculations, imports, selectors, services
 from scoring.conf import rule_params
-from scoring.extensions import customer_panels, panels_html
+from scoring.extensions import customer_panels, customer_timeline, panels_html
 from scoring.forms import (
     DONT_KNOW,
     SCORE_CHOICES,
@@ -437,6 +437,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "history_rows": [(a, scores.get(a.pk)) for a in history],
             "panels": panels,
+            "timeline": customer_timeline(request, customer),
         },
     )
 

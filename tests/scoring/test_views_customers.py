@@ -421,3 +421,16 @@ def test_list_escapes_what_comes_from_the_database(client_en, anne):
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>x</b>" not in html
+
+
+def test_customer_page_timeline_lists_assessments_and_survey_answers(client, anne):
+    from tests.factories import CustomerFactory, assess
+
+    customer = CustomerFactory(account_manager=anne)
+    assess(customer, {"performance": 4}, user=anne)
+    assess(customer, {"performance": 2}, kind="customer", email="klant@klant.example")
+    client.force_login(anne)
+    response = client.get(customer.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    timeline = response.content.decode().split('id="timeline"')[1]
+    assert "Survey answered (Customer)" in timeline
+    assert "Assessment (Staff)" in timeline

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from scoring.demo import seed_portfolio
+from scoring.extensions import demo_steps
 from scoring.models import Customer
 
 
@@ -61,6 +63,10 @@ class Command(BaseCommand):
             history_months=int(options["history_months"]),
             progress=progress,
         )
+        now = timezone.now()
+        extra_lines = [
+            step.run(seed=int(options["seed"]), now=now, progress=progress) for step in demo_steps()
+        ]
         for bar in bars.values():
             bar.close()
         self.stdout.write(
@@ -71,6 +77,9 @@ class Command(BaseCommand):
                 f"{summary.element_scores} element scores, {summary.snapshots} score snapshots."
             )
         )
+        for line in extra_lines:
+            if line:
+                self.stdout.write(f"  {line}")
         self.stdout.write("Demo logins (username / password):")
         for username, password, role in summary.logins:
             self.stdout.write(f"  {username:<10} {password}   ({role})")

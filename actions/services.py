@@ -456,8 +456,9 @@ def checklist_from_lines(english: str, dutch: str) -> list[dict[str, str]]:
             {
                 "checklist_nl": [
                     _(
-                        "The Dutch checklist has %(nl)d steps and the English one %(en)d: give "
-                        "every step in both languages, one per line, in the same order."
+                        "The Dutch and English checklists differ in length (%(nl)d and %(en)d "
+                        "steps): give every step in both languages, one per line, in the same "
+                        "order."
                     )
                     % {"nl": len(nl), "en": len(en)}
                 ]

@@ -86,7 +86,10 @@ class ProposeForm(forms.Form):
 class ActionEditForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     rationale = forms.CharField(
-        label=_("Rationale"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Rationale"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     owner = _owner_field()
     due_on = forms.DateField(label=_("Due on"), widget=DATE_INPUT)
@@ -237,7 +240,10 @@ class CampaignForm(forms.Form):
     )
     due_on = forms.DateField(label=_("Actions due on"), widget=DATE_INPUT)
     rationale = forms.CharField(
-        label=_("Rationale"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Rationale"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -304,6 +310,7 @@ class BoardFilterForm(forms.Form):
             ("*", _("all elements")),
             *selectors.element_choices(),
         ]
+        self.fields["element"].initial = "*"  # "" is the whole binding, not "all"
         self.fields["owner"].choices = [("", _("all owners")), *account_manager_choices()]
 
     def filters(self) -> selectors.BoardFilters:
@@ -339,4 +346,3 @@ class UploadForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("The file is larger than 20 MB."))
         return upload
-

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from actions import selectors
 from actions.models import (
     OPEN_STATUSES,
-    WHOLE_BINDING,
     Action,
     ActionCampaign,
     ActionStep,

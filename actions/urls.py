@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from actions.views import actions, catalogue
+from actions.views import actions, catalogue, report, transfer
 
 app_name = "actions"
 
@@ -24,4 +24,8 @@ urlpatterns: list = [
     path("campaigns/", catalogue.campaign_list, name="campaign-list"),
     path("campaigns/new/", catalogue.campaign_create, name="campaign-create"),
     path("campaigns/<int:pk>/", catalogue.campaign_detail, name="campaign-detail"),
+    path("report/", report.effect_report, name="report"),
+    path("report/export/<str:fmt>/", report.effect_report_export, name="report-export"),
+    path("export/<str:fmt>/", transfer.actions_export, name="export"),
+    path("import/", transfer.actions_upload, name="import"),
 ]

@@ -23,6 +23,7 @@ from actions.selectors.actions import (
     active_element_codes,
     active_elements,
     baseline_of,
+    baselines_at,
     baselines_for,
     blocking_campaign,
     board,
@@ -43,12 +44,28 @@ from actions.selectors.campaigns import (
     campaign_list,
     campaign_summary,
 )
+from actions.selectors.report import (
+    EXPORT_COLUMNS as REPORT_EXPORT_COLUMNS,
+)
+from actions.selectors.report import (
+    EffectInputs,
+    GroupView,
+    ReportPage,
+    effect_inputs,
+    effect_params,
+    effect_report_run,
+    report_page,
+)
+from actions.selectors.report import (
+    export_rows as report_export_rows,
+)
 
 __all__ = [
     "BASELINE_FIELDS",
     "BOARD_LIMIT",
     "DUE_SOON_DAYS",
     "EMPTY_STATE",
+    "REPORT_EXPORT_COLUMNS",
     "STUCK_DAYS",
     "TIMELINESS_ORDER",
     "ActionDetail",
@@ -61,14 +78,18 @@ __all__ = [
     "Comparison",
     "CustomerActions",
     "CustomerState",
+    "EffectInputs",
     "Eligible",
+    "GroupView",
     "MyActions",
+    "ReportPage",
     "action_detail",
     "action_types_active",
     "actions_visible_to",
     "active_element_codes",
     "active_elements",
     "baseline_of",
+    "baselines_at",
     "baselines_for",
     "blocking_campaign",
     "board",
@@ -79,9 +100,14 @@ __all__ = [
     "comparisons",
     "customer_actions",
     "customer_states",
+    "effect_inputs",
+    "effect_params",
+    "effect_report_run",
     "element_choices",
     "element_names",
     "my_actions",
     "propose_candidates",
+    "report_export_rows",
+    "report_page",
     "timeliness",
 ]

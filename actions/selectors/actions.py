@@ -49,7 +49,9 @@ BOARD_LIMIT = 50  # actions shown per status column
 
 def active_elements() -> list[Element]:
     """The active scoring model's elements in matrix order."""
-    return list(Element.objects.filter(scoring_model=scoring_model_active()).order_by("order", "pk"))
+    return list(
+        Element.objects.filter(scoring_model=scoring_model_active()).order_by("order", "pk")
+    )
 
 
 def active_element_codes() -> list[str]:
@@ -152,8 +154,7 @@ def customer_states(customer_ids: Sequence[int]) -> dict[int, CustomerState]:
             coverage=snapshot.coverage,
             model_version=snapshot.scoring_model.version,
             values={
-                block: snapshot.element_values(model_codes, block)
-                for block in ("elements", *KINDS)
+                block: snapshot.element_values(model_codes, block) for block in ("elements", *KINDS)
             },
         )
     return states
@@ -423,7 +424,9 @@ def comparisons(action: Action, state: CustomerState) -> list[Comparison]:
                     state.value(action.element_code, kind),
                 )
             )
-    lines.append(Comparison("score", _("Binding score"), action.baseline_score, state.binding_score))
+    lines.append(
+        Comparison("score", _("Binding score"), action.baseline_score, state.binding_score)
+    )
     lines.append(Comparison("coverage", _("Coverage"), action.baseline_coverage, state.coverage))
     return lines
 
@@ -527,9 +530,7 @@ def propose_candidates(
         customers = customers.filter(Q(name__icontains=search) | Q(external_id__iexact=search))
     ids = list(customers.values_list("pk", flat=True)[:5000])
     states = customer_states(ids)
-    scored = [
-        (state.value(element_code), pk, state) for pk, state in states.items() if state.band
-    ]
+    scored = [(state.value(element_code), pk, state) for pk, state in states.items() if state.band]
     scored.sort(key=lambda item: (item[0] is None, item[0] if item[0] is not None else 0, item[1]))
     chosen = scored[:limit]
     names = {c.pk: c for c in customers.filter(pk__in=[pk for _v, pk, _s in chosen])}
@@ -538,3 +539,54 @@ def propose_candidates(
         for value, pk, state in chosen
         if pk in names
     ]
+
+
+def baselines_at(
+    requests: Sequence[tuple[int, datetime, str]],
+) -> list[dict[str, object]]:
+    """Baselines as they stood at past moments: for each (customer id, moment, element code)
+    the customer's stored score current at that moment (the latest snapshot computed at or
+    before it). For imported actions decided in the past. Two queries whatever their number."""
+    customer_ids = sorted({customer_id for customer_id, _moment, _code in requests})
+    latest = max((moment for _c, moment, _code in requests), default=None)
+    history: dict[int, list[ScoreSnapshot]] = {}
+    if latest is not None:
+        snapshots = (
+            ScoreSnapshot.objects.filter(customer_id__in=customer_ids, computed_at__lte=latest)
+            .select_related("scoring_model")
+            .only(
+                "customer_id",
+                "computed_at",
+                "binding_score",
+                "band",
+                "coverage",
+                "details",
+                "scoring_model__id",
+                "scoring_model__version",
+            )
+            .order_by("customer_id", "computed_at", "pk")
+        )
+        for snapshot in snapshots:
+            history.setdefault(snapshot.customer_id, []).append(snapshot)
+    codes = _codes_by_model(
+        {s.scoring_model_id for snapshots in history.values() for s in snapshots}
+    )
+    result = []
+    for customer_id, moment, code in requests:
+        before = [s for s in history.get(customer_id, []) if s.computed_at <= moment]
+        if not before:
+            result.append(_baseline(EMPTY_STATE, code))
+            continue
+        snapshot = before[-1]
+        model_codes = codes.get(snapshot.scoring_model_id, [])
+        state = CustomerState(
+            binding_score=snapshot.binding_score,
+            band=snapshot.band,
+            coverage=snapshot.coverage,
+            model_version=snapshot.scoring_model.version,
+            values={
+                block: snapshot.element_values(model_codes, block) for block in ("elements", *KINDS)
+            },
+        )
+        result.append(_baseline(state, code))
+    return result

@@ -88,9 +88,7 @@ def campaign_eligible(target: CampaignTarget, *, now: datetime) -> Eligible:
     return Eligible(
         customers=tuple(eligible),
         baselines={
-            c.pk: _baseline(states[c.pk], target.element_code)
-            for c in eligible
-            if c.pk in states
+            c.pk: _baseline(states[c.pk], target.element_code) for c in eligible if c.pk in states
         },
         matched=matched,
         without_manager=without_manager,
@@ -131,9 +129,7 @@ def campaign_list() -> list[CampaignSummary]:
 
 def campaign_summary(campaign: ActionCampaign) -> CampaignSummary:
     """One campaign: its arms and its actions by status."""
-    arms = dict(
-        campaign.assignments.values("arm").annotate(n=Count("pk")).values_list("arm", "n")
-    )
+    arms = dict(campaign.assignments.values("arm").annotate(n=Count("pk")).values_list("arm", "n"))
     statuses = dict(
         campaign.actions.values("status").annotate(n=Count("pk")).values_list("status", "n")
     )

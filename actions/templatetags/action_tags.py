@@ -63,3 +63,79 @@ def change(number: float | None, decimals: int = 1) -> str:
     rounded = round(abs(float(number)), int(decimals))
     sign = "+" if number > 0 and rounded else "−" if number < 0 and rounded else "±"
     return f"{sign}{number_format(rounded, decimal_pos=int(decimals))}"
+
+
+@register.inclusion_tag("actions/_estimate.html")
+def estimate(result: object, unit: str = "scale") -> dict:
+    """An effect with its 95 % interval, or "too little data" (never a point estimate then)."""
+    decimals = 2 if unit == "scale" else 1
+    if result is None:
+        return {"missing": True}
+    return {
+        "missing": False,
+        "too_little": result.too_little_data or result.effect is None,
+        "effect": change(result.effect, decimals),
+        "low": change(result.low, decimals),
+        "high": change(result.high, decimals),
+        "n_treated": result.n_treated,
+        "n_controls": result.n_controls,
+        "negative": result.effect is not None and result.effect < 0,
+        "excludes_zero": result.excludes_zero,
+    }
+
+
+@register.simple_tag
+def variable_label(name: str) -> str:
+    return {
+        "before_value": _("value at the decision"),
+        "binding_score": _("binding score at the decision"),
+        "score_trend": _("score trend over the 180 days before"),
+    }.get(name, name)
+
+
+@register.simple_tag
+def kind_label(kind: str) -> str:
+    from scoring.models import RespondentKind
+
+    return str(RespondentKind(kind).label) if kind in RespondentKind.values else kind
+
+
+@register.simple_tag
+def role_label(role: str) -> str:
+    return {
+        "primary": _("primary"),
+        "secondary": _("secondary"),
+        "information": _("for information"),
+    }.get(role, role)
+
+
+def _day(value: object) -> object:
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@register.filter
+def day(value: object) -> str:
+    """A date as the house writes it: 1-12-2026 in Dutch, 1 Dec 2026 in English."""
+    from django.utils import dateformat, translation
+
+    if not value:
+        return ""
+    dutch = (translation.get_language() or "nl").startswith("nl")
+    return dateformat.format(_day(value), "j-n-Y" if dutch else "j M Y")
+
+
+@register.filter
+def long_day(value: object) -> str:
+    """A date written out: 1 december 2026 in Dutch, 1 Dec 2026 in English."""
+    from django.utils import dateformat, translation
+
+    if not value:
+        return ""
+    dutch = (translation.get_language() or "nl").startswith("nl")
+    return dateformat.format(_day(value), "j F Y" if dutch else "j M Y")

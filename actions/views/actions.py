@@ -295,7 +295,9 @@ def action_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.action_cancel(action=action, reason=form.cleaned_data["reason"], by=request.user)
+            services.action_cancel(
+                action=action, reason=form.cleaned_data["reason"], by=request.user
+            )
         except ValidationError as error:
             form_errors(form, error)
         else:

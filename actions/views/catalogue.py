@@ -42,16 +42,12 @@ def type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("Action type “%(name)s” saved.") % {"name": saved.name})
             return redirect("actions:type-list")
-    return render(
-        request, "actions/type_form.html", {"form": form, "action_type": action_type}
-    )
+    return render(request, "actions/type_form.html", {"form": form, "action_type": action_type})
 
 
 @management_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "actions/campaign_list.html", {"campaigns": selectors.campaign_list()}
-    )
+    return render(request, "actions/campaign_list.html", {"campaigns": selectors.campaign_list()})
 
 
 @management_required

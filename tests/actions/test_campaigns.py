@@ -29,9 +29,7 @@ def launch(mira, *, holdout: int = 20, **target) -> ActionCampaign:
     kind = action_type()
     return services.campaign_launch(
         name="Kennisdagen voorjaar",
-        target=services.CampaignTarget(
-            action_type=kind, element_code=kind.element_code, **target
-        ),
+        target=services.CampaignTarget(action_type=kind, element_code=kind.element_code, **target),
         holdout_pct=holdout,
         horizon_days=180,
         due_on=timezone.localdate() + dt.timedelta(days=60),

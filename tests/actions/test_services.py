@@ -82,7 +82,9 @@ def test_ticking_a_step_starts_an_open_action_and_unticking_keeps_it_running(ann
 
 def test_complete_records_the_outcome_in_the_owners_words(anne, mira):
     action = make_action(CustomerFactory(account_manager=anne), by=mira)
-    services.action_complete(action=action, outcome="partly", note="Twee van de drie kwamen", by=anne)
+    services.action_complete(
+        action=action, outcome="partly", note="Twee van de drie kwamen", by=anne
+    )
     action.refresh_from_db()
     assert action.status == Action.Status.DONE
     assert action.outcome == "partly" and action.outcome_note == "Twee van de drie kwamen"

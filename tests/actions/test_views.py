@@ -133,7 +133,9 @@ def test_the_board_filters_on_element_owner_type_and_band(anne, bart, mira):
     assert b.title in by_owner and a.title not in by_owner
     by_element = client.get(reverse("actions:board"), {"element": "knowledge_advantage"})
     assert a.title in by_element.content.decode() and b.title not in by_element.content.decode()
-    by_type = client.get(reverse("actions:board"), {"action_type": action_type("it-integration").pk})
+    by_type = client.get(
+        reverse("actions:board"), {"action_type": action_type("it-integration").pk}
+    )
     assert b.title in by_type.content.decode() and a.title not in by_type.content.decode()
     by_band = client.get(reverse("actions:board"), {"band": "green"}).content.decode()
     assert a.title not in by_band and b.title not in by_band  # nobody has a score
@@ -252,7 +254,10 @@ def test_management_edits_an_action_type_with_its_checklist(mira):
     )
     assert response.status_code == 302
     kind.refresh_from_db()
-    assert kind.checklist == [{"en": "Invite", "nl": "Uitnodigen"}, {"en": "Attend", "nl": "Deelnemen"}]
+    assert kind.checklist == [
+        {"en": "Invite", "nl": "Uitnodigen"},
+        {"en": "Attend", "nl": "Deelnemen"},
+    ]
     assert kind.default_duration_days == 30
 
 
@@ -273,4 +278,7 @@ def test_a_checklist_with_unequal_languages_is_refused(mira):
         },
     )
     assert response.status_code == 200
-    assert "The Dutch and English checklists differ in length (1 and 2 steps)" in response.content.decode()
+    assert (
+        "The Dutch and English checklists differ in length (1 and 2 steps)"
+        in response.content.decode()
+    )

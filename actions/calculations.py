@@ -313,6 +313,58 @@ def effect_report(
     return EffectReport(now=now, params=params, groups=tuple(groups), timings=dict(clock.laps))
 
 
+def matched_controls(
+    assessments: pd.DataFrame,
+    scores: pd.DataFrame,
+    elements: pd.DataFrame,
+    actions: pd.DataFrame,
+    *,
+    now: datetime,
+    departures: pd.DataFrame | None = None,
+    params: EffectParams | None = None,
+) -> pd.DataFrame:
+    """The controls the report matches to each action not decided through a campaign.
+
+    Same inputs and the same matching as ``effect_report`` (band exact, the nearest within
+    the calipers, per outcome kind), but for every action whose customer had a baseline at
+    the decision, whether its horizon has passed or not: matching uses nothing after the
+    decision. So the survey round at decision + horizon can ask the controls too. Returns
+    one row per (action, control, kind): ``action_id``, ``customer_id`` (the control),
+    ``kind`` (the respondent kind the match is for), ``week_start`` (the moment the control
+    is compared at). A control matched for several kinds appears once per kind.
+    """
+    params = params or EffectParams()
+    panel = _Panel(assessments, scores, elements, params.rule)
+    ctx = _Context.build(panel, actions, departures, now=now, params=params)
+    own = ctx.act_campaign < 0
+    frames = []
+    pairs = zip(ctx.act_type[own], ctx.act_code[own], strict=True)
+    keys = sorted({(int(type_id), str(code)) for type_id, code in pairs})
+    if keys:
+        candidates = _Candidates(ctx, np.unique(_week_start(ctx.act_time[own])))
+        for type_id, code in keys:
+            rows = np.flatnonzero(own & (ctx.act_type == type_id) & (ctx.act_code == code))
+            matching = _match(ctx, candidates, type_id, code, rows, with_pending=True)
+            for kind, found in matching.matches.items():
+                unit, slot = np.nonzero(found >= 0)
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "action_id": ctx.act_id[rows][unit],
+                            "customer_id": panel.customers[found[unit, slot]],
+                            "kind": KINDS[kind],
+                            "week_start": pd.to_datetime(
+                                candidates.weeks[matching.week[unit]], utc=True
+                            ),
+                        }
+                    )
+                )
+    columns = ["action_id", "customer_id", "kind", "week_start"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 # --------------------------------------------------------------------------------------------
 # Fast paths of the rule (DESIGN §3), checked against scoring.calculations.compute_portfolio
 # --------------------------------------------------------------------------------------------
@@ -852,20 +904,51 @@ def _group_rng(params: EffectParams, *parts: int | str) -> np.random.Generator:
 # --------------------------------------------------------------------------------------------
 
 
-def _matched_group(
-    ctx: _Context, candidates: _Candidates, type_id: int, code: str, rows: np.ndarray
-) -> GroupResult:
-    """One action type × element: match, measure, bootstrap."""
+@dataclass(frozen=True)
+class _Matching:
+    """The treated units of one action type × element and their matched controls."""
+
+    horizon: int  # ns
+    element: int | None
+    customer: np.ndarray  # panel positions of the treated, -1 without assessments
+    moment: np.ndarray
+    week: np.ndarray  # candidate-table week of each unit
+    pending: np.ndarray
+    left: np.ndarray
+    active: np.ndarray
+    treated: _Measures
+    trend: np.ndarray  # score trend, 0 where unknown
+    value: dict[int, np.ndarray]  # before value per kind
+    valid: dict[int, np.ndarray]  # a unit with a baseline for that kind
+    matches: dict[int, np.ndarray]  # (units, neighbours) candidate positions per kind, -1 none
+
+
+def _match(
+    ctx: _Context,
+    candidates: _Candidates,
+    type_id: int,
+    code: str,
+    rows: np.ndarray,
+    *,
+    with_pending: bool = False,
+) -> _Matching:
+    """Exact on band at the decision, then the nearest within the calipers, per kind.
+
+    ``with_pending`` also matches units whose horizon has not passed yet (matching uses
+    nothing after the decision).
+    """
     params, panel = ctx.params, ctx.panel
-    horizon_days = params.horizon_for(type_id)
-    horizon = horizon_days * DAY_NS
+    horizon = params.horizon_for(type_id) * DAY_NS
     element = _element_position(panel, code)
     caliper_value = params.caliper_score if element is None else params.caliper_element
     n_units = len(rows)
     customer = ctx.act_cust[rows]
     moment = ctx.act_time[rows]
     pending = moment + horizon > ctx.now_ns
-    left = ~pending & (ctx.left_at(customer) <= moment + horizon)
+    left = (ctx.left_at(customer) <= moment + horizon) & ~pending
+    if with_pending:
+        pending = np.zeros(n_units, dtype=bool)
+        left = ctx.left_at(customer) <= moment
     active = ~pending & ~left & (customer >= 0)
     treated = _measure(ctx, customer, moment, horizon, trend=True)
     treated_trend = np.nan_to_num(treated.trend)
@@ -881,15 +964,14 @@ def _matched_group(
     excluded = _excluded(ctx, type_id, code, candidates.weeks, horizon).ravel()
     unit_jitter = (ctx.act_id[rows] * 2_654_435_761) % 4096
 
-    kinds = [KINDS.index(kind) for kind in params.outcome_kinds]
-    treated_value: dict[int, np.ndarray] = {}
+    value: dict[int, np.ndarray] = {}
     valid: dict[int, np.ndarray] = {}
     matches: dict[int, np.ndarray] = {}
-    for kind in kinds:
-        treated_value[kind] = _outcome(panel, treated.before, kind, element)
-        valid[kind] = active & ~np.isnan(treated_value[kind]) & (treated.band >= 0)
+    for kind in [KINDS.index(kind) for kind in params.outcome_kinds]:
+        value[kind] = _outcome(panel, treated.before, kind, element)
+        valid[kind] = active & ~np.isnan(value[kind]) & (treated.band >= 0)
         d_value = candidates.grid.values(kind, element)[pair_rows]
-        d_value -= treated_value[kind][pair_unit]
+        d_value -= value[kind][pair_unit]
         with np.errstate(invalid="ignore"):
             inside = np.flatnonzero(np.abs(d_value) <= caliper_value + 1e-9)
         unit, at, d_value = pair_unit[inside], position[inside], d_value[inside]
@@ -906,6 +988,37 @@ def _matched_group(
         matches[kind] = _nearest(
             unit, candidates.customer[at], distance, n_units, params.neighbours
         )
+    return _Matching(
+        horizon=horizon,
+        element=element,
+        customer=customer,
+        moment=moment,
+        week=week,
+        pending=pending,
+        left=left,
+        active=active,
+        treated=treated,
+        trend=treated_trend,
+        value=value,
+        valid=valid,
+        matches=matches,
+    )
+
+
+def _matched_group(
+    ctx: _Context, candidates: _Candidates, type_id: int, code: str, rows: np.ndarray
+) -> GroupResult:
+    """One action type × element: match, measure, bootstrap."""
+    params, panel = ctx.params, ctx.panel
+    matching = _match(ctx, candidates, type_id, code, rows)
+    horizon, element = matching.horizon, matching.element
+    horizon_days = params.horizon_for(type_id)
+    n_units = len(rows)
+    customer, week = matching.customer, matching.week
+    pending, left, active = matching.pending, matching.left, matching.active
+    treated, treated_trend = matching.treated, matching.trend
+    treated_value, valid, matches = matching.value, matching.valid, matching.matches
+    kinds = [KINDS.index(kind) for kind in params.outcome_kinds]
 
     # Every control unit (a customer at a week) of any kind, measured once.
     n_customers = max(panel.size, 1)
@@ -1504,5 +1617,6 @@ __all__ = [
     "GroupResult",
     "OutcomeResult",
     "effect_report",
+    "matched_controls",
     "welch_interval",
 ]

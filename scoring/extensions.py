@@ -143,3 +143,33 @@ def register_demo_step(step: DemoStep) -> None:
 
 def demo_steps() -> list[DemoStep]:
     return list(_demo_steps)
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring after: another app opens survey rounds when asked
+# --------------------------------------------------------------------------------------------
+
+MeasurementRequester = Callable[..., str]
+_measurement_requesters: list[MeasurementRequester] = []
+
+
+def register_measurement_requester(requester: MeasurementRequester) -> None:
+    """``requester(customer_ids=..., element_codes=..., kinds=..., reason=...)`` asks the given
+    respondent kinds about those customers (only ``element_codes``; all elements when empty)
+    and returns a short reference to what it opened. The surveys app registers one; a second
+    registration replaces the first."""
+    _measurement_requesters[:] = [requester]
+
+
+def request_measurement(
+    *, customer_ids: list[int], element_codes: list[str], kinds: list[str], reason: str
+) -> str | None:
+    """Ask for a measurement through the registered app; None when no app can measure."""
+    if not _measurement_requesters or not customer_ids:
+        return None
+    return _measurement_requesters[0](
+        customer_ids=list(customer_ids),
+        element_codes=list(element_codes),
+        kinds=list(kinds),
+        reason=reason,
+    )

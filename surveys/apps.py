@@ -11,7 +11,7 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         from scoring import extensions
         from scoring.signals import assessment_submitted
-        from surveys import panels, receivers
+        from surveys import measurements, panels, receivers
 
         assessment_submitted.connect(
             receivers.answer_staff_invitation, dispatch_uid="surveys.answer_staff_invitation"
@@ -24,6 +24,7 @@ class SurveysConfig(AppConfig):
                 order=50,
             )
         )
+        extensions.register_measurement_requester(measurements.measurement_round_open)
         extensions.register_customer_panel(
             extensions.Panel(
                 name="survey-invitations",

@@ -75,6 +75,8 @@ class Campaign(models.Model):
     ask_nps = models.BooleanField(
         _("ask customers the recommendation question (NPS)"), default=True
     )
+    # The element codes asked, e.g. a measurement after an improvement action; empty: all.
+    element_codes = models.JSONField(_("elements asked"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

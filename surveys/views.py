@@ -345,6 +345,8 @@ def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     ask_nps = campaign.ask_nps and invitation.respondent_kind == RespondentKind.CUSTOMER
     with translation.override(invitation.language):
         elements = asked_elements(scoring_model_active(), invitation.respondent_kind)
+        if campaign.element_codes:  # a round that asks about some elements only
+            elements = [e for e in elements if e.code in campaign.element_codes] or elements
         form = AnswerForm(
             request.POST if request.method == "POST" else None, elements=elements, ask_nps=ask_nps
         )

@@ -590,3 +590,25 @@ def baselines_at(
         )
         result.append(_baseline(state, code))
     return result
+
+
+def digest_actions(
+    *, today: date, owner_ids: Sequence[int] | None = None
+) -> dict[int, list[ActionRow]]:
+    """Per owner, their running actions due within DUE_SOON_DAYS or overdue, late first
+    (two queries whatever their number)."""
+    actions = (
+        Action.objects.filter(
+            status__in=[Action.Status.OPEN, Action.Status.IN_PROGRESS],
+            due_on__lte=today + timedelta(days=DUE_SOON_DAYS),
+        )
+        .select_related("customer", "action_type", "owner")
+        .order_by("owner_id", "due_on", "pk")
+    )
+    if owner_ids is not None:
+        actions = actions.filter(owner_id__in=list(owner_ids))
+    rows = _rows(list(actions), today)
+    by_owner: dict[int, list[ActionRow]] = {}
+    for row in rows:
+        by_owner.setdefault(row.action.owner_id, []).append(row)
+    return by_owner

@@ -1,18 +1,14 @@
-"""Writes: proposing and deciding actions, the steps of their life, action types and campaigns.
+"""Writes on one action: proposing and deciding it, the steps of its life, its details.
 
-Every service validates, writes inside a transaction and returns the object. The life of an
-action is a small state machine (``TRANSITIONS``); a service refuses any other move with a
-message that says why. Only management decides, cancels, edits action types and launches
-campaigns; account managers work on the actions of their own customers.
+The life of an action is a small state machine (``TRANSITIONS``); a service refuses any other
+move with a message that says why. Only management decides and cancels; account managers work
+on the actions of their own customers.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,20 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions import selectors
-from actions.models import (
-    OPEN_STATUSES,
-    Action,
-    ActionCampaign,
-    ActionStep,
-    ActionType,
-    CampaignAssignment,
-    DigestPreference,
-)
+from actions.models import OPEN_STATUSES, Action, ActionStep, ActionType
 from scoring.models import Customer
 from scoring.roles import is_account_manager, is_management
 
 Status = Action.Status
-Arm = CampaignAssignment.Arm
 
 # The allowed moves of an action; anything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -62,7 +49,7 @@ def transition_error(current: str, target: str) -> str | None:
     }
 
 
-def _management_only(user: AbstractBaseUser, what: str) -> None:
+def management_only(user: AbstractBaseUser, what: str) -> None:
     if not is_management(user):
         raise PermissionDenied(what)
 
@@ -84,18 +71,6 @@ def _lock(action: Action) -> Action:
 # --------------------------------------------------------------------------------------------
 # Proposing and deciding
 # --------------------------------------------------------------------------------------------
-
-
-def campaign_draw(campaign_id: int, customer_id: int) -> float:
-    """A number in [0, 1) from a hash of the campaign and the customer: the same pair always
-    gives the same number, so an assignment can be checked and reproduced at any time."""
-    digest = hashlib.sha256(f"action-campaign:{campaign_id}:{customer_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def arm_of(draw: float, holdout_pct: int) -> str:
-    """Control below the holdout share, action above it."""
-    return Arm.CONTROL if draw < holdout_pct / 100 else Arm.ACTION
 
 
 def control_block_reason(
@@ -192,7 +167,7 @@ def action_clean(
     return errors
 
 
-def _apply_baseline(action: Action, baseline: Mapping[str, object]) -> None:
+def apply_baseline(action: Action, baseline: Mapping[str, object]) -> None:
     for field in selectors.BASELINE_FIELDS:
         setattr(action, field, baseline.get(field))
     action.baseline_band = action.baseline_band or ""
@@ -268,7 +243,7 @@ def action_propose(
         action.status = Status.OPEN
         action.decided_by = by
         action.decided_at = now
-        _apply_baseline(action, selectors.baseline_of(customer, element_code))
+        apply_baseline(action, selectors.baseline_of(customer, element_code))
     try:
         with transaction.atomic():
             action.save()
@@ -283,7 +258,7 @@ def action_propose(
 
 def action_decide(*, action: Action, by: AbstractBaseUser, now: datetime | None = None) -> Action:
     """Management decides a proposed action: it opens and freezes its baseline now."""
-    _management_only(by, _("Only management decides actions."))
+    management_only(by, _("Only management decides actions."))
     now = now or timezone.now()
     with transaction.atomic():
         action = _lock(action)
@@ -297,7 +272,7 @@ def action_decide(*, action: Action, by: AbstractBaseUser, now: datetime | None 
         action.status = Status.OPEN
         action.decided_by = by
         action.decided_at = now
-        _apply_baseline(action, selectors.baseline_of(action.customer, action.element_code))
+        apply_baseline(action, selectors.baseline_of(action.customer, action.element_code))
         action.save()
     return action
 
@@ -391,7 +366,7 @@ def action_cancel(
     now: datetime | None = None,
 ) -> Action:
     """Management cancels an action that is not finished (its effect is still measured)."""
-    _management_only(by, _("Only management cancels actions."))
+    management_only(by, _("Only management cancels actions."))
     now = now or timezone.now()
     with transaction.atomic():
         action = _lock(action)
@@ -415,7 +390,7 @@ def action_update(
     due_on: date,
 ) -> Action:
     """Management changes an unfinished action's title, rationale, owner or due date."""
-    _management_only(by, _("Only management changes actions."))
+    management_only(by, _("Only management changes actions."))
     with transaction.atomic():
         action = _lock(action)
         if not action.is_open:
@@ -439,210 +414,3 @@ def action_update(
         action.due_on = due_on
         action.save()
     return action
-
-
-# --------------------------------------------------------------------------------------------
-# The catalogue
-# --------------------------------------------------------------------------------------------
-
-
-def checklist_from_lines(english: str, dutch: str) -> list[dict[str, str]]:
-    """Two texts with one step per line into the ordered checklist (Dutch may be left out)."""
-    en = [line.strip() for line in (english or "").splitlines() if line.strip()]
-    nl = [line.strip() for line in (dutch or "").splitlines() if line.strip()]
-    if nl and len(nl) != len(en):
-        raise ValidationError(
-            {
-                "checklist_nl": [
-                    _(
-                        "The Dutch and English checklists differ in length (%(nl)d and %(en)d "
-                        "steps): give every step in both languages, one per line, in the same "
-                        "order."
-                    )
-                    % {"nl": len(nl), "en": len(en)}
-                ]
-            }
-        )
-    too_long = [line for line in [*en, *nl] if len(line) > 300]
-    if too_long:
-        raise ValidationError({"checklist_en": [_("A step has more than 300 characters.")]})
-    return [{"en": e, "nl": nl[i] if nl else ""} for i, e in enumerate(en)]
-
-
-def action_type_save(*, action_type: ActionType, by: AbstractBaseUser) -> ActionType:
-    """Store an action type checked by its form (management only)."""
-    _management_only(by, _("Only management edits action types."))
-    codes = selectors.active_element_codes()
-    if action_type.element_code and action_type.element_code not in codes:
-        raise ValidationError(
-            {
-                "element_code": [
-                    _("“%(code)s” is not an element of the active scoring model.")
-                    % {"code": action_type.element_code}
-                ]
-            }
-        )
-    with transaction.atomic():
-        action_type.full_clean()
-        action_type.save()
-    return action_type
-
-
-# --------------------------------------------------------------------------------------------
-# Campaigns with a holdout
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CampaignTarget:
-    """Who a campaign aims at; empty fields do not narrow."""
-
-    action_type: ActionType
-    element_code: str
-    band: str = ""
-    element_max: Decimal | float | None = None
-    sector: str = ""
-    account_manager_id: int | None = None
-
-
-def campaign_launch(
-    *,
-    name: str,
-    target: CampaignTarget,
-    holdout_pct: int,
-    horizon_days: int,
-    due_on: date,
-    by: AbstractBaseUser,
-    rationale: str = "",
-    now: datetime | None = None,
-) -> ActionCampaign:
-    """Launch a campaign: assign every targeted customer once to action or control (from the
-    hash of campaign and customer), store the assignments, and open an action for each customer
-    in the action arm, decided now with its baseline frozen."""
-    _management_only(by, _("Only management launches campaigns."))
-    now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    if not (name or "").strip():
-        errors.setdefault("name", []).append(_("Give the campaign a name."))
-    if not 5 <= int(holdout_pct) <= 80:
-        errors.setdefault("holdout_pct", []).append(
-            _("The control group is between 5 and 80 % of the customers.")
-        )
-    if due_on < timezone.localdate(now):
-        errors.setdefault("due_on", []).append(_("The due date lies in the past."))
-    if target.element_code and target.element_code not in selectors.active_element_codes():
-        errors.setdefault("element_code", []).append(
-            _("“%(code)s” is not an element of the active scoring model.")
-            % {"code": target.element_code}
-        )
-    if not target.action_type.active:
-        errors.setdefault("action_type", []).append(_("This action type is no longer used."))
-    if errors:
-        raise ValidationError(errors)
-    eligible = selectors.campaign_eligible(target, now=now)
-    if not eligible.customers:
-        raise ValidationError(
-            _("No customer matches this target: widen it (band, element value, sector).")
-        )
-    with transaction.atomic():
-        campaign = ActionCampaign.objects.create(
-            name=name.strip(),
-            action_type=target.action_type,
-            element_code=target.element_code,
-            target_band=target.band,
-            target_element_max=target.element_max,
-            target_sector=target.sector,
-            target_account_manager_id=target.account_manager_id,
-            holdout_pct=int(holdout_pct),
-            horizon_days=int(horizon_days),
-            due_on=due_on,
-            rationale=(rationale or "").strip(),
-            created_by=by,
-            launched_at=now,
-        )
-        _campaign_assign(campaign, eligible, now=now, by=by)
-    return campaign
-
-
-def _campaign_assign(
-    campaign: ActionCampaign,
-    eligible: selectors.Eligible,
-    *,
-    now: datetime,
-    by: AbstractBaseUser,
-) -> None:
-    """Store each eligible customer's arm and open the action arm's actions (in bulk)."""
-    assignments = []
-    treated = []
-    for customer in eligible.customers:
-        draw = campaign_draw(campaign.pk, customer.pk)
-        arm = arm_of(draw, campaign.holdout_pct)
-        assignments.append(
-            CampaignAssignment(
-                campaign=campaign, customer=customer, arm=arm, draw=draw, assigned_at=now
-            )
-        )
-        if arm == Arm.ACTION:
-            treated.append(customer)
-    CampaignAssignment.objects.bulk_create(assignments, batch_size=2000)
-    action_type = campaign.action_type
-    actions = []
-    for customer in treated:
-        action = Action(
-            customer=customer,
-            action_type=action_type,
-            element_code=campaign.element_code,
-            title=campaign.name[:200],
-            rationale=campaign.rationale,
-            origin=Action.Origin.CAMPAIGN,
-            campaign=campaign,
-            status=Status.OPEN,
-            owner_id=customer.account_manager_id,
-            due_on=campaign.due_on,
-            proposed_by=by,
-            proposed_at=now,
-            decided_by=by,
-            decided_at=now,
-        )
-        _apply_baseline(action, eligible.baselines.get(customer.pk, {}))
-        actions.append(action)
-    created = Action.objects.bulk_create(actions, batch_size=1000)
-    if not created or created[0].pk is None:  # databases that return no keys from bulk inserts
-        created = list(Action.objects.filter(campaign=campaign).order_by("pk"))
-    steps = [
-        ActionStep(
-            action=action,
-            position=position,
-            text_nl=(step.get("nl") or "")[:300],
-            text_en=(step.get("en") or "")[:300],
-        )
-        for action in created
-        for position, step in enumerate(action_type.checklist, start=1)
-    ]
-    ActionStep.objects.bulk_create(steps, batch_size=5000)
-
-
-# --------------------------------------------------------------------------------------------
-# Reminder digest preferences
-# --------------------------------------------------------------------------------------------
-
-
-def digest_preference_get(*, user: AbstractBaseUser, language: str) -> DigestPreference:
-    """The user's digest preference, made in ``language`` the first time."""
-    language = language[:2] if language[:2] in ("nl", "en") else "nl"
-    preference, _created = DigestPreference.objects.get_or_create(
-        user=user, defaults={"language": language}
-    )
-    return preference
-
-
-def digest_preference_set(
-    *, user: AbstractBaseUser, language: str, enabled: bool
-) -> DigestPreference:
-    """Change the user's digest language and whether it is sent."""
-    if language not in ("nl", "en"):
-        raise ValidationError({"language": [_("Choose Dutch or English.")]})
-    preference, _created = DigestPreference.objects.update_or_create(
-        user=user, defaults={"language": language, "enabled": bool(enabled)}
-    )
-    return preference

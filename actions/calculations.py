@@ -1359,7 +1359,9 @@ def _bootstrap(
     if sharing is not None and np.any(sharing > 0):
         estimates += rng.standard_normal(resamples)[:, None] * sharing[None, :]
     # Clusters (customers) with a value per column: the n of the small-sample widening.
-    n = np.array([len(np.unique(cluster[present[:, c]])) for c in range(width)])
+    per_cluster = np.zeros((m, width))
+    np.add.at(per_cluster, cluster, present)
+    n = (per_cluster > 0).sum(axis=0)
     tail = (1.0 - params.confidence) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         widened = np.sqrt(n / np.maximum(n - 1, 1)) * stats.t.ppf(1.0 - tail, np.maximum(n - 1, 1))

@@ -96,8 +96,19 @@ def _morning(now: datetime, days_ago: int, hour: int = 10) -> datetime:
     return day.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def seed_actions(*, seed: int, now: datetime, progress: Progress | None = None, **_: object) -> str:
-    """Add the demo's actions, campaign and survey answers; return the summary line."""
+def seed_actions(
+    *,
+    seed: int,
+    now: datetime,
+    progress: Progress | None = None,
+    per_type: int | None = None,
+    campaign_size: int | None = None,
+    **_: object,
+) -> str:
+    """Add the demo's actions, campaign and survey answers; return the summary line.
+
+    ``per_type`` (actions decided by hand per action type) and ``campaign_size`` (customers in
+    the campaign) default to a share of the portfolio; the benchmark sets them."""
     report = progress or (lambda stage, done, total: None)
     rng = _rng(seed)
     User = get_user_model()
@@ -148,11 +159,15 @@ def seed_actions(*, seed: int, now: datetime, progress: Progress | None = None, 
         pk: states[pk].value(knowledge.element_code) for pk in by_pk if states.get(pk) is not None
     }
     target = [pk for pk, v in stored_k.items() if v is not None and v <= 3.5]
-    target = sorted(target)[: max(60, len(pool) // 4)]
+    if campaign_size is not None and len(target) < campaign_size:
+        # Fill up with the next lowest, so the campaign has the size asked for.
+        rest = sorted((v, pk) for pk, v in stored_k.items() if v is not None and pk not in target)
+        target += [pk for _v, pk in rest[: campaign_size - len(target)]]
+    target = sorted(target)[: campaign_size or max(60, len(pool) // 4)]
     campaign_members = set(target)
 
     # Manual actions: management picks customers low on the element, spread over a year.
-    per_type = int(np.clip(round(0.12 * len(pool)), 12, 400))
+    per_type = per_type or int(np.clip(round(0.12 * len(pool)), 12, 400))
     plans: list[dict] = []
     for code, effect in EFFECTS.items():
         kind = types[code]

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from actions import selectors
+from actions import formats, selectors
 from actions.models import OPEN_STATUSES, Action, ActionStep, ActionType
 from scoring.models import Customer
 from scoring.roles import is_account_manager, is_management
@@ -92,7 +92,7 @@ def control_block_reason(
     ) % {
         "customer": customer.name,
         "campaign": campaign.name,
-        "date": timezone.localtime(until).date().isoformat(),
+        "date": formats.day(until),
         "type": action_type.name,
     }
 

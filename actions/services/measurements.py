@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from actions import calculations, selectors
+from actions import calculations, formats, selectors
 from actions.models import Action, ActionCampaign, ActionType, MeasurementRequest
 from scoring.extensions import request_measurement
 
@@ -62,7 +62,7 @@ def _reason(action_type: ActionType, element_code: str, today: object) -> str:
     return _("Measurement after “%(type)s” (%(element)s), %(date)s") % {
         "type": action_type.name,
         "element": names.get(element_code, element_code),
-        "date": today.isoformat(),
+        "date": formats.day(today),
     }
 
 

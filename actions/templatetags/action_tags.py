@@ -6,6 +6,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from actions import formats
 from actions.models import Action
 
 register = template.Library()
@@ -109,33 +110,14 @@ def role_label(role: str) -> str:
     }.get(role, role)
 
 
-def _day(value: object) -> object:
-    from datetime import datetime
-
-    from django.utils import timezone
-
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
-
 
 @register.filter
 def day(value: object) -> str:
     """A date as the house writes it: 1-12-2026 in Dutch, 1 Dec 2026 in English."""
-    from django.utils import dateformat, translation
-
-    if not value:
-        return ""
-    dutch = (translation.get_language() or "nl").startswith("nl")
-    return dateformat.format(_day(value), "j-n-Y" if dutch else "j M Y")
+    return formats.day(value)
 
 
 @register.filter
 def long_day(value: object) -> str:
     """A date written out: 1 december 2026 in Dutch, 1 Dec 2026 in English."""
-    from django.utils import dateformat, translation
-
-    if not value:
-        return ""
-    dutch = (translation.get_language() or "nl").startswith("nl")
-    return dateformat.format(_day(value), "j F Y" if dutch else "j M Y")
+    return formats.long_day(value)

@@ -9,9 +9,18 @@ from collections.abc import Iterator
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from django.utils import translation
 
 from klantbinding.celery import app as celery_app
 from tests.surveys.support import RedisServer, SmtpServer, use_broker
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages of services read in English here (the default language is Dutch); tests of
+    the Dutch texts ask for them."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

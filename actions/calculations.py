@@ -54,17 +54,44 @@ Definitions
 - *Band, binding score* at d: §3 over all kinds (source weights). *Score trend* = binding score
   at d minus binding score at d − ``trend_days`` (0 where either is missing).
 - *Controls* (matched): customers without an action of this type and without an action on this
-  element (for the whole binding: without any action) decided within ``horizon_days`` before or
-  after d, who had not left at d. A control is evaluated at the start (00:00 UTC) of the
-  decision's day: candidates are looked up on a daily grid (see ``_StateGrid``).
+  element (for the whole binding: without any action) decided within ``horizon_days`` around
+  the decision, who had not left by then. A control is evaluated at the start (Monday 00:00
+  UTC) of the treated customer's decision week, the treated customer at its exact decision
+  (see ``_Candidates``: the price of a fast candidate table, at most 7 days on a 180-day
+  horizon).
+- *Matching*, per outcome kind on that kind's before value: exact on band, then the
+  ``neighbours`` nearest within the calipers (``caliper_element`` on the value, or
+  ``caliper_score`` for the whole binding; ``caliper_score`` on the binding score), with
+  replacement; distance in caliper units (``_nearest``). The balance table compares the
+  treated in the estimate with their controls (each weighted 1/its treated's controls).
+- *Matched effect* = mean over treated of (own change − mean change of its controls). Its 95 %
+  interval: percentile bootstrap over treated customers (``resamples``, seed fixed per group),
+  plus the variance of controls shared by several treated customers and a small-sample
+  widening (``_bootstrap``); calibrated in ``tests/actions/test_calibration.py``.
+- *Randomised effect*: mean change of the action arm − of the control arm (intention to treat:
+  the arm as assigned), Welch interval with Welch–Satterthwaite degrees of freedom.
 - *Pre-trend*: the same estimate one horizon earlier (before = d − horizon, after = d from
   assessments in (d − horizon, d]); flagged when its interval excludes 0.
 - *Placebo*: the same estimate, same pairs, on one element the action did not target: of the
   elements outside the target's factor, the one with the most treated customers measurable on
   it by the primary kind (ties: model order). None for the whole binding.
+- *Too little data*: fewer than ``min_treated`` treated customers or ``min_controls`` distinct
+  control customers in the estimate (per arm when randomised).
 - *Counts* per arm (``ArmCounts``): total, pending (horizon not reached), left (within the
   horizon), no baseline (no value before), unmatched (no control inside the calipers), not
-  measurable (no value after, or no measurable control), used (in the estimate).
+  measurable (no value after, or no measurable control), used (in the estimate). The matched
+  control arm counts control units (a customer at a week): left, not measurable, used.
+
+Speed
+-----
+Issue 13's size (10,000 customers, ~66,000 assessments, ~720,000 element values, 2,000 actions,
+one campaign of 1,000 customers) takes ~620 ms of CPU on the shared 2-core machine
+(``benchmarks/bench_effect_engine.py``): no Python loop runs per customer or per action. The
+techniques, each with its own measured number in its docstring: ``_Panel`` (every "value at
+a moment" as one binary search over all respondents), ``_StateGrid`` (every customer's state
+at every week from one cumulative sum over events), ``_Candidates`` (a radix-sorted table per
+week so a treated unit's candidates are one range), ``_nearest`` (k nearest by per-unit
+minima, no sort), ``_bootstrap`` (all resamples of all columns as one product of counts).
 """
 
 from __future__ import annotations
@@ -595,34 +622,42 @@ class _StateGrid:
         e_count = len(panel.codes)
         answered = ~np.isnan(panel.values)
         clean = np.where(answered, panel.values, 0.0)
-        packed = bool(np.all((clean == np.round(clean)) & (clean >= 0) & (clean < 64)))
-        # One cell per (kind, element) and event; column 0 is the empty state.
-        shape = (_K * e_count, n_events + 1)
-        cell = (panel.kind[event_row].astype(np.int64) * e_count)[:, None] + np.arange(e_count)
-        column = np.arange(1, n_events + 1)[:, None]
+        packed = bool(clean.min(initial=0.0) >= 0 and clean.max(initial=0.0) < 64)
+        packed = packed and bool(np.array_equal(clean, np.floor(clean)))
         if packed:
             # count·4096 + sum in one int32: a customer's cell never holds 4096/6 answers, and
             # the running sum only ever holds one customer's state (see the reset below).
-            code = (answered * 4096 + clean).astype(np.int32)
-            layers = [(np.zeros(shape, dtype=np.int32), code)]
+            code = answered.astype(np.int32) * 4096 + clean.astype(np.int32)
+            deltas = [code]
         else:
-            layers = [(np.zeros(shape), clean), (np.zeros(shape), answered.astype(float))]
+            deltas = [clean, answered.astype(float)]
+        kinds = panel.kind[event_row]
         first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if n_events else []
-        for layer, delta in layers:
-            layer[cell, column] = delta[event_row] * event_sign.astype(layer.dtype)[:, None]
+        layers = []
+        for delta in deltas:
+            # Events as rows (row 0: the empty state), each writing its kind's block of cells.
+            rows = np.zeros((n_events + 1, _K, e_count), dtype=delta.dtype)
+            rows[1:][np.arange(n_events), kinds] = (
+                delta[event_row] * event_sign.astype(delta.dtype)[:, None]
+            )
             # Each live assessment replaces at most one: the indices are unique.
-            layer[cell[successor_event], column[successor_event]] -= delta[handed]
+            rows[1:][successor_event, kinds[successor_event]] -= delta[handed]
+            layer = np.ascontiguousarray(rows.reshape(n_events + 1, -1).T)
             if n_events:
                 # One cumulative sum over all customers; each customer's first event takes
                 # back what the previous customer left, so every state starts empty.
-                totals = np.add.reduceat(layer[:, 1:], first, axis=1)
-                layer[:, np.asarray(first[1:]) + 1] -= totals[:, :-1]
+                for cell in range(layer.shape[0]):
+                    totals = np.bincount(customer, weights=layer[cell, 1:])
+                    layer[cell, np.asarray(first[1:]) + 1] -= totals[customer[first[:-1]]].astype(
+                        layer.dtype
+                    )
                 np.cumsum(layer, axis=1, dtype=layer.dtype, out=layer)
+            layers.append(layer)
         if packed:
-            state = layers[0][0]
+            state = layers[0]
             self.counts, self.sums = np.right_shift(state, 12), np.bitwise_and(state, 4095)
         else:
-            self.sums, self.counts = layers[0][0], layers[1][0]
+            self.sums, self.counts = layers
         self.sums = self.sums.reshape(_K, e_count, n_events + 1)
         self.counts = self.counts.reshape(_K, e_count, n_events + 1)
         self.score = self._binding_score()
@@ -632,7 +667,7 @@ class _StateGrid:
         if n_events and u:
             slot = np.searchsorted(self.moments, event_time, side="left")
             keep = np.r_[(customer[1:] != customer[:-1]) | (slot[1:] != slot[:-1]), True]
-            self.index[slot[keep], customer[keep]] = column[keep, 0]
+            self.index[slot[keep], customer[keep]] = np.arange(1, n_events + 1)[keep]
             for row in range(1, u):  # row by row: ~10× faster than accumulate on axis 0
                 np.maximum(self.index[row], self.index[row - 1], out=self.index[row])
         self._kind_scores: dict[int, np.ndarray] = {}
@@ -666,9 +701,13 @@ class _StateGrid:
         denominator = np.zeros(self.sums.shape[1:])
         for kind, weight in enumerate(self.panel.source_weights):
             if weight > 0:
-                present = self.counts[kind] > 0
-                numerator += self.sums[kind] * (weight / np.maximum(self.counts[kind], 1))
-                denominator += present * weight
+                counts = self.counts[kind]
+                mean = self.sums[kind].astype(float)
+                np.divide(mean, np.maximum(counts, 1), out=mean)
+                if weight != 1.0:
+                    mean *= weight
+                numerator += mean
+                denominator += (counts > 0) * weight
         with np.errstate(invalid="ignore", divide="ignore"):
             values = numerator / np.maximum(denominator, 1e-300)
         return self._score(values, denominator > 0)
@@ -826,6 +865,8 @@ class _Context:
 
     def left_at(self, customer: np.ndarray) -> np.ndarray:
         """When each customer (panel position) left; _NEVER if it did not or is unknown."""
+        if len(self.left_all) == 0:
+            return np.full(len(customer), _NEVER, dtype=np.int64)
         return np.where(customer >= 0, self.left_all[np.maximum(customer, 0)], _NEVER)
 
 
@@ -1078,7 +1119,7 @@ def _matched_group(
             plc, plc_ok = np.full(n_units, np.nan), np.zeros_like(main_ok)
         in_band = [treated.band == band for band in range(len(BANDS))]
         columns += [main, pre, plc, *(np.where(mask, main, np.nan) for mask in in_band)]
-        who = np.where(index >= 0, unit_customer[np.maximum(index, 0)], -1)
+        who = _take(unit_customer, index, -1)
 
         def shared(ok: np.ndarray, change: np.ndarray, who=who, index=index) -> float:
             # Columns that will say "too little data" need no interval.
@@ -1324,15 +1365,19 @@ def _nearest(
     return out
 
 
+def _take(values: np.ndarray, index: np.ndarray, missing: float | int) -> np.ndarray:
+    """``values[index]`` with ``missing`` where index is -1 (also when ``values`` is empty)."""
+    if len(values) == 0:
+        return np.full(index.shape, missing, dtype=np.result_type(values, type(missing)))
+    return np.where(index >= 0, values[np.maximum(index, 0)], missing)
+
+
 def _pair_contributions(
     treated_change: np.ndarray, control_change: np.ndarray, index: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per treated unit: own change − mean change of its measurable controls (NaN if none),
     and which of its control slots counted."""
-    has = index >= 0
-    if len(control_change) == 0:
-        return np.full(len(treated_change), np.nan), np.zeros(index.shape, dtype=bool)
-    changes = np.where(has, control_change[np.where(has, index, 0)], np.nan)
+    changes = _take(control_change, index, np.nan)
     ok = ~np.isnan(changes) & ~np.isnan(treated_change)[:, None]
     counted = ok.sum(axis=1)
     mean = np.where(ok, changes, 0.0).sum(axis=1) / np.maximum(counted, 1)

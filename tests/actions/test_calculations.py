@@ -686,3 +686,54 @@ def test_matched_controls_are_alike_and_had_no_such_action() -> None:
     for customer, when in zip(mine["customer_id_x"], mine["decided_at"], strict=True):
         if customer in treated_at.index:
             assert abs(treated_at[customer] - when) > pd.Timedelta(days=180)
+
+
+def test_no_data_gives_too_little_data_never_an_error() -> None:
+    assessments = pd.DataFrame(
+        {
+            "id": pd.Series([], dtype="int64"),
+            "customer_id": pd.Series([], dtype="int64"),
+            "kind": pd.Series([], dtype=object),
+            "respondent": pd.Series([], dtype=object),
+            "assessed_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+        }
+    )
+    scores = pd.DataFrame(
+        {
+            "assessment_id": pd.Series([], dtype="int64"),
+            "code": pd.Series([], dtype=object),
+            "value": pd.Series([], dtype=float),
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "action_id": [1, 2],
+            "customer_id": [5, 6],
+            "action_type_id": [1, 2],
+            "code": ["performance", "no_longer_in_the_model"],
+            "decided_at": pd.to_datetime(["2025-01-01", "2025-02-01"], utc=True),
+            "campaign_id": [None, None],
+        }
+    )
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    assert effect_report(assessments, scores, SMALL_MODEL, actions.iloc[:0], now=now).groups == ()
+    report = effect_report(assessments, scores, SMALL_MODEL, actions, now=now)
+    for group in report.groups:
+        for outcome in group.outcomes:
+            assert outcome.estimate.too_little_data and outcome.estimate.effect is None
+            assert outcome.treated.no_baseline == 1
+    assert matched_controls(assessments, scores, SMALL_MODEL, actions, now=now).empty
+    campaign = pd.DataFrame(
+        {
+            "campaign_id": 3,
+            "customer_id": [5, 6],
+            "arm": ["action", "control"],
+            "started_at": pd.Timestamp("2025-01-01", tz="UTC"),
+            "action_type_id": 1,
+            "code": "performance",
+        }
+    )
+    report = effect_report(
+        assessments, scores, SMALL_MODEL, actions.iloc[:0], now=now, assignments=campaign
+    )
+    assert report.groups[0].outcome("customer").estimate.too_little_data

@@ -737,3 +737,36 @@ def test_no_data_gives_too_little_data_never_an_error() -> None:
         assessments, scores, SMALL_MODEL, actions.iloc[:0], now=now, assignments=campaign
     )
     assert report.groups[0].outcome("customer").estimate.too_little_data
+
+
+def test_one_customer_with_one_fresh_action_is_too_little_data() -> None:
+    """A fresh install: one customer, one action decided now, no other customer to match."""
+    now = datetime(2025, 12, 1, 12, tzinfo=UTC)
+    assessments = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "customer_id": [1, 1],
+            "kind": ["staff", "customer"],
+            "respondent": ["s@x", "c@x"],
+            "assessed_at": [now - timedelta(days=10), now],
+        }
+    )
+    scores = pd.DataFrame(
+        {"assessment_id": [1, 1, 2], "code": ["performance", "contract", "contract"], "value": 3.0}
+    )
+    actions = pd.DataFrame(
+        {
+            "action_id": [1],
+            "customer_id": [1],
+            "action_type_id": [4],
+            "code": ["contract"],
+            "decided_at": [now],
+            "campaign_id": [None],
+        }
+    )
+    for moment in (now, now + timedelta(days=400)):  # pending, and long after
+        (group,) = effect_report(assessments, scores, SMALL_MODEL, actions, now=moment).groups
+        for outcome in group.outcomes:
+            assert outcome.estimate.too_little_data and outcome.controls.total == 0
+    later = effect_report(assessments, scores, SMALL_MODEL, actions, now=now + timedelta(days=400))
+    assert later.groups[0].outcome("customer").treated.unmatched == 1

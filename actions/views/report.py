@@ -32,6 +32,7 @@ def _figures(page: selectors.ReportPage) -> list[dict]:
 def effect_report(request: HttpRequest) -> HttpResponse:
     """Both estimators for every campaign and every action type × element, on one page."""
     page = selectors.report_page()
+    request.report_timings = page.timings  # the split benchmarks/bench_actions.py reports
     return render(
         request,
         "actions/report.html",

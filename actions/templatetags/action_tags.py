@@ -110,7 +110,6 @@ def role_label(role: str) -> str:
     }.get(role, role)
 
 
-
 @register.filter
 def day(value: object) -> str:
     """A date as the house writes it: 1-12-2026 in Dutch, 1 Dec 2026 in English."""

@@ -113,7 +113,10 @@ def test_two_open_actions_of_one_kind_in_a_file_or_next_to_the_database_are_refu
 
 
 def test_the_owner_must_be_an_account_manager(customers, mira):
-    text = f"customer,action_type,title,owner_email,due_on\nK001,knowledge-event,x,{mira.email},2030-01-01\n"
+    text = (
+        "customer,action_type,title,owner_email,due_on\n"
+        f"K001,knowledge-event,x,{mira.email},2030-01-01\n"
+    )
     with pytest.raises(ImportFailed) as failed:
         actions_import(table=table(text))
     assert failed.value.errors[0].column == "owner_email"

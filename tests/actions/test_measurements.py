@@ -33,7 +33,7 @@ def queued(broker):
 
 def scored_customers(anne, count: int, *, at: dt.datetime) -> list:
     customers = []
-    for n in range(count):
+    for _ in range(count):
         customer = CustomerFactory(account_manager=anne)
         contact = ContactFactory(customer=customer, language="nl")
         assess(customer, BASE, kind="customer", email=contact.email, at=at)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "klantbinding",
     "scoring",
     "surveys",
+    "relations",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,37 @@
+"""The cadence badge and small helpers for the relations templates."""
+
+from __future__ import annotations
+
+from django import template
+
+from relations.calculations import round_share
+from relations.panels import STATE_COLOURS, state_labels
+
+register = template.Library()
+
+
+@register.inclusion_tag("relations/_cadence_badge.html")
+def cadence_badge(state: str | None, title: str = "") -> dict:
+    """The coloured badge of a contact rhythm's state (nothing without a state)."""
+    return {
+        "state": state or "",
+        "title": title,
+        "labels": state_labels(),
+        "colours": STATE_COLOURS,
+    }
+
+
+@register.filter
+def lookup(mapping: dict, key: object) -> object:
+    """``mapping[key]`` in a template ("" when missing)."""
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def points(value: float | None) -> str:
+    """A difference of two percentages in whole percentage points, with its sign."""
+    if value is None or value != value:
+        return "–"
+    rounded = round_share(abs(value))
+    sign = "±" if not rounded else "+" if value > 0 else "−"
+    return f"{sign}{rounded}"

@@ -256,6 +256,15 @@ def rule_matches(frame: pd.DataFrame, rule: SegmentRuleSpec) -> np.ndarray:
     return match
 
 
+def with_pareto(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``pareto`` column: the position by contribution (revenue × margin)."""
+    frame = frame.copy()
+    revenue = frame["revenue"].to_numpy(dtype=float)
+    margin = pd.to_numeric(frame["margin"], errors="coerce").to_numpy(dtype=float)
+    frame["pareto"] = pareto_position(revenue * margin / 100.0)
+    return frame
+
+
 def assign_segments(
     frame: pd.DataFrame, rules: Sequence[SegmentRuleSpec]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -265,11 +274,7 @@ def assign_segments(
     margin). Returns two integer arrays: segment ids (-1 when no rule matches) and the index
     of the matching rule in ``rules`` (-1 likewise).
     """
-    frame = frame.copy()
-    contribution = (
-        frame["revenue"].to_numpy(dtype=float) * frame["margin"].to_numpy(dtype=float) / 100.0
-    )
-    frame["pareto"] = pareto_position(contribution)
+    frame = with_pareto(frame)
     segment = np.full(len(frame), -1, dtype=np.int64)
     which = np.full(len(frame), -1, dtype=np.int64)
     open_ = np.ones(len(frame), dtype=bool)

@@ -181,14 +181,14 @@ class SegmentRule(models.Model):
         _("potential below"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     contribution_top = models.DecimalField(
-        _("among the first % of contribution"),
+        _("among the first … percent of contribution"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
     )
     contribution_tail = models.DecimalField(
-        _("outside the first % of contribution"),
+        _("outside the first … percent of contribution"),
         max_digits=5,
         decimal_places=2,
         null=True,

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,15 +50,24 @@ def state_labels() -> dict[str, str]:
     }
 
 
+# Dates as the house writes them: Dutch 1-12-2026, English 1 Dec 2026 (never 12/01/2026).
+DAY_FORMATS = {"nl": "j-n-Y", "en": "j M Y"}
+
+
+def day_text(day: date | None) -> str:
+    """A date in the active language's short form ("" for None)."""
+    if day is None:
+        return ""
+    language = (translation.get_language() or "nl")[:2]
+    return dateformat.format(day, DAY_FORMATS.get(language, DAY_FORMATS["en"]))
+
+
 def state_title(state: str, kind: str, due_on: date | None) -> str:
     """What the badge's tooltip says: which contact is due when."""
     label = str(dict(ContactKind.choices).get(kind, kind)).capitalize()
     if due_on is None:
         return _("%(kind)s: never logged") % {"kind": label}
-    return _("%(kind)s due %(date)s") % {
-        "kind": label,
-        "date": formats.date_format(due_on, "SHORT_DATE_FORMAT"),
-    }
+    return _("%(kind)s due %(date)s") % {"kind": label, "date": day_text(due_on)}
 
 
 # Bootstrap's colours with text that keeps a contrast of at least 4.5:1.

@@ -223,8 +223,8 @@ class Migration(migrations.Migration):
                 ('margin_max', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='margin % below')),
                 ('potential_min', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='potential at least')),
                 ('potential_max', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='potential below')),
-                ('contribution_top', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='among the first % of contribution')),
-                ('contribution_tail', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='outside the first % of contribution')),
+                ('contribution_top', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='among the first … percent of contribution')),
+                ('contribution_tail', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='outside the first … percent of contribution')),
                 ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='relations.segment', verbose_name='segment')),
             ],
             options={

@@ -287,7 +287,13 @@ def _departed_customers(
     result = []
     for departure in departures:
         cutoff = _end_of(departure.left_on)
-        before = [s for s in snapshots.get(departure.customer_id, []) if s.computed_at < cutoff]
+        # The newest stored score that holds no assessment made after the customer left
+        # (computed when it was, or later by a refresh or a new scoring model).
+        before = [
+            s
+            for s in snapshots.get(departure.customer_id, [])
+            if s.last_assessed_at is not None and s.last_assessed_at < cutoff
+        ]
         snapshot = before[-1] if before else None
         means: dict[str, dict[str, float | None]] = {}
         if snapshot is not None:

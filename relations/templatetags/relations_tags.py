@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
 
 from relations.calculations import round_share
-from relations.panels import STATE_COLOURS, state_labels
+from relations.panels import STATE_COLOURS, day_text, state_labels
 
 register = template.Library()
 
@@ -35,3 +38,13 @@ def points(value: float | None) -> str:
     rounded = round_share(abs(value))
     sign = "±" if not rounded else "+" if value > 0 else "−"
     return f"{sign}{rounded}"
+
+
+@register.filter
+def day(value: object) -> str:
+    """A date (or the local date of a moment) as Dutch 1-12-2026 or English 1 Dec 2026."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return day_text(value)

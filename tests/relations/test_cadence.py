@@ -1,0 +1,178 @@
+"""The "To contact" list, the customer list's cadence column and filter, coverage."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from relations import services
+from relations.models import CadenceTarget
+from relations.panels import badge_html, badge_template_html, state_labels
+from relations.selectors.cadence import coverage_per_manager, to_contact_page
+from scoring.models import Customer
+from tests.factories import CustomerFactory
+from tests.relations.factories import log, put_in, segment
+
+pytestmark = pytest.mark.django_db
+
+
+def _customer(manager, name, code, **visits):
+    customer = put_in(CustomerFactory(account_manager=manager, name=name), code)
+    for kind, days in visits.items():
+        log(customer, kind, days_ago=days)
+    return customer
+
+
+def test_to_contact_lists_the_most_overdue_first_and_thriving_before_draining(anne, frozen):
+    # Engaging visit every 60 (max 90), call 21 (30); thriving 30 (45) and 7 (14); draining
+    # visit 180 (365), call 90 (180).
+    _customer(anne, "Op tijd", "engaging", visit=10, call=3)
+    _customer(anne, "Tien dagen te laat bloeiend", "thriving", visit=40, call=1)
+    _customer(anne, "Tien dagen te laat vermoeiend", "draining", visit=100, call=100)
+    _customer(anne, "Twintig dagen te laat", "engaging", visit=80, call=10)
+    _customer(anne, "Nooit bezocht", "engaging", call=2)
+    _customer(anne, "Binnenkort", "engaging", visit=55, call=2)
+
+    page = to_contact_page(user=anne)
+
+    assert [row.name for row in page.rows] == [
+        "Nooit bezocht",
+        "Twintig dagen te laat",
+        "Tien dagen te laat bloeiend",
+        "Tien dagen te laat vermoeiend",
+        "Binnenkort",
+    ]
+    assert [row.state for row in page.rows] == ["lost", "overdue", "overdue", "overdue", "due"]
+    assert page.rows[1].days_late == 20 and page.rows[2].days_late == 10
+    assert page.counts == {"lost": 1, "overdue": 3, "due": 1}
+
+
+def test_to_contact_shows_only_the_account_managers_own_customers(client, anne, bart, frozen):
+    _customer(anne, "Van Anne", "engaging", visit=80, call=1)
+    _customer(bart, "Van Bart", "engaging", visit=80, call=1)
+    client.force_login(anne)
+    text = client.get(reverse("relations:to-contact")).content.decode()
+    assert "Van Anne" in text and "Van Bart" not in text
+
+
+def test_management_filters_to_contact_by_account_manager_state_and_segment(
+    client, anne, bart, mira, frozen
+):
+    _customer(anne, "Anne te laat", "engaging", visit=80, call=1)
+    _customer(anne, "Anne kwijt", "engaging", visit=200, call=1)
+    _customer(bart, "Bart te laat", "thriving", visit=40, call=1)
+    client.force_login(mira)
+    url = reverse("relations:to-contact")
+    text = client.get(url).content.decode()
+    assert all(name in text for name in ("Anne te laat", "Anne kwijt", "Bart te laat"))
+    text = client.get(url, {"account_manager": anne.pk, "state": "overdue"}).content.decode()
+    assert "Anne te laat" in text and "Anne kwijt" not in text and "Bart te laat" not in text
+    text = client.get(url, {"segment": segment("thriving").pk}).content.decode()
+    assert "Bart te laat" in text and "Anne te laat" not in text
+    assert client.get(url, {"state": "nonsense", "page": "x99"}).status_code == 200
+
+
+def test_the_to_contact_list_reads_a_fixed_number_of_queries(anne, frozen):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = to_contact_page(user=anne)
+            assert page.rows
+        return len(captured)
+
+    _customer(anne, "Eerste", "engaging", visit=80, call=1)
+    queries()  # the user's groups are read once and kept on the user
+    few = queries()
+    for n in range(12):
+        _customer(anne, f"Klant {n}", "thriving", visit=50 + n, call=20)
+    assert queries() == few
+
+
+def test_the_customer_list_shows_the_cadence_column_and_filters_on_it(client, anne, frozen):
+    _customer(anne, "Keurig bijgehouden", "engaging", visit=5, call=2)
+    _customer(anne, "Vergeten klant", "engaging", visit=200, call=200)
+    CustomerFactory(account_manager=anne, name="Zonder segment")
+    client.force_login(anne)
+    url = reverse("scoring:customer-list")
+
+    text = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<th scope="col" class="text-nowrap">Contact</th>' in text
+    kept = text.split("Keurig bijgehouden")[1].split("</tr>")[0]
+    forgotten = text.split("Vergeten klant")[1].split("</tr>")[0]
+    assert "kb-cadence-ok" in kept and "on track" in kept
+    assert "kb-cadence-lost" in forgotten and "lost touch" in forgotten
+
+    text = client.get(url, {"cadence": "lost"}).content.decode()
+    assert "Vergeten klant" in text and "Keurig bijgehouden" not in text
+    assert "Zonder segment" not in text
+    text = client.get(url, {"cadence": "to_contact"}).content.decode()
+    assert "Vergeten klant" in text and "Keurig bijgehouden" not in text
+    text = client.get(url, {"cadence": "bogus"}).content.decode()
+    assert "Zonder segment" in text  # an unknown value filters nothing
+
+
+def test_the_customer_lists_cadence_column_costs_one_query_per_page(client, anne, frozen):
+    client.force_login(anne)
+    url = reverse("scoring:customer-list")
+    _customer(anne, "Een", "engaging", visit=5, call=2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(15):
+        _customer(anne, f"Klant {n:02d}", "engaging", visit=n * 10, call=n)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
+
+
+def test_the_hand_built_badge_is_the_templates_badge():
+    labels = state_labels()
+    for state in ("ok", "due", "overdue", "lost"):
+        title = 'Visit due 3-3-2026 & "soon"'
+        assert badge_html(state, title, labels) == badge_template_html(state, title)
+
+
+def test_the_customer_page_shows_the_rhythms_with_their_state(client, anne, frozen):
+    customer = _customer(anne, "Klant", "thriving", visit=40, call=3)
+    client.force_login(anne)
+    text = client.get(
+        reverse("scoring:customer-detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    table = text.split('id="rhythm-table"')[1].split("</table>")[0]
+    visit = table.split('data-kind="visit"')[1].split("</tr>")[0]
+    call = table.split('data-kind="call"')[1].split("</tr>")[0]
+    assert "overdue" in visit and "4 Feb 2026" in visit and "6 Mar 2026" in visit  # 40 days
+    assert "due soon" in call
+    assert "Thriving" in text
+
+
+def test_a_changed_rhythm_applies_to_every_customer_of_the_segment(anne, frozen):
+    customer = _customer(anne, "Klant", "engaging", visit=70, call=1)
+    assert to_contact_page(user=anne).rows[0].state == "overdue"
+    CadenceTarget.objects.filter(segment=segment("engaging"), kind="visit").update(
+        target_days=90, max_days=120
+    )
+    services.cadence_refresh()
+    assert to_contact_page(user=anne).counts == {"due": 0, "overdue": 0, "lost": 0}
+    assert Customer.objects.get(pk=customer.pk).cadence_status.due_from
+
+
+def test_coverage_counts_the_share_within_target_per_account_manager(anne, bart, frozen):
+    _customer(anne, "A1", "engaging", visit=5, call=2)
+    _customer(anne, "A2", "engaging", visit=55, call=2)  # due soon: still within target
+    _customer(anne, "A3", "engaging", visit=80, call=2)  # overdue
+    _customer(bart, "B1", "engaging", visit=200, call=2)
+    coverage = coverage_per_manager(Customer.objects.all())
+    rows = {row.account_manager_id: row for row in coverage["rows"]}
+    assert (rows[anne.pk].customers, rows[anne.pk].within) == (3, 2)
+    assert rows[anne.pk].share == pytest.approx(200 / 3)
+    assert rows[bart.pk].share == 0
+    assert coverage["share"] == 50
+
+
+def test_an_inactive_customer_has_no_rhythm_and_is_not_to_contact(anne, frozen):
+    customer = _customer(anne, "Weg", "engaging", visit=200, call=200)
+    Customer.objects.filter(pk=customer.pk).update(active=False)
+    services.cadence_refresh()
+    assert not to_contact_page(user=anne).rows

@@ -134,6 +134,11 @@ def _seed_contacts(
     if contacts_total is not None and len(rows) > contacts_total:
         keep = np.sort(rng.choice(len(rows), size=contacts_total, replace=False))
         rows = [rows[i] for i in keep]
+    elif contacts_total is not None and customers:
+        while len(rows) < contacts_total:  # more e-mails and events, spread over everyone
+            customer_id, manager_id, _segment = customers[int(rng.integers(len(customers)))]
+            kind = extra_kinds[int(rng.integers(len(extra_kinds)))]
+            rows.append((customer_id, kind, float(rng.uniform(0, 365)), manager_id))
     user_field = f"{get_user_model()._meta.model_name}_id"
     staff_through = ContactMoment.staff.through
     persons_through = ContactMoment.contact_persons.through

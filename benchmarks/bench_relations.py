@@ -171,6 +171,21 @@ def main() -> None:
             f"{query_count:>4} ({floor_count[client]}) {ratio_text:>8}"
         )
 
+    # What the cadence column adds: the same list with no column registered, for information.
+    import scoring.list_columns
+
+    registered = scoring.list_columns.list_columns
+    scoring.list_columns.list_columns = list
+    try:
+        page_ms, floor_ms, _status = _time(as_boss, customers, None, "/bench-floor/", args.repeat)
+        print(
+            f"{'customer list without the column (info)':<40} {page_ms:6.1f} ms {floor_ms:5.1f} ms "
+            f"{count(as_boss, customers, None):>4} ({floor_count[as_boss]}) "
+            f"{f'({page_ms / floor_ms:.2f}x)':>8}"
+        )
+    finally:
+        scoring.list_columns.list_columns = registered
+
     # The queries of a page do not grow with the customers: management's view of all 10,000
     # costs as many as the same view narrowed to one account manager's customers.
     growth = []

@@ -10,16 +10,15 @@ from datetime import date
 from django import forms
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
-from django.utils.html import escape
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relations import calculations
 from relations.forms import BeliefForm, ContactLogForm, SegmentOverrideForm
-from relations.models import ContactKind, Departure, RelationshipType
+from relations.models import Departure, RelationshipType
+from relations.rendering import CadenceBadge, state_labels
 from relations.selectors.cadence import (
     cadence_states,
     coverage_per_manager,
@@ -35,70 +34,15 @@ from scoring.models import Customer, RespondentKind
 from scoring.roles import is_management
 
 # --------------------------------------------------------------------------------------------
-# The cadence badge: one template, and the same HTML built by hand for the customer list
+# The customer list's column
 # --------------------------------------------------------------------------------------------
-
-BADGE_TEMPLATE = "relations/_cadence_badge.html"
-
-
-def state_labels() -> dict[str, str]:
-    return {
-        calculations.OK: _("on track"),
-        calculations.DUE: _("due soon"),
-        calculations.OVERDUE: _("overdue"),
-        calculations.LOST: _("lost touch"),
-    }
-
-
-# Dates as the house writes them: Dutch 1-12-2026, English 1 Dec 2026 (never 12/01/2026).
-DAY_FORMATS = {"nl": "j-n-Y", "en": "j M Y"}
-
-
-def day_text(day: date | None) -> str:
-    """A date in the active language's short form ("" for None)."""
-    if day is None:
-        return ""
-    language = (translation.get_language() or "nl")[:2]
-    return dateformat.format(day, DAY_FORMATS.get(language, DAY_FORMATS["en"]))
-
-
-def state_title(state: str, kind: str, due_on: date | None) -> str:
-    """What the badge's tooltip says: which contact is due when."""
-    label = str(dict(ContactKind.choices).get(kind, kind)).capitalize()
-    if due_on is None:
-        return _("%(kind)s: never logged") % {"kind": label}
-    return _("%(kind)s due %(date)s") % {"kind": label, "date": day_text(due_on)}
-
-
-# Bootstrap's colours with text that keeps a contrast of at least 4.5:1.
-STATE_COLOURS = {
-    calculations.OK: "success",
-    calculations.DUE: "warning",
-    calculations.OVERDUE: "danger",
-    calculations.LOST: "dark",
-}
-
-
-def badge_html(state: str, title: str, labels: Mapping[str, str]) -> str:
-    """The badge of ``relations/_cadence_badge.html`` without the template engine (the customer
-    list shows fifty); tests/relations check both give the same HTML."""
-    return (
-        f'<span class="badge rounded-pill text-bg-{STATE_COLOURS[state]} kb-cadence-{state}" '
-        f'title="{escape(title)}">{escape(labels[state])}</span>'
-    )
-
-
-def badge_template_html(state: str, title: str) -> str:
-    """The same badge through its template (the customer page and the lists use it)."""
-    context = {"state": state, "title": title, "labels": state_labels(), "colours": STATE_COLOURS}
-    return get_template(BADGE_TEMPLATE).render(context).strip()
 
 
 def cadence_cells(request: HttpRequest, customer_ids: Sequence[int]) -> dict[int, str]:
     """The customer list's cadence cell of each listed customer (one query for the page)."""
-    labels = state_labels()
+    badge = CadenceBadge()
     return {
-        pk: badge_html(state, state_title(state, kind, due_on), labels)
+        pk: badge(state, kind, due_on)
         for pk, (state, kind, due_on) in cadence_states(customer_ids).items()
     }
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relations.models import ContactKind, ContactMoment, Departure
@@ -60,13 +64,8 @@ def contact_timeline(request: HttpRequest, customer: Customer, limit: int) -> li
     return entries
 
 
-def departure_timeline(request: HttpRequest, customer: Customer, limit: int) -> list:
+def departure_timeline(request: HttpRequest, customer: Customer, limit: int) -> list[TimelineEntry]:
     """The customer's departures as timeline entries, at the day they left."""
-    from datetime import datetime, time
-
-    from django.urls import reverse
-    from django.utils import timezone
-
     entries = []
     for departure in Departure.objects.filter(customer=customer).order_by("-left_on")[:limit]:
         at = timezone.make_aware(datetime.combine(departure.left_on, time(12)))

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 
 from relations.calculations import round_share
-from relations.panels import STATE_COLOURS, day_text, state_labels
+from relations.rendering import STATE_COLOURS, day_text, state_labels
 
 register = template.Library()
 

@@ -21,7 +21,7 @@ from relations.forms import (
     SegmentOverrideForm,
     ToContactFilterForm,
 )
-from relations.panels import state_labels
+from relations.rendering import to_contact_items, to_contact_rows_html
 from relations.selectors.cadence import to_contact_page
 from relations.views.common import visible_customer
 from scoring.roles import is_management
@@ -40,16 +40,16 @@ def to_contact(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page", "1"),
     )
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    items = to_contact_items(page.rows, here=request.get_full_path(), management=management)
     return render(
         request,
         "relations/to_contact.html",
         {
             "form": form,
             "result": page,
-            "labels": state_labels(),
-            "management": management,
+            "items": items,
+            "rows_html": to_contact_rows_html(items),
             "query": urlencode(query),
-            "here": request.get_full_path(),
         },
     )
 

@@ -9,7 +9,13 @@ from django.urls import reverse
 
 from relations import services
 from relations.models import CadenceTarget
-from relations.panels import badge_html, badge_template_html, state_labels
+from relations.rendering import (
+    DayText,
+    badge_html,
+    badge_template_html,
+    day_text,
+    state_labels,
+)
 from relations.selectors.cadence import coverage_per_manager, to_contact_page
 from scoring.models import Customer
 from tests.factories import CustomerFactory
@@ -133,6 +139,23 @@ def test_the_hand_built_badge_is_the_templates_badge():
         assert badge_html(state, title, labels) == badge_template_html(state, title)
 
 
+def test_the_fast_dates_are_djangos_dates_in_both_languages():
+    from datetime import date, timedelta
+
+    from django.utils import translation
+
+    for language in ("nl", "en"):
+        with translation.override(language):
+            fast = DayText()
+            for n in range(0, 400, 7):
+                day = date(2025, 12, 30) + timedelta(days=n)
+                assert fast(day) == day_text(day)
+    with translation.override("en"):
+        assert DayText()(date(2026, 12, 1)) == "1 Dec 2026"
+    with translation.override("nl"):
+        assert DayText()(date(2026, 12, 1)) == "1-12-2026"
+
+
 def test_the_customer_page_shows_the_rhythms_with_their_state(client, anne, frozen):
     customer = _customer(anne, "Klant", "thriving", visit=40, call=3)
     client.force_login(anne)
@@ -176,3 +199,27 @@ def test_an_inactive_customer_has_no_rhythm_and_is_not_to_contact(anne, frozen):
     Customer.objects.filter(pk=customer.pk).update(active=False)
     services.cadence_refresh()
     assert not to_contact_page(user=anne).rows
+
+
+def test_the_hand_built_to_contact_rows_are_the_templates_rows(anne, frozen):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from relations.rendering import ROW_TEMPLATE, to_contact_items, to_contact_row_html
+
+    _customer(anne, 'Bakker & "Zn" <B.V.>', "engaging", visit=80, call=1)  # overdue
+    _customer(anne, "Nooit", "engaging", call=1)  # never visited
+    _customer(anne, "Vandaag", "engaging", visit=60, call=1)  # due today
+    _customer(anne, "Binnenkort", "engaging", visit=55, call=1)  # due soon
+    for language in ("nl", "en"):
+        with translation.override(language):
+            rows = to_contact_page(user=anne).rows
+            items = to_contact_items(
+                rows, here="/relations/to-contact/?page=2&x=1", management=True
+            )
+            assert len(items) == 4
+            for item in items:
+                expected = render_to_string(ROW_TEMPLATE, {"row": item, "log_text": "Log"})
+                assert to_contact_row_html(item, "Log") == expected.strip()
+    html = "".join(to_contact_row_html(item, "Log") for item in items)
+    assert "Bakker &amp; &quot;Zn&quot; &lt;B.V.&gt;" in html and "<B.V.>" not in html

@@ -300,11 +300,6 @@ class _Counted:
         return list(self.queryset[index])
 
 
-def segment_choices() -> list[tuple[str, str]]:
-    """The segments as a filter's choices, (id, name), in their order."""
-    return [(str(s.pk), s.name) for s in Segment.objects.order_by("order", "pk")]
-
-
 # --------------------------------------------------------------------------------------------
 # The customer list's column, the dashboard's coverage
 # --------------------------------------------------------------------------------------------

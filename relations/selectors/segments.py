@@ -7,11 +7,10 @@ from datetime import date
 
 import pandas as pd
 from django.db.models import FilteredRelation, Q, QuerySet
-from django.utils import timezone
 
 from relations import calculations
 from relations.models import CustomerSegment, Segment, SegmentHistory, SegmentRule
-from scoring.calculations import BANDS, band_moves
+from scoring.calculations import band_moves
 from scoring.models import Customer
 
 
@@ -110,8 +109,12 @@ class MovesTable:
 
 def segment_and_band_moves(customers: QuerySet[Customer], since: date) -> MovesTable | None:
     """How the customers in view moved in segment and in band from the month ``since`` falls in
-    (as recorded on that month's 1st) to now: counts crossed. Two queries."""
-    month = month_start(since)
+    (as recorded on that month's 1st; the nearest recorded month before it, else the first
+    one) to now: counts crossed. Three queries."""
+    months = SegmentHistory.objects.order_by("month").values_list("month", flat=True)
+    month = months.filter(month__lte=month_start(since)).last() or months.first()
+    if month is None:
+        return None
     before = list(
         SegmentHistory.objects.filter(
             month=month, customer__in=customers.order_by().values("pk")
@@ -140,17 +143,3 @@ def segment_and_band_moves(customers: QuerySet[Customer], since: date) -> MovesT
     table = calculations.crossing(segment_move, direction, labels, labels)
     rows = [{"move": move, "cells": [int(table.loc[move, d]) for d in labels]} for move in labels]
     return MovesTable(since=month, rows=rows, customers=len(index))
-
-
-def history_months() -> list[date]:
-    """The months with recorded segments, newest first."""
-    return list(
-        SegmentHistory.objects.order_by("-month").values_list("month", flat=True).distinct()
-    )
-
-
-BAND_ORDER = (*BANDS, "")
-
-
-def today() -> date:
-    return timezone.localdate()

@@ -214,4 +214,8 @@ def test_segment_moves_are_crossed_with_band_moves(anne, portfolio):
     assert cells["up"] == [0, 0, 0, 1]
     assert cells["down"] == [0, 0, 0, 1]
     assert cells["same"] == [0, 0, 0, 8]
-    assert segment_and_band_moves(Customer.objects.all(), date(2025, 6, 1)) is None
+    # Before the first recorded month: the first one is compared.
+    earlier = segment_and_band_moves(Customer.objects.all(), date(2025, 6, 1))
+    assert earlier.since == date(2026, 1, 1)
+    SegmentHistory.objects.all().delete()
+    assert segment_and_band_moves(Customer.objects.all(), date(2026, 1, 20)) is None

@@ -223,6 +223,20 @@ class ToContactFilterForm(forms.Form):
         self.is_valid()
         return getattr(self, "cleaned_data", {}).get(name)
 
+    def selects(self) -> list[dict]:
+        """Each filter as a select: name, label, choices (as text) and the chosen value."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return [
+            {
+                "name": name,
+                "label": field.label,
+                "choices": [(str(value), label) for value, label in field.choices],
+                "value": "" if data.get(name) is None else str(data.get(name)),
+            }
+            for name, field in self.fields.items()
+        ]
+
 
 class ContactImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV or Excel file (.csv, .xlsx)"))

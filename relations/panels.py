@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from relations import calculations
 from relations.forms import BeliefForm, ContactLogForm, SegmentOverrideForm
-from relations.models import Departure, RelationshipType
+from relations.models import ContactMoment, Departure, RelationshipType
 from relations.rendering import CadenceBadge, state_labels
 from relations.selectors.cadence import (
     cadence_states,
@@ -80,11 +80,17 @@ CADENCE_COLUMN = ListColumn(
 
 def customer_contact_log(request: HttpRequest, customer: Customer) -> dict:
     """The quick form to log a contact (the page only shows customers the user may see)."""
+    mine = (
+        ContactMoment.objects.filter(customer=customer, logged_by=request.user)
+        .order_by("-logged_at", "-pk")
+        .only("pk", "kind", "at", "summary")[:3]
+    )
     return {
         "customer": customer,
         "form": ContactLogForm(customer=customer, user=request.user),
         "action": reverse("relations:contact-log", args=[customer.pk]),
         "next": reverse("scoring:customer-detail", args=[customer.pk]),
+        "recent": list(mine),
     }
 
 

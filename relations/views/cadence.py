@@ -45,7 +45,7 @@ def to_contact(request: HttpRequest) -> HttpResponse:
         request,
         "relations/to_contact.html",
         {
-            "form": form,
+            "filters": form.selects(),
             "result": page,
             "items": items,
             "rows_html": to_contact_rows_html(items),

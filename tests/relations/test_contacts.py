@@ -164,3 +164,25 @@ def test_only_the_author_or_management_removes_a_contact(anne, bart, mira, froze
     services.contact_delete(moment=moment, user=mira)
     assert not ContactMoment.objects.exists()
     assert _state(customer) == "lost"  # no visit left
+
+
+def test_a_contact_logged_by_mistake_is_removed_from_the_customer_page(client, anne, frozen):
+    customer = put_in(CustomerFactory(account_manager=anne), "engaging")
+    log(customer, "visit", days_ago=100)
+    mistake = log(customer, "visit", days_ago=0, summary="Verkeerde klant")
+    assert _state(customer) == "ok"
+    client.force_login(anne)
+    page = client.get(reverse("scoring:customer-detail", args=[customer.pk])).content.decode()
+    assert "Verkeerde klant" in page.split('id="my-recent-contacts"')[1]
+    response = client.post(reverse("relations:contact-delete", args=[mistake.pk]))
+    assert response.status_code == 302
+    assert not ContactMoment.objects.filter(pk=mistake.pk).exists()
+    assert _state(customer) == "lost"  # the rhythm counts from the visit before again
+
+
+def test_another_manager_cannot_remove_a_contact(client, anne, bart, frozen):
+    customer = CustomerFactory(account_manager=anne)
+    moment = log(customer, "call", days_ago=1)
+    client.force_login(bart)
+    assert client.post(reverse("relations:contact-delete", args=[moment.pk])).status_code == 404
+    assert ContactMoment.objects.filter(pk=moment.pk).exists()

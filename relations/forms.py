@@ -197,19 +197,20 @@ class ToContactFilterForm(forms.Form):
     )
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
 
-    def __init__(self, data: object, *, management: bool) -> None:
+    def __init__(
+        self,
+        data: object,
+        *,
+        segments: list[tuple[str, str]],
+        managers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """``managers`` (management only) and ``segments``: (id, name) choices."""
         super().__init__(data)
-        if management:
-            self.fields["account_manager"].choices = [
-                ("", _("All account managers")),
-                *account_manager_choices(),
-            ]
+        if managers is not None:
+            self.fields["account_manager"].choices = [("", _("All account managers")), *managers]
         else:
             del self.fields["account_manager"]
-        self.fields["segment"].choices = [
-            ("", _("All segments")),
-            *((str(s.pk), s.name) for s in Segment.objects.order_by("order", "pk")),
-        ]
+        self.fields["segment"].choices = [("", _("All segments")), *segments]
         self.fields["state"].choices = [
             ("", _("Due, overdue and lost touch")),
             ("due", _("Due within a week")),

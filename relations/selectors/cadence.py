@@ -32,7 +32,7 @@ from relations.models import (
 )
 from scoring.models import Customer
 from scoring.roles import is_management
-from scoring.selectors import chunked
+from scoring.selectors import account_manager_choices, chunked
 
 PAGE_SIZE = 50
 KIND_ORDER = tuple(k.value for k in CADENCE_KINDS)
@@ -190,6 +190,15 @@ class ToContactPage:
     rows: list[ToContactRow]
     counts: dict[str, int]  # customers due, overdue and lost touch (before the state filter)
     today: date
+    segments: list[tuple[str, str]]  # the filter's choices: (id, name) in their order
+    managers: list[tuple[str, str]]  # likewise for management; [] for an account manager
+
+
+def _page_number(requested: str | int) -> int:
+    text = str(requested)
+    if text.isascii() and text.isdigit() and len(text) < 10:
+        return max(1, int(text))
+    return 1
 
 
 def to_contact_page(
@@ -202,62 +211,76 @@ def to_contact_page(
     today: date | None = None,
 ) -> ToContactPage:
     """The customers to contact, most overdue first (thriving before draining when equally
-    late), one page of them: three queries whatever the number of customers or contacts."""
+    late), one page of them, with the filters' choices: four queries (five for management)
+    whatever the number of customers or contacts.
+
+    The page is joined with the customers only: segment and account manager names come
+    from the filters' choices, which the page needs anyway.
+    """
     today = today or timezone.localdate()
+    management = is_management(user)
+    segments = list(Segment.objects.order_by("order", "pk").values_list("pk", "name_nl", "name_en"))
+    language = _language()
+    segment_names = {pk: (nl if language == "nl" else en) or en for pk, nl, en in segments}
+    managers = account_manager_choices() if management else []
+    manager_names = {int(pk): name for pk, name in managers}
+    if not management and user.is_authenticated:
+        manager_names[user.pk] = user.get_full_name() or user.get_username()
+
     statuses = cadence_statuses_visible_to(user).filter(due_from__lte=today)
     if account_manager_id:
         statuses = statuses.filter(customer__account_manager_id=account_manager_id)
     if segment_id:
         statuses = statuses.filter(segment_id=segment_id)
-    counts = statuses.aggregate(
-        due=Count("pk", filter=Q(overdue_from__gt=today)),
-        overdue=Count("pk", filter=Q(overdue_from__lte=today, lost_from__gt=today)),
-        lost=Count("pk", filter=Q(lost_from__lte=today)),
-    )
-    if state in STATE_FILTERS:
-        statuses = statuses.filter(_state_q(state, today))
-    total = counts["lost"] + counts["overdue"] + counts["due"]
-    if state in STATE_FILTERS:
-        total = counts[state]
-    ordered = statuses.order_by(
-        "overdue_from", "priority", "customer__name", "customer_id"
-    ).values_list(
+    listed = statuses.filter(_state_q(state, today)) if state in STATE_FILTERS else statuses
+    number = _page_number(page)
+    ordered = listed.order_by("overdue_from", "priority", "customer__name", "customer_id")
+    fields = (
         "customer_id",
         "customer__name",
         "customer__external_id",
         "customer__sector",
-        "customer__account_manager__first_name",
-        "customer__account_manager__last_name",
-        "customer__account_manager__username",
-        "segment__name_nl",
-        "segment__name_en",
+        "customer__account_manager_id",
+        "segment_id",
         "due_from",
         "overdue_from",
         "lost_from",
         "kind",
         "last_on",
     )
-    paginator = Paginator(_Counted(ordered, total), PAGE_SIZE)
-    current = paginator.get_page(page)
-    language = _language()
+    start = (number - 1) * PAGE_SIZE
+    fetched = list(ordered.values_list(*fields)[start : start + PAGE_SIZE])
+    states = [calculations.state_on(today, row[6], row[7], row[8]) for row in fetched]
+    counts = statuses.aggregate(
+        due=Count("pk", filter=Q(overdue_from__gt=today)),
+        overdue=Count("pk", filter=Q(overdue_from__lte=today, lost_from__gt=today)),
+        lost=Count("pk", filter=Q(lost_from__lte=today)),
+    )
+    total = counts[state] if state in STATE_FILTERS else sum(counts.values())
+    paginator = Paginator(range(total), PAGE_SIZE)
+    if fetched or total == 0:
+        current = Page(fetched, number, paginator)
+    else:  # past the end: show the last page
+        current = paginator.get_page(number)
+        start = (current.number - 1) * PAGE_SIZE
+        fetched = list(ordered.values_list(*fields)[start : start + PAGE_SIZE])
+        states = [calculations.state_on(today, row[6], row[7], row[8]) for row in fetched]
+        current = Page(fetched, current.number, paginator)
     labels = dict(ContactKind.choices)
     rows = []
-    for (
+    for row_state, (
         customer_id,
         name,
         external_id,
         sector,
-        first,
-        last,
-        username,
-        segment_nl,
-        segment_en,
-        due_from,
+        manager_id,
+        row_segment,
+        _due_from,
         overdue_from,
-        lost_from,
+        _lost_from,
         kind,
         last_on,
-    ) in current.object_list:
+    ) in zip(states, fetched, strict=True):
         never = overdue_from == calculations.NEVER
         due_on = None if never else overdue_from - timedelta(days=1)
         rows.append(
@@ -266,9 +289,9 @@ def to_contact_page(
                 name=name,
                 external_id=external_id,
                 sector=sector,
-                account_manager=f"{first or ''} {last or ''}".strip() or (username or ""),
-                segment=(segment_nl if language == "nl" else segment_en) or segment_en,
-                state=calculations.state_on(today, due_from, overdue_from, lost_from),
+                account_manager=manager_names.get(manager_id, ""),
+                segment=segment_names.get(row_segment, ""),
+                state=row_state,
                 kind=str(labels.get(kind, kind)),
                 kind_code=kind,
                 last_on=last_on,
@@ -276,28 +299,18 @@ def to_contact_page(
                 days_late=None if due_on is None else (today - due_on).days,
             )
         )
-    return ToContactPage(page=current, rows=rows, counts=counts, today=today)
+    return ToContactPage(
+        page=current,
+        rows=rows,
+        counts=counts,
+        today=today,
+        segments=[(str(pk), segment_names[pk]) for pk, _nl, _en in segments],
+        managers=managers,
+    )
 
 
 def _language() -> str:
     return (translation.get_language() or "nl")[:2]
-
-
-class _Counted:
-    """A sliceable list whose length is known already (saves the paginator a COUNT)."""
-
-    def __init__(self, queryset: QuerySet, count: int) -> None:
-        self.queryset = queryset
-        self._count = count
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, index: slice) -> list:
-        return list(self.queryset[index])
 
 
 # --------------------------------------------------------------------------------------------

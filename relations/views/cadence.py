@@ -31,15 +31,23 @@ from scoring.roles import is_management
 def to_contact(request: HttpRequest) -> HttpResponse:
     """Whom to contact: most overdue first, thriving before draining when equally late."""
     management = is_management(request.user)
-    form = ToContactFilterForm(request.GET, management=management)
+    data = request.GET
+    segment = _choice_id(data.get("segment"))
+    manager = _choice_id(data.get("account_manager")) if management else None
+    state = data.get("state", "")
     page = to_contact_page(
         user=request.user,
-        account_manager_id=form.value("account_manager") if management else None,
-        segment_id=form.value("segment"),
-        state=form.value("state") or "",
-        page=request.GET.get("page", "1"),
+        account_manager_id=manager,
+        segment_id=segment,
+        state=state,
+        page=data.get("page", "1"),
     )
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    # The form checks the filters against the choices the selector read; a bad value is
+    # shown as not set (and the selector ignores what matches no row).
+    form = ToContactFilterForm(
+        data, segments=page.segments, managers=page.managers if management else None
+    )
+    query = {k: v for k, v in data.items() if k != "page" and v}
     items = to_contact_items(page.rows, here=request.get_full_path(), management=management)
     return render(
         request,
@@ -52,6 +60,13 @@ def to_contact(request: HttpRequest) -> HttpResponse:
             "query": urlencode(query),
         },
     )
+
+
+def _choice_id(value: str | None) -> int | None:
+    """An id from the URL, or None for anything that is not a plain number."""
+    if value and value.isascii() and value.isdigit() and len(value) < 12:
+        return int(value)
+    return None
 
 
 @login_required

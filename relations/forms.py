@@ -217,12 +217,6 @@ class ToContactFilterForm(forms.Form):
             ("overdue", _("Overdue")),
             ("lost", _("Lost touch")),
         ]
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select"
-
-    def value(self, name: str) -> object:
-        self.is_valid()
-        return getattr(self, "cleaned_data", {}).get(name)
 
     def selects(self) -> list[dict]:
         """Each filter as a select: name, label, choices (as text) and the chosen value."""

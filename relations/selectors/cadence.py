@@ -227,6 +227,11 @@ def to_contact_page(
     if not management and user.is_authenticated:
         manager_names[user.pk] = user.get_full_name() or user.get_username()
 
+    # A filter value that is not one of the choices filters nothing (as the form shows it).
+    if account_manager_id not in manager_names or not management:
+        account_manager_id = None
+    if segment_id not in segment_names:
+        segment_id = None
     statuses = cadence_statuses_visible_to(user).filter(due_from__lte=today)
     if account_manager_id:
         statuses = statuses.filter(customer__account_manager_id=account_manager_id)

@@ -42,8 +42,7 @@ def to_contact(request: HttpRequest) -> HttpResponse:
         state=state,
         page=data.get("page", "1"),
     )
-    # The form checks the filters against the choices the selector read; a bad value is
-    # shown as not set (and the selector ignores what matches no row).
+    # The form shows the filters against the choices the selector read (a bad value: not set).
     form = ToContactFilterForm(
         data, segments=page.segments, managers=page.managers if management else None
     )

@@ -223,3 +223,12 @@ def test_the_hand_built_to_contact_rows_are_the_templates_rows(anne, frozen):
                 assert to_contact_row_html(item, "Log") == expected.strip()
     html = "".join(to_contact_row_html(item, "Log") for item in items)
     assert "Bakker &amp; &quot;Zn&quot; &lt;B.V.&gt;" in html and "<B.V.>" not in html
+
+
+def test_a_filter_value_that_is_no_choice_filters_nothing(client, anne, mira, frozen):
+    _customer(anne, "Anne te laat", "engaging", visit=80, call=1)
+    client.force_login(mira)
+    url = reverse("relations:to-contact")
+    for params in ({"segment": "999"}, {"account_manager": "999"}, {"segment": "één"}):
+        text = client.get(url, params).content.decode()
+        assert "Anne te laat" in text, params

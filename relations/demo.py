@@ -82,7 +82,7 @@ def seed_relations(
     rng = np.random.default_rng(seed + 14)
     report = progress or (lambda stage, done, total: None)
     today = timezone.localdate(now)
-    segments_assign(now=now, refresh_cadence=False)
+    segments_assign(now=now, refresh_cadence="none")
     contacts = _seed_contacts(rng, now, today, contacts_total, report)
     departures = _seed_departures(rng, now, today)
     history = _seed_segment_history(rng, now, today)

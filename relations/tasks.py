@@ -42,7 +42,7 @@ def segments_assign() -> int:
     """Beat, nightly: give every active customer its segment by the rules; rhythms follow."""
     from relations import services
 
-    return services.segments_assign().customers
+    return services.segments_assign(refresh_cadence="all").customers
 
 
 @shared_task(name="relations.segments_monthly", base=QueueSafeTask)

@@ -27,27 +27,37 @@ class SegmentSummary:
     customers: int
     per_segment: dict[int, int]  # segment id → customers (by the rules)
     unmatched: int
+    changed: int = 0  # customers whose segment changed
 
 
-def segments_assign(*, now: datetime | None = None, refresh_cadence: bool = True) -> SegmentSummary:
+def segments_assign(
+    *, now: datetime | None = None, refresh_cadence: str = "changed"
+) -> SegmentSummary:
     """Give every active customer the segment of the first rule it meets (overrides stay in
-    force), then recompute the contact rhythms. A fixed number of queries."""
+    force); only the customers whose segment changed are written. Then the contact rhythms
+    follow: of the changed customers (``refresh_cadence="changed"``), of all of them
+    (``"all"``, after a rhythm or a segment's order changed) or none (``"none"``). A fixed
+    number of queries."""
     now = now or timezone.now()
     frame = segment_frame()
     segments, _which = calculations.assign_segments(frame, rule_specs())
-    overrides = dict(
-        CustomerSegment.objects.filter(override__isnull=False).values_list(
-            "customer_id", "override_id"
+    stored = {
+        customer_id: (by_rule, segment, override)
+        for customer_id, by_rule, segment, override in CustomerSegment.objects.values_list(
+            "customer_id", "by_rule_id", "segment_id", "override_id"
         )
-    )
+    }
     rows = []
-    for customer_id, segment_id in zip(frame.index, segments, strict=True):
+    for customer_id, segment_id in zip(frame.index.tolist(), segments.tolist(), strict=True):
         by_rule = int(segment_id) if segment_id >= 0 else None
+        _old_rule, old_segment, override = stored.get(customer_id, (None, None, None))
+        if customer_id in stored and (_old_rule, old_segment) == (by_rule, override or by_rule):
+            continue
         rows.append(
             CustomerSegment(
                 customer_id=int(customer_id),
                 by_rule_id=by_rule,
-                segment_id=overrides.get(int(customer_id), by_rule),
+                segment_id=override or by_rule,
                 assigned_at=now,
             )
         )
@@ -59,13 +69,15 @@ def segments_assign(*, now: datetime | None = None, refresh_cadence: bool = True
             unique_fields=["customer"],
             update_fields=["by_rule", "segment", "assigned_at"],
         )
-        if refresh_cadence:
+        if refresh_cadence == "all":
             cadence_refresh(now=now)
+        elif refresh_cadence == "changed" and rows:
+            cadence_refresh(customer_ids=[row.customer_id for row in rows], now=now)
     counts: dict[int, int] = {}
-    for segment_id in segments:
+    for segment_id in segments.tolist():
         if segment_id >= 0:
             counts[int(segment_id)] = counts.get(int(segment_id), 0) + 1
-    return SegmentSummary(len(rows), counts, int((segments < 0).sum()))
+    return SegmentSummary(len(frame), counts, int((segments < 0).sum()), len(rows))
 
 
 def segment_override(
@@ -133,7 +145,7 @@ def segment_history_record(*, month: date | None = None, now: datetime | None = 
 def segments_monthly(*, now: datetime | None = None) -> int:
     """The 1st of the month: assign the segments afresh and record them for the month."""
     now = now or timezone.now()
-    segments_assign(now=now)
+    segments_assign(now=now, refresh_cadence="all")
     return segment_history_record(now=now)
 
 
@@ -143,5 +155,5 @@ def setup_save(*, formset: object, reassign: bool = True) -> SegmentSummary | No
     with transaction.atomic():
         formset.save()
         if reassign:
-            return segments_assign()
+            return segments_assign(refresh_cadence="all")
     return None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from relations import services
-from relations.models import CadenceTarget
+from relations.models import CadenceStatus, CadenceTarget
 from relations.rendering import (
     DayText,
     badge_html,
@@ -232,3 +235,15 @@ def test_a_filter_value_that_is_no_choice_filters_nothing(client, anne, mira, fr
     for params in ({"segment": "999"}, {"account_manager": "999"}, {"segment": "één"}):
         text = client.get(url, params).content.decode()
         assert "Anne te laat" in text, params
+
+
+def test_a_refresh_rewrites_only_the_rhythms_that_changed(anne, frozen):
+    first = _customer(anne, "Eerste", "engaging", visit=10, call=1)
+    second = _customer(anne, "Tweede", "engaging", visit=10, call=1)
+    CadenceStatus.objects.update(computed_at=timezone.now() - timedelta(days=1))
+    log(first, "visit", days_ago=0)  # refreshes the first customer only
+    stamps = dict(CadenceStatus.objects.values_list("customer_id", "computed_at"))
+    assert stamps[first.pk] == timezone.now()
+    assert stamps[second.pk] < timezone.now()
+    services.cadence_refresh()  # nothing else changed: nothing is written
+    assert dict(CadenceStatus.objects.values_list("customer_id", "computed_at")) == stamps

@@ -219,3 +219,12 @@ def test_segment_moves_are_crossed_with_band_moves(anne, portfolio):
     assert earlier.since == date(2026, 1, 1)
     SegmentHistory.objects.all().delete()
     assert segment_and_band_moves(Customer.objects.all(), date(2026, 1, 20)) is None
+
+
+def test_assigning_again_writes_only_the_customers_whose_segment_changed(portfolio):
+    assert services.segments_assign().changed == 10
+    assert services.segments_assign().changed == 0
+    Customer.objects.filter(pk=portfolio[10].pk).update(payment_behaviour="poor")
+    summary = services.segments_assign()
+    assert summary.changed == 1
+    assert _segment_of(portfolio[10]) == "engaging"

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone, translation
 
@@ -186,12 +185,18 @@ class ToContactRow:
 
 @dataclass(frozen=True)
 class ToContactPage:
-    page: Page
     rows: list[ToContactRow]
-    counts: dict[str, int]  # customers due, overdue and lost touch (before the state filter)
+    number: int  # the page, from 1
+    has_previous: bool
+    has_next: bool
     today: date
     segments: list[tuple[str, str]]  # the filter's choices: (id, name) in their order
     managers: list[tuple[str, str]]  # likewise for management; [] for an account manager
+
+    @property
+    def start(self) -> int:
+        """The position of the page's first row in the whole list."""
+        return (self.number - 1) * PAGE_SIZE + 1
 
 
 def _page_number(requested: str | int) -> int:
@@ -211,11 +216,13 @@ def to_contact_page(
     today: date | None = None,
 ) -> ToContactPage:
     """The customers to contact, most overdue first (thriving before draining when equally
-    late), one page of them, with the filters' choices: four queries (five for management)
+    late), one page of them, with the filters' choices: three queries (four for management)
     whatever the number of customers or contacts.
 
-    The page is joined with the customers only: segment and account manager names come
-    from the filters' choices, which the page needs anyway.
+    The page is read from the index on the overdue day, joined with the customers only:
+    segment and account manager names come from the filters' choices. It is not counted:
+    counting every customer to contact cost as much as the rest of the page, so the list
+    pages on with "next" as long as there are more (the dashboard has the numbers).
     """
     today = today or timezone.localdate()
     management = is_management(user)
@@ -226,21 +233,22 @@ def to_contact_page(
     manager_names = {int(pk): name for pk, name in managers}
     if not management and user.is_authenticated:
         manager_names[user.pk] = user.get_full_name() or user.get_username()
-
     # A filter value that is not one of the choices filters nothing (as the form shows it).
     if account_manager_id not in manager_names or not management:
         account_manager_id = None
     if segment_id not in segment_names:
         segment_id = None
+
     statuses = cadence_statuses_visible_to(user).filter(due_from__lte=today)
     if account_manager_id:
         statuses = statuses.filter(customer__account_manager_id=account_manager_id)
     if segment_id:
         statuses = statuses.filter(segment_id=segment_id)
-    listed = statuses.filter(_state_q(state, today)) if state in STATE_FILTERS else statuses
-    number = _page_number(page)
-    ordered = listed.order_by("overdue_from", "priority", "customer__name", "customer_id")
-    fields = (
+    if state in STATE_FILTERS:
+        statuses = statuses.filter(_state_q(state, today))
+    ordered = statuses.order_by(
+        "overdue_from", "priority", "customer__name", "customer_id"
+    ).values_list(
         "customer_id",
         "customer__name",
         "customer__external_id",
@@ -253,39 +261,27 @@ def to_contact_page(
         "kind",
         "last_on",
     )
+    number = _page_number(page)
     start = (number - 1) * PAGE_SIZE
-    fetched = list(ordered.values_list(*fields)[start : start + PAGE_SIZE])
-    states = [calculations.state_on(today, row[6], row[7], row[8]) for row in fetched]
-    counts = statuses.aggregate(
-        due=Count("pk", filter=Q(overdue_from__gt=today)),
-        overdue=Count("pk", filter=Q(overdue_from__lte=today, lost_from__gt=today)),
-        lost=Count("pk", filter=Q(lost_from__lte=today)),
-    )
-    total = counts[state] if state in STATE_FILTERS else sum(counts.values())
-    paginator = Paginator(range(total), PAGE_SIZE)
-    if fetched or total == 0:
-        current = Page(fetched, number, paginator)
-    else:  # past the end: show the last page
-        current = paginator.get_page(number)
-        start = (current.number - 1) * PAGE_SIZE
-        fetched = list(ordered.values_list(*fields)[start : start + PAGE_SIZE])
-        states = [calculations.state_on(today, row[6], row[7], row[8]) for row in fetched]
-        current = Page(fetched, current.number, paginator)
+    fetched = list(ordered[start : start + PAGE_SIZE + 1])  # one more: is there a next page?
+    if not fetched and number > 1:  # past the end: back to the first page
+        number = 1
+        fetched = list(ordered[: PAGE_SIZE + 1])
     labels = dict(ContactKind.choices)
     rows = []
-    for row_state, (
+    for (
         customer_id,
         name,
         external_id,
         sector,
         manager_id,
         row_segment,
-        _due_from,
+        due_from,
         overdue_from,
-        _lost_from,
+        lost_from,
         kind,
         last_on,
-    ) in zip(states, fetched, strict=True):
+    ) in fetched[:PAGE_SIZE]:
         never = overdue_from == calculations.NEVER
         due_on = None if never else overdue_from - timedelta(days=1)
         rows.append(
@@ -296,7 +292,7 @@ def to_contact_page(
                 sector=sector,
                 account_manager=manager_names.get(manager_id, ""),
                 segment=segment_names.get(row_segment, ""),
-                state=row_state,
+                state=calculations.state_on(today, due_from, overdue_from, lost_from),
                 kind=str(labels.get(kind, kind)),
                 kind_code=kind,
                 last_on=last_on,
@@ -305,9 +301,10 @@ def to_contact_page(
             )
         )
     return ToContactPage(
-        page=current,
         rows=rows,
-        counts=counts,
+        number=number,
+        has_previous=number > 1,
+        has_next=len(fetched) > PAGE_SIZE,
         today=today,
         segments=[(str(pk), segment_names[pk]) for pk, _nl, _en in segments],
         managers=managers,

@@ -131,7 +131,7 @@ def customer_relationship(request: HttpRequest, customer: Customer) -> dict:
 def dashboard_coverage(request: HttpRequest, customers: QuerySet[Customer]) -> dict | None:
     """Per account manager, the share of their customers within the contact target."""
     coverage = coverage_per_manager(customers)
-    if not coverage["rows"]:
+    if not coverage.rows:
         return None
     return {"coverage": coverage, "to_contact_url": reverse("relations:to-contact")}
 

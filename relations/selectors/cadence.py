@@ -356,7 +356,15 @@ class CoverageRow:
     share: float | None
 
 
-def coverage_per_manager(customers: QuerySet[Customer], *, today: date | None = None) -> dict:
+@dataclass(frozen=True)
+class Coverage:
+    rows: list[CoverageRow]
+    customers: int
+    within: int
+    share: float | None
+
+
+def coverage_per_manager(customers: QuerySet[Customer], *, today: date | None = None) -> Coverage:
     """Per account manager, the share of their customers (in view, with a rhythm) that are
     within target today (ok or due, not overdue nor lost touch). One query."""
     today = today or timezone.localdate()
@@ -393,12 +401,12 @@ def coverage_per_manager(customers: QuerySet[Customer], *, today: date | None = 
         )
     customers_total = sum(r.customers for r in result)
     within_total = sum(r.within for r in result)
-    return {
-        "rows": result,
-        "customers": customers_total,
-        "within": within_total,
-        "share": 100.0 * within_total / customers_total if customers_total else None,
-    }
+    return Coverage(
+        rows=result,
+        customers=customers_total,
+        within=within_total,
+        share=100.0 * within_total / customers_total if customers_total else None,
+    )
 
 
 def overdue_for(user_id: int, *, today: date | None = None, limit: int | None = None) -> list:

@@ -190,11 +190,11 @@ def test_coverage_counts_the_share_within_target_per_account_manager(anne, bart,
     _customer(anne, "A3", "engaging", visit=80, call=2)  # overdue
     _customer(bart, "B1", "engaging", visit=200, call=2)
     coverage = coverage_per_manager(Customer.objects.all())
-    rows = {row.account_manager_id: row for row in coverage["rows"]}
+    rows = {row.account_manager_id: row for row in coverage.rows}
     assert (rows[anne.pk].customers, rows[anne.pk].within) == (3, 2)
     assert rows[anne.pk].share == pytest.approx(200 / 3)
     assert rows[bart.pk].share == 0
-    assert coverage["share"] == 50
+    assert coverage.share == 50
 
 
 def test_an_inactive_customer_has_no_rhythm_and_is_not_to_contact(anne, frozen):

@@ -65,6 +65,7 @@ bench: install
 	$(PY) benchmarks/bench_pages.py
 	$(PY) benchmarks/bench_surveys.py
 	$(PY) benchmarks/bench_actions.py
+	$(PY) benchmarks/bench_relations.py
 
 lint: install
 	$(PY) -m ruff check .

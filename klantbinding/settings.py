@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "scoring",
     "surveys",
     "actions",
+    "relations",
 ]
 
 MIDDLEWARE = [

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("surveys/", include("surveys.urls")),
     path("actions/", include("actions.urls")),
+    path("relations/", include("relations.urls")),
 ]

@@ -7,7 +7,7 @@ registers a panel here in its ``AppConfig.ready()`` and the page renders what is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,3 +173,86 @@ def request_measurement(
         kinds=list(kinds),
         reason=reason,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Customer list: columns and filters that other apps add
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column another app adds to the customer list, optionally with a filter.
+
+    ``cells(request, customer_ids)`` returns the cell of each listed customer as safe HTML (the
+    inside of its ``<td>``), read in a fixed number of queries for the whole page; a customer
+    left out gets an empty cell. ``filter_choices(request)`` gives the (value, label) pairs of
+    the filter's select and ``filter(request, customers, value)`` narrows the customers
+    queryset to a chosen value. The URL parameter of the filter is the column's ``key``, so a
+    key must not be one of the list's own parameters (q, manager, due, o, page).
+    """
+
+    key: str
+    label: Any  # a (lazy) translated text
+    cells: Callable[[HttpRequest, Sequence[int]], Mapping[int, str]]
+    filter_label: Any = ""
+    filter_choices: Callable[[HttpRequest], list[tuple[str, str]]] | None = None
+    filter: Callable[[HttpRequest, QuerySet, str], QuerySet] | None = None
+    order: int = 100
+
+
+_list_columns: list[ListColumn] = []
+
+
+def register_list_column(column: ListColumn) -> None:
+    _list_columns[:] = [c for c in _list_columns if c.key != column.key]
+    _list_columns.append(column)
+    _list_columns.sort(key=lambda c: c.order)
+
+
+def list_columns() -> list[ListColumn]:
+    return list(_list_columns)
+
+
+# --------------------------------------------------------------------------------------------
+# Survey answer page: extra questions that other apps ask and store
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    """An optional question another app adds to the survey answer page.
+
+    ``fields(respondent_kind, customer)`` returns the form fields to add, by field name ({}
+    to ask nothing of this respondent); they are built in the respondent's language.
+    ``save(assessment, cleaned_data)`` stores the answers with the assessment just written,
+    inside the answer's transaction (an error there stores neither).
+    """
+
+    name: str
+    fields: Callable[[str, Any], dict[str, Any]]
+    save: Callable[[Any, Mapping[str, Any]], None]
+    order: int = 100
+
+
+_survey_questions: list[SurveyQuestion] = []
+
+
+def register_survey_question(question: SurveyQuestion) -> None:
+    _survey_questions[:] = [q for q in _survey_questions if q.name != question.name]
+    _survey_questions.append(question)
+    _survey_questions.sort(key=lambda q: q.order)
+
+
+def survey_question_fields(respondent_kind: str, customer: Any) -> dict[str, Any]:
+    """The extra form fields of every registered question for this respondent, in order."""
+    fields: dict[str, Any] = {}
+    for question in _survey_questions:
+        fields.update(question.fields(respondent_kind, customer))
+    return fields
+
+
+def survey_questions_save(assessment: Any, cleaned_data: Mapping[str, Any]) -> None:
+    """Let every registered question store its answers with ``assessment``."""
+    for question in _survey_questions:
+        question.save(assessment, cleaned_data)

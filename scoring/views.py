@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scoring import calculations, imports, selectors, services
+from scoring import calculations, imports, list_columns, selectors, services
 from scoring.conf import rule_params
 from scoring.extensions import customer_panels, customer_timeline, panels_html
 from scoring.forms import (
@@ -287,12 +287,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     due_only = request.GET.get("due") == "1"
     if due_only:
         customers = selectors.customers_due(customers)
+    # Filters and columns other apps register (scoring/list_columns.py).
+    customers, extra_filters, extra_filtering = list_columns.filtered(request, customers)
     sort = request.GET.get("o", "name")
     if sort.lstrip("-") not in SORTS:
         sort = "name"
     page = _customer_page(customers, sort, request.GET.get("page", ""))
     paginator = page.paginator
     rows_html = _customer_rows(page.object_list, show_manager=management)
+    rows_html, extra_columns = list_columns.with_cells(request, page.object_list, rows_html)
     query = {name: value for name, value in request.GET.items() if name != "page"}
 
     def link(**changes: object) -> str:
@@ -330,6 +333,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "managers": managers,
             "manager_filter": manager_filter,
             "due_only": due_only,
+            "extra_filters": extra_filters,
+            "extra_filtering": extra_filtering,
+            "extra_columns": extra_columns,
             "show_manager": management,
             "cadence_days": settings.KLANTBINDING["STAFF_CADENCE_DAYS"],
         },

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from scoring.extensions import survey_question_fields
 from scoring.models import NPS_MAX, NPS_MIN, SCORE_MAX, SCORE_MIN, Customer, Element
 from scoring.roles import ACCOUNT_MANAGERS
 from surveys.models import Campaign
@@ -173,7 +174,15 @@ class AnswerForm(forms.Form):
 
     comment = forms.CharField(required=False, max_length=4000, widget=forms.Textarea)
 
-    def __init__(self, *args: object, elements: Sequence[Element], ask_nps: bool, **kwargs):
+    def __init__(
+        self,
+        *args: object,
+        elements: Sequence[Element],
+        ask_nps: bool,
+        respondent_kind: str = "",
+        customer: Customer | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.elements = list(elements)
         choices = [(str(v), str(v)) for v in range(SCORE_MIN, SCORE_MAX + 1)]
@@ -194,6 +203,16 @@ class AnswerForm(forms.Form):
                 required=False,
                 widget=forms.RadioSelect,
             )
+        # Optional questions other apps ask (scoring.extensions.register_survey_question).
+        self.extra_names = []
+        if respondent_kind:
+            for name, field in survey_question_fields(respondent_kind, customer).items():
+                self.fields[name] = field
+                self.extra_names.append(name)
+
+    def extra_questions(self) -> list:
+        """The other apps' questions as bound fields, for the template."""
+        return [self[name] for name in self.extra_names]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from scoring.extensions import survey_questions_save
 from scoring.models import RespondentKind
 from scoring.roles import is_account_manager, is_management
 from scoring.selectors import scoring_model_active
@@ -348,18 +350,25 @@ def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
         if campaign.element_codes:  # a round that asks about some elements only
             elements = [e for e in elements if e.code in campaign.element_codes] or elements
         form = AnswerForm(
-            request.POST if request.method == "POST" else None, elements=elements, ask_nps=ask_nps
+            request.POST if request.method == "POST" else None,
+            elements=elements,
+            ask_nps=ask_nps,
+            respondent_kind=invitation.respondent_kind,
+            customer=invitation.customer,
         )
         if request.method == "POST" and form.is_valid():
             try:
-                services.invitation_answer(
-                    invitation=invitation,
-                    values=form.values(),
-                    comments=form.comments(),
-                    comment=form.cleaned_data.get("comment", ""),
-                    nps=form.cleaned_data.get("nps"),
-                    now=now,
-                )
+                # Other apps' questions are stored with the assessment, all or nothing.
+                with transaction.atomic():
+                    assessment = services.invitation_answer(
+                        invitation=invitation,
+                        values=form.values(),
+                        comments=form.comments(),
+                        comment=form.cleaned_data.get("comment", ""),
+                        nps=form.cleaned_data.get("nps"),
+                        now=now,
+                    )
+                    survey_questions_save(assessment, form.cleaned_data)
             except services.InvitationClosedError as exc:
                 return _closed(request, invitation, exc.status)
             except ValidationError as exc:

@@ -1,0 +1,87 @@
+"""The relations e-mails, HTML and plain text, in the recipient's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from email.utils import formataddr
+
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from relations import calculations
+from relations.conf import from_email, site_url
+from relations.models import CadenceStatus, ContactKind, ExitSurvey
+
+DIGEST_LISTED = 50  # customers listed in the weekly e-mail; the rest are on the page
+
+
+def _message(name: str, context: dict, *, to: str, language: str) -> EmailMultiAlternatives:
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email(),
+        to=[to],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def exit_survey_message(survey: ExitSurvey, *, token: str) -> EmailMultiAlternatives:
+    """The question to a departed customer's contact person, with their personal link."""
+    context = {
+        "name": survey.name,
+        "customer": survey.departure.customer,
+        "link": site_url(reverse("relations:exit-link", args=[token])),
+        "expires_at": survey.expires_at,
+    }
+    to = formataddr((survey.name, survey.email)) if survey.name else survey.email
+    return _message("exit_survey", context, to=to, language=survey.language)
+
+
+def overdue_digest_message(
+    *,
+    user: object,
+    statuses: Sequence[CadenceStatus],
+    total: int,
+    language: str,
+    today: date,
+) -> EmailMultiAlternatives:
+    """An account manager's weekly list of customers past a contact target."""
+    with translation.override(language):
+        labels = dict(ContactKind.choices)
+        customers = []
+        for status in statuses[:DIGEST_LISTED]:
+            due_on = status.overdue_from - timedelta(days=1)
+            never = status.overdue_from == calculations.NEVER
+            customers.append(
+                {
+                    "name": status.customer.name,
+                    "segment": status.segment.name,
+                    "kind": str(labels.get(status.kind, status.kind)),
+                    "lost": today >= status.lost_from,
+                    "never": never,
+                    "last_on": status.last_on,
+                    "days_late": None if never else (today - due_on).days,
+                    "link": site_url(reverse("scoring:customer-detail", args=[status.customer_id])),
+                }
+            )
+        context = {
+            "name": user.get_full_name() or user.get_username(),
+            "customers": customers,
+            "count": total,
+            "more": max(0, total - DIGEST_LISTED),
+            "overview": site_url(reverse("relations:to-contact")),
+            "preferences": site_url(reverse("relations:digest-preference")),
+            "today": today,
+        }
+    return _message(
+        "overdue_digest", context, to=formataddr((context["name"], user.email)), language=language
+    )

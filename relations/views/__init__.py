@@ -1,0 +1,1 @@
+"""The relations pages, by sub-domain: contacts, cadence, departures, set-up, public pages."""

@@ -22,4 +22,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("scoring.urls")),
     path("surveys/", include("surveys.urls")),
+    path("alerts/", include("alerts.urls")),
 ]

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 LANGUAGES = ["nl", "en"]
-SOURCES = ["manage.py", "klantbinding", "scoring", "surveys", "templates", "locale"]
+SOURCES = ["manage.py", "klantbinding", "scoring", "surveys", "alerts", "templates", "locale"]
 
 
 def _catalogue(root: Path, language: str) -> polib.POFile:

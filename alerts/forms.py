@@ -15,7 +15,11 @@ from scoring.roles import ACCOUNT_MANAGERS
 
 
 class SnoozeForm(forms.Form):
-    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date picker takes and gives ISO dates (2026-12-15), whatever the page's language.
+    until = forms.DateField(
+        label=_("Snooze until"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
     reason = forms.ChoiceField(label=_("Reason"), choices=Alert.SnoozeReason.choices)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -64,6 +64,7 @@ bench: install
 	$(PY) benchmarks/bench_dashboard.py
 	$(PY) benchmarks/bench_pages.py
 	$(PY) benchmarks/bench_surveys.py
+	$(PY) benchmarks/bench_alerts.py
 
 lint: install
 	$(PY) -m ruff check .

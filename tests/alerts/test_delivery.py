@@ -105,7 +105,10 @@ def test_a_critical_alert_mails_the_account_manager_at_once_and_once(
 
     (message,) = smtp.inbox.messages
     assert message.to == anne.email
-    assert message.message["Subject"].strip() == "Signaal: De Vries Logistiek B.V. · De band ging omlaag"
+    assert (
+        message.message["Subject"].strip()
+        == "Signaal: De Vries Logistiek B.V. · De band ging omlaag"
+    )
     assert "IT-integratie" in message.text()
     assert f"/alerts/{alert_id}/" in message.text()
     assert smtp.inbox.to(bart.email) == []

@@ -63,7 +63,9 @@ def test_snoozing_through_the_form_and_a_bad_date_shows_a_message(client, anne, 
     client.force_login(anne)
     url = reverse("alerts:snooze", args=[dropped.pk])
     today = timezone.localdate()
-    bad = client.post(url, {"until": today.isoformat(), "reason": "contact_planned"})
+    bad = client.post(
+        url, {"until": today.isoformat(), "reason": "contact_planned"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert bad.status_code == 200 and "Choose a day after today." in bad.content.decode()
     later = today + dt.timedelta(days=10)
     assert client.post(url, {"until": later.isoformat(), "reason": "waiting"}).status_code == 302

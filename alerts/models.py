@@ -166,7 +166,8 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["customer", "status"], name="alert_customer_status_idx"),
             models.Index(fields=["status", "opened_at"], name="alert_status_opened_idx"),
-            models.Index(fields=["opened_at"], name="alert_opened_idx"),
+            # The inbox's order (newest first, id for ties) read backwards from the index.
+            models.Index(fields=["opened_at", "id"], name="alert_opened_idx"),
         ]
 
     def __str__(self) -> str:

@@ -91,8 +91,10 @@ def evaluation_state(
         model_codes.setdefault(model_id, []).append(code)
 
     lookbacks = sorted({int(d) for d in lookbacks})
+    # Newest first by computed_at alone: the history index (customer, computed_at) gives that
+    # order without a sort (a customer never has two snapshots at one moment).
     older = ScoreSnapshot.objects.filter(customer_id=OuterRef("customer_id")).order_by(
-        "-computed_at", "-pk"
+        "-computed_at"
     )
     annotations = {"previous_id": Subquery(older.filter(is_current=False).values("pk")[:1])}
     for days in lookbacks:
@@ -369,6 +371,8 @@ class AlertLine:
     code: str
     name: str
     shown: float  # score points, one decimal; the lines add up to the shown change
+    text: str = ""  # shown with its sign, in the active language: "−6,9"
+    tone: str = ""  # "text-danger", "text-success" or ""
 
     @property
     def is_rest(self) -> bool:
@@ -377,12 +381,25 @@ class AlertLine:
 
 @dataclass(frozen=True)
 class AlertRow:
+    """An alert as the inbox, a panel and the e-mails show it, texts made once in Python (a
+    page shows 25 of them; the template only places them)."""
+
     alert: Alert
     customer_name: str
     trigger_label: str
     headline: str
     element_name: str
     lines: tuple[AlertLine, ...]
+    url: str = ""
+    snooze_url: str = ""
+    acknowledge_url: str = ""
+    before_text: str = ""
+    after_text: str = ""
+    change_text: str = ""
+    change_tone: str = ""
+    band_before_label: str = ""
+    band_after_label: str = ""
+    opened_text: str = ""
 
     @property
     def shown_change(self) -> float | None:
@@ -390,6 +407,39 @@ class AlertRow:
         if a.score_before is None or a.score_after is None:
             return None
         return (calc.tenths(a.score_after) - calc.tenths(a.score_before)) / 10.0
+
+
+class _Texts:
+    """Scores, changes and links for many rows, in the active language, set up once."""
+
+    def __init__(self) -> None:
+        from django.urls import reverse
+        from django.utils import formats
+
+        self.decimal = formats.get_format("DECIMAL_SEPARATOR")
+        sentinel = "987654321"
+        self.detail = reverse("alerts:detail", args=[sentinel]).split(sentinel)
+        self.snooze = reverse("alerts:snooze", args=[sentinel]).split(sentinel)
+        self.acknowledge = reverse("alerts:acknowledge", args=[sentinel]).split(sentinel)
+
+    def score(self, value: float | None) -> str:
+        if value is None:
+            return ""
+        return f"{calc.tenths(value) / 10:.1f}".replace(".", self.decimal)
+
+    def signed(self, tenths: float | None) -> tuple[str, str]:
+        """A change in tenths as "+3,2" / "−1,0" / "±0,0" with its colour."""
+        if tenths is None:
+            return "", ""
+        size = f"{abs(tenths) / 10:.1f}".replace(".", self.decimal)
+        if tenths > 0:
+            return f"+{size}", "text-success"
+        if tenths < 0:
+            return f"−{size}", "text-danger"
+        return f"±{size}", ""
+
+    def link(self, parts: list[str], pk: int) -> str:
+        return f"{parts[0]}{pk}{parts[1]}"
 
 
 def element_names() -> dict[str, str]:
@@ -458,24 +508,38 @@ def headline(alert: Alert, element_name: str) -> str:
 
 def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) -> list[AlertRow]:
     """The alerts with their customer, what happened and why the score moved, named."""
+    from django.utils import dateformat
     from django.utils.translation import gettext as _
 
     from alerts.triggers import get_trigger
+    from scoring.templatetags.scoring_tags import band_label
 
     names = names if names is not None else element_names()
+    texts = _Texts()
+    rest_name = _("Coverage or respondents changed")
+    zone = timezone.get_current_timezone()
     rows = []
     for alert in alerts:
         trigger = get_trigger(alert.trigger)
         element_name = names.get(alert.element_code, alert.element_code)
-        lines = tuple(
-            AlertLine(
-                code=code,
-                name=names.get(code, code) if code else _("Coverage or respondents changed"),
-                shown=shown / 10.0,
+        lines = []
+        for code, _exact, shown in alert.lines:
+            if not (code or shown):
+                continue
+            text, tone = texts.signed(shown)
+            lines.append(
+                AlertLine(
+                    code=code,
+                    name=names.get(code, code) if code else rest_name,
+                    shown=shown / 10.0,
+                    text=text,
+                    tone=tone,
+                )
             )
-            for code, _exact, shown in alert.lines
-            if code or shown
-        )
+        change = None
+        if alert.score_before is not None and alert.score_after is not None:
+            change = calc.tenths(alert.score_after) - calc.tenths(alert.score_before)
+        change_text, change_tone = texts.signed(change)
         rows.append(
             AlertRow(
                 alert=alert,
@@ -483,14 +547,24 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                 trigger_label=str(trigger.label) if trigger else alert.trigger,
                 headline=headline(alert, element_name),
                 element_name=element_name,
-                lines=lines,
+                lines=tuple(lines),
+                url=texts.link(texts.detail, alert.pk),
+                snooze_url=texts.link(texts.snooze, alert.pk),
+                acknowledge_url=texts.link(texts.acknowledge, alert.pk),
+                before_text=texts.score(alert.score_before),
+                after_text=texts.score(alert.score_after),
+                change_text=change_text,
+                change_tone=change_tone,
+                band_before_label=band_label(alert.band_before) if alert.band_before else "",
+                band_after_label=band_label(alert.band_after) if alert.band_after else "",
+                opened_text=dateformat.format(alert.opened_at.astimezone(zone), "j M Y, H:i"),
             )
         )
     return rows
 
 
 INBOX_FILTERS = ("attention", "acknowledged", "snoozed", "resolved", "all")
-INBOX_PAGE_SIZE = 25
+INBOX_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)

@@ -140,9 +140,14 @@ def main() -> None:
         f"{'read':>6} {'rules':>6} {'write':>6} {'raised':>7} {'resolved':>8} {'ratio':>6}"
     )
     ratios = []
-    current = ScoreSnapshot.objects.filter(is_current=True).values_list("customer_id", "band")
+
+    def bands() -> dict[int, str]:
+        return dict(
+            ScoreSnapshot.objects.filter(is_current=True).values_list("customer_id", "band")
+        )
+
     for run in range(args.repeat):
-        bands_before = dict(current)
+        bands_before = bands()
         stored.clear()
         started = time.perf_counter()
         publish(WEIGHTS[(run + 1) % 2])
@@ -151,7 +156,7 @@ def main() -> None:
         started = time.perf_counter()
         result = services.alerts_evaluate(customer_ids=ids)
         evaluate = time.perf_counter() - started
-        moved = sum(1 for c, b in current if bands_before.get(c) != b)
+        moved = sum(1 for c, b in bands().items() if bands_before.get(c) != b)
         ratio = (recompute + evaluate) / recompute
         ratios.append(ratio)
         t = result.timings

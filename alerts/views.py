@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from alerts import selectors, services
+from alerts import rendering, selectors, services
 from alerts.forms import RuleForm, SettingsForm, SnoozeForm
 from alerts.models import Alert, AlertRule
 from alerts.triggers import get_trigger, triggers
@@ -32,13 +33,25 @@ def _visible_alert(request: HttpRequest, pk: int) -> Alert:
     )
 
 
+def _soft_url(name: str) -> str:
+    """A page of an app that may not be installed yet (actions, relations), or ""."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The alerts in the user's scope: asking attention, acknowledged, snoozed, resolved."""
     page = selectors.inbox(
         request.user, status=request.GET.get("status", ""), page=request.GET.get("page", "")
     )
-    return render(request, "alerts/inbox.html", {"inbox": page})
+    labels = rendering.CardLabels.for_page(
+        propose_url=_soft_url("actions:propose"), contact_url=_soft_url("relations:contact-create")
+    )
+    cards = rendering.cards_html(page.rows, request, labels)
+    return render(request, "alerts/inbox.html", {"inbox": page, "cards": cards})
 
 
 @login_required

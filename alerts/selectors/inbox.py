@@ -132,6 +132,8 @@ class AlertRow:
     band_before_label: str = ""
     band_after_label: str = ""
     opened_text: str = ""
+    opened_iso: str = ""
+    snoozed_text: str = ""
 
     @property
     def shown_change(self) -> float | None:
@@ -298,6 +300,10 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                 band_before_label=band_label(alert.band_before) if alert.band_before else "",
                 band_after_label=band_label(alert.band_after) if alert.band_after else "",
                 opened_text=dateformat.format(alert.opened_at.astimezone(zone), "j M Y, H:i"),
+                opened_iso=alert.opened_at.astimezone(zone).isoformat(),
+                snoozed_text=dateformat.format(alert.snoozed_until, "j M Y")
+                if alert.snoozed_until
+                else "",
             )
         )
     return rows
@@ -337,14 +343,21 @@ def inbox(
     counts = alerts.aggregate(
         **{name: Count("pk", filter=condition) for name, condition in filters.items()}
     )
-    chosen = (
+    paginator = Paginator(range(counts[status]), INBOX_PAGE_SIZE)  # counted already
+    current = paginator.get_page(page)
+    start = (current.number - 1) * INBOX_PAGE_SIZE
+    # The page's ids from the alerts alone (read backwards from the (opened_at, id) index),
+    # then those rows with their customer and rule: not a join over every alert in view.
+    ids = list(
         alerts.filter(filters[status])
+        .order_by("-opened_at", "-pk")
+        .values_list("pk", flat=True)[start : start + INBOX_PAGE_SIZE]
+    )
+    current.object_list = list(
+        Alert.objects.filter(pk__in=ids)
         .select_related("customer", "rule")
         .order_by("-opened_at", "-pk")
     )
-    paginator = Paginator(chosen, INBOX_PAGE_SIZE)
-    paginator.count = counts[status]  # known already: no second COUNT
-    current = paginator.get_page(page)
     return InboxPage(
         rows=alert_rows(list(current.object_list)), status=status, counts=counts, page=current
     )

@@ -126,6 +126,9 @@ def alert_snooze(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # resolved meanwhile: nothing to snooze
+                _refused(request, error)
+                return _done(request, alert)
             for field, problems in error.message_dict.items():
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)

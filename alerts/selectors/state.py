@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import CharField, F, Q, QuerySet, Window
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from alerts import calculations as calc
@@ -34,13 +35,22 @@ def register_state_reader(name: str, reader: StateReader) -> None:
     _state_readers[name] = reader
 
 
-def _seconds(values: Iterable[datetime | None]) -> np.ndarray:
-    return np.array([v.timestamp() if v is not None else np.nan for v in values], dtype=float)
+def _as_text(field: str) -> Cast:
+    """A moment read as text: psycopg builds a datetime object per value (about 40 µs each, a
+    second and a half for the 40,000 moments of a 10,000-customer evaluation), while pandas
+    parses the texts in one vectorised call."""
+    return Cast(field, output_field=CharField())
+
+
+def _seconds(texts: Iterable[str | None]) -> np.ndarray:
+    """ISO texts (PostgreSQL's with an offset, SQLite's in UTC) as seconds since 1970."""
+    moments = pd.to_datetime(pd.Series(list(texts), dtype=object), utc=True, format="ISO8601")
+    return (moments - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
 
 
 _SNAPSHOT_FIELDS = (
     "id",
-    "computed_at",
+    "computed_at_text",
     "scoring_model_id",
     "binding_score",
     "band",
@@ -55,7 +65,7 @@ def _snapshot_frame(rows: Sequence[tuple]) -> pd.DataFrame:
         list(rows),
         columns=["id", "at", "model", "score", "band", "coverage", "provisional", "details"],
     )
-    frame["at"] = _seconds(frame["at"].tolist())
+    frame["at"] = _seconds(frame["at"])
     frame["score"] = frame["score"].astype(float)
     return frame
 
@@ -66,6 +76,34 @@ class Scoped:
 
     manager: np.ndarray  # account manager id, -1 for none
     sector: np.ndarray  # object
+
+
+def _newest_per_customer(snapshots: QuerySet[ScoreSnapshot]) -> QuerySet:
+    """The newest of the snapshots per customer, in one statement (a window function ranks
+    each customer's snapshots; a correlated subquery per customer cost PostgreSQL a JIT
+    compilation of about a second for 10,000 customers)."""
+    return (
+        snapshots.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("customer_id")],
+                order_by=[F("computed_at").desc(), F("pk").desc()],
+            ),
+            computed_at_text=_as_text("computed_at"),
+        )
+        .filter(rank=1)
+        .values_list("customer_id", *_SNAPSHOT_FIELDS)
+    )
+
+
+def _per_chunk(queryset: QuerySet, customer_ids: Sequence[int] | None) -> list[tuple]:
+    """The rows of the queryset for these customers (all without ids), in chunks of ids."""
+    if customer_ids is None:
+        return list(queryset)
+    rows: list[tuple] = []
+    for chunk in scoring_selectors.chunked(sorted(set(customer_ids))):
+        rows.extend(queryset.filter(customer_id__in=chunk))
+    return rows
 
 
 def evaluation_state(
@@ -88,38 +126,24 @@ def evaluation_state(
         model_codes.setdefault(model_id, []).append(code)
 
     lookbacks = sorted({int(d) for d in lookbacks})
-    # Newest first by computed_at alone: the history index (customer, computed_at) gives that
-    # order without a sort (a customer never has two snapshots at one moment).
-    older = ScoreSnapshot.objects.filter(customer_id=OuterRef("customer_id")).order_by(
-        "-computed_at"
-    )
-    annotations = {"previous_id": Subquery(older.filter(is_current=False).values("pk")[:1])}
-    for days in lookbacks:
-        moment = now - timedelta(days=days)
-        annotations[f"ref_{days}"] = Subquery(
-            older.filter(computed_at__lte=moment).values("pk")[:1]
-        )
     current_qs = (
         ScoreSnapshot.objects.filter(is_current=True)
-        .annotate(**annotations)
+        .annotate(
+            computed_at_text=_as_text("computed_at"),
+            last_assessed_text=_as_text("last_assessed_at"),
+        )
         .values_list(
             "customer_id",
             *_SNAPSHOT_FIELDS,
-            "last_assessed_at",
+            "last_assessed_text",
             "customer__active",
             "customer__account_manager_id",
             "customer__sector",
-            *annotations,
         )
         .order_by("customer_id")
     )
-    rows: list[tuple] = []
-    if customer_ids is None:
-        rows = list(current_qs)
-    else:
-        for chunk in scoring_selectors.chunked(sorted(set(customer_ids))):
-            rows.extend(current_qs.filter(customer_id__in=chunk))
-        rows.sort(key=lambda r: r[0])
+    rows = _per_chunk(current_qs, customer_ids)
+    rows.sort(key=lambda r: r[0])
     n = len(rows)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     width = len(codes)
@@ -134,27 +158,24 @@ def evaluation_state(
     current = calc.snapshots_from_rows(
         _snapshot_frame([r[1:9] for r in rows]), np.arange(n), n, **common
     )
-    extra_at = 13  # the annotations follow the 13 plain columns above
-    wanted = ["previous_id", *[f"ref_{d}" for d in lookbacks]]
-    linked = {
-        name: np.array(
-            [r[extra_at + i] if r[extra_at + i] is not None else -1 for r in rows], dtype=np.int64
-        )
-        for i, name in enumerate(wanted)
-    }
-    older_ids = sorted({int(i) for column in linked.values() for i in column if i >= 0})
-    older_rows: dict[int, tuple] = {}
-    for chunk in scoring_selectors.chunked(older_ids):
-        for row in ScoreSnapshot.objects.filter(pk__in=chunk).values_list(*_SNAPSHOT_FIELDS):
-            older_rows[row[0]] = row
 
-    def placed(column: np.ndarray) -> calc.Snapshots:
-        positions = np.flatnonzero(column >= 0)
-        frame = _snapshot_frame([older_rows[int(column[p])] for p in positions])
-        return calc.snapshots_from_rows(frame, positions, n, **common)
+    def latest(snapshots: QuerySet[ScoreSnapshot]) -> calc.Snapshots:
+        """Per customer, the newest of these snapshots, placed at the customer's position."""
+        found = [r for r in _per_chunk(_newest_per_customer(snapshots), customer_ids)]
+        customers = np.array([r[0] for r in found], dtype=np.int64)
+        positions = np.searchsorted(ids, customers)
+        known = (positions < n) & (ids[np.minimum(positions, max(n - 1, 0))] == customers)
+        frame = _snapshot_frame([r[1:] for r, keep in zip(found, known, strict=True) if keep])
+        return calc.snapshots_from_rows(frame, positions[known], n, **common)
 
-    previous = placed(linked["previous_id"]) if n else calc.empty_snapshots(0, width)
-    references = {d: placed(linked[f"ref_{d}"]) for d in lookbacks}
+    if n:
+        previous = latest(ScoreSnapshot.objects.filter(is_current=False))
+        references = {
+            days: latest(ScoreSnapshot.objects.filter(computed_at__lte=now - timedelta(days=days)))
+            for days in lookbacks
+        }
+    else:
+        previous, references = calc.empty_snapshots(0, width), {}
     nps_now, nps_before = _nps(ids, now=now, previous_at=previous.at, params=params)
     extra: dict[str, np.ndarray] = {}
     for reader in _state_readers.values():
@@ -198,13 +219,13 @@ def _nps(
         nps__isnull=False,
         assessed_at__gte=datetime.fromtimestamp(start, tz=timezone.get_current_timezone()),
         assessed_at__lte=now,
-    ).values_list("id", "customer_id", "respondent_email", "assessed_at", "nps")
+    ).values_list("id", "customer_id", "respondent_email", _as_text("assessed_at"), "nps")
     if n <= scoring_selectors.CHUNK_SIZE:
         answers = answers.filter(customer_id__in=customer_ids.tolist())
     frame = pd.DataFrame(list(answers), columns=["id", "customer", "respondent", "at", "nps"])
     if frame.empty:
         return now_worst, before_worst
-    frame["at"] = _seconds(frame["at"].tolist())
+    frame["at"] = _seconds(frame["at"])
     frame["respondent"] = frame["respondent"].str.lower()
     frame["position"] = np.searchsorted(customer_ids, frame["customer"].to_numpy())
     frame = frame[

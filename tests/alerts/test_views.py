@@ -163,3 +163,24 @@ def test_the_menu_count_is_one_query(client, anne, dropped, django_assert_num_qu
     template = Template("{{ alert_count }}")
     with django_assert_num_queries(1):
         assert template.render(RequestContext(request, {})) == "1"
+
+
+def test_a_resolved_alert_cannot_be_snoozed_or_acknowledged_and_says_why(client, anne, dropped):
+    from alerts.models import Alert as AlertModel
+
+    AlertModel.objects.filter(pk=dropped.pk).update(status="resolved", resolved_at=timezone.now())
+    client.force_login(anne)
+    later = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
+    response = client.post(
+        reverse("alerts:snooze", args=[dropped.pk]),
+        {"until": later, "reason": "known"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert "This alert has resolved itself" in response.content.decode()
+    response = client.post(
+        reverse("alerts:acknowledge", args=[dropped.pk]), HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    assert "This alert has resolved itself" in response.content.decode()
+    dropped.refresh_from_db()
+    assert dropped.status == "resolved"

@@ -340,9 +340,14 @@ def inbox(
         "all": Q(),
     }
     status = status if status in filters else "attention"
-    counts = alerts.aggregate(
-        **{name: Count("pk", filter=condition) for name, condition in filters.items()}
+    # The tabs of unresolved alerts are counted in one pass over the unresolved ones; the
+    # resolved (which only grow) are counted only when their tab is open.
+    unresolved = ("attention", "acknowledged", "snoozed")
+    counts = alerts.filter(resolved_at__isnull=True).aggregate(
+        **{name: Count("pk", filter=filters[name]) for name in unresolved}
     )
+    if status not in unresolved:
+        counts[status] = alerts.filter(filters[status]).count()
     paginator = Paginator(range(counts[status]), INBOX_PAGE_SIZE)  # counted already
     current = paginator.get_page(page)
     start = (current.number - 1) * INBOX_PAGE_SIZE

@@ -142,7 +142,14 @@ def evaluation_state(
         )
         .order_by("customer_id")
     )
+    wanted = None if customer_ids is None else set(customer_ids)
+    if wanted is not None and len(wanted) > scoring_selectors.CHUNK_SIZE:
+        # Most of the portfolio (a full recompute): reading everyone once and keeping the
+        # wanted costs less than the same statements once per chunk of ids.
+        customer_ids = None
     rows = _per_chunk(current_qs, customer_ids)
+    if wanted is not None and customer_ids is None:
+        rows = [r for r in rows if r[0] in wanted]
     rows.sort(key=lambda r: r[0])
     n = len(rows)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -269,12 +276,12 @@ def alerts_in_play(rules: Sequence[AlertRule], customer_ids: Sequence[int] | Non
     queryset = Alert.objects.filter(rule__in=rules).filter(
         Q(resolved_at__isnull=True) | Q(rearmed_at__isnull=True)
     )
-    rows: list[tuple] = []
-    if customer_ids is None:
-        rows = list(queryset.values_list(*ALERT_FIELDS))
-    else:
-        for chunk in scoring_selectors.chunked(sorted(set(customer_ids))):
-            rows.extend(queryset.filter(customer_id__in=chunk).values_list(*ALERT_FIELDS))
+    wanted = None if customer_ids is None else set(customer_ids)
+    if wanted is not None and len(wanted) > scoring_selectors.CHUNK_SIZE:
+        customer_ids = None  # most of the portfolio: one statement, then keep the wanted
+    rows = _per_chunk(queryset.values_list(*ALERT_FIELDS), customer_ids)
+    if wanted is not None and customer_ids is None:
+        rows = [r for r in rows if r[2] in wanted]
     return pd.DataFrame(rows, columns=list(ALERT_FIELDS))
 
 

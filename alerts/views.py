@@ -47,7 +47,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = selectors.inbox(
         request.user, status=request.GET.get("status", ""), page=request.GET.get("page", "")
     )
-    request.alert_count = page.counts["attention"]  # the menu's number, counted already
+    if page.status == "attention":
+        request.alert_count = page.counts["attention"]  # the menu's number, counted already
     labels = rendering.CardLabels.for_page(
         propose_url=_soft_url("actions:propose"), contact_url=_soft_url("relations:contact-create")
     )

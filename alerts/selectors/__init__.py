@@ -1,7 +1,7 @@
 """Reads of the alerts app, by sub-domain: the evaluation's state and the people's views
 (inbox, counts, settings, rows). The public names are re-exported here."""
 
-from alerts.selectors.inbox import (
+from alerts.selectors.people import (
     INBOX_FILTERS,
     INBOX_PAGE_SIZE,
     AlertLine,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from alerts import calculations as calc
 from alerts.models import Alert, AlertSettings, Delivery, Severity
@@ -155,6 +155,17 @@ class _Texts:
         self.detail = reverse("alerts:detail", args=[sentinel]).split(sentinel)
         self.snooze = reverse("alerts:snooze", args=[sentinel]).split(sentinel)
         self.acknowledge = reverse("alerts:acknowledge", args=[sentinel]).split(sentinel)
+        # "1 Dec 2026, 09:30" with the month abbreviations of the active language, made once:
+        # dateformat per row cost more than the rest of a row.
+        self.months = [dateformat.format(date(2000, m, 1), "M") for m in range(1, 13)]
+        self.zone = timezone.get_current_timezone()
+
+    def moment(self, value: datetime) -> str:
+        local = value.astimezone(self.zone)
+        return f"{local.day} {self.months[local.month - 1]} {local.year}, {local:%H:%M}"
+
+    def day(self, value: date | None) -> str:
+        return f"{value.day} {self.months[value.month - 1]} {value.year}" if value else ""
 
     def score(self, value: float | None) -> str:
         if value is None:
@@ -185,11 +196,21 @@ def severity_rank(severity: str) -> int:
 
 
 def element_names() -> dict[str, str]:
-    """Element names in the active language by code (the active model's, then older ones')."""
+    """Element names in the active language by code: the active model's, then those of older
+    published versions (an alert may name an element retired since). Plain rows, no model
+    objects: a portfolio with many published versions has hundreds of elements."""
+    from django.utils import translation
+
+    dutch = (translation.get_language() or "nl")[:2] == "nl"
+    rows = (
+        Element.objects.filter(scoring_model__published_at__isnull=False)
+        .order_by("-scoring_model__is_active", "-scoring_model__version")
+        .values_list("code", "name_nl", "name_en")
+    )
     names: dict[str, str] = {}
-    elements = Element.objects.order_by("-scoring_model__is_active", "-scoring_model__version")
-    for element in elements.only("code", "name_nl", "name_en"):
-        names.setdefault(element.code, element.name)
+    for code, name_nl, name_en in rows:
+        if code not in names:
+            names[code] = (name_nl if dutch else name_en) or name_en or name_nl
     return names
 
 
@@ -250,7 +271,6 @@ def headline(alert: Alert, element_name: str) -> str:
 
 def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) -> list[AlertRow]:
     """The alerts with their customer, what happened and why the score moved, named."""
-    from django.utils import dateformat
     from django.utils.translation import gettext as _
 
     from alerts.triggers import get_trigger
@@ -259,7 +279,6 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
     names = names if names is not None else element_names()
     texts = _Texts()
     rest_name = _("Coverage or respondents changed")
-    zone = timezone.get_current_timezone()
     rows = []
     for alert in alerts:
         trigger = get_trigger(alert.trigger)
@@ -299,11 +318,9 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                 change_tone=change_tone,
                 band_before_label=band_label(alert.band_before) if alert.band_before else "",
                 band_after_label=band_label(alert.band_after) if alert.band_after else "",
-                opened_text=dateformat.format(alert.opened_at.astimezone(zone), "j M Y, H:i"),
-                opened_iso=alert.opened_at.astimezone(zone).isoformat(),
-                snoozed_text=dateformat.format(alert.snoozed_until, "j M Y")
-                if alert.snoozed_until
-                else "",
+                opened_text=texts.moment(alert.opened_at),
+                opened_iso=alert.opened_at.astimezone(texts.zone).isoformat(),
+                snoozed_text=texts.day(alert.snoozed_until),
             )
         )
     return rows
@@ -324,9 +341,11 @@ class InboxPage:
 def inbox(
     user: AbstractBaseUser, *, status: str, page: str, customer: Customer | None = None
 ) -> InboxPage:
-    """One page of the user's alerts with one status (newest first) and the count per status."""
+    """One page of the user's alerts with one status (newest first) and how many it has."""
+    import math
+
     from django.core.paginator import Paginator
-    from django.db.models import Count
+    from django.db.models import Count, Window
 
     today = timezone.localdate()
     alerts = alerts_visible_to(user)
@@ -340,29 +359,37 @@ def inbox(
         "all": Q(),
     }
     status = status if status in filters else "attention"
-    # The tabs of unresolved alerts are counted in one pass over the unresolved ones; the
-    # resolved (which only grow) are counted only when their tab is open.
-    unresolved = ("attention", "acknowledged", "snoozed")
-    counts = alerts.filter(resolved_at__isnull=True).aggregate(
-        **{name: Count("pk", filter=filters[name]) for name in unresolved}
-    )
-    if status not in unresolved:
-        counts[status] = alerts.filter(filters[status]).count()
-    paginator = Paginator(range(counts[status]), INBOX_PAGE_SIZE)  # counted already
-    current = paginator.get_page(page)
-    start = (current.number - 1) * INBOX_PAGE_SIZE
-    # The page's ids from the alerts alone (read backwards from the (opened_at, id) index),
-    # then those rows with their customer and rule: not a join over every alert in view.
-    ids = list(
-        alerts.filter(filters[status])
-        .order_by("-opened_at", "-pk")
-        .values_list("pk", flat=True)[start : start + INBOX_PAGE_SIZE]
-    )
+    chosen = alerts.filter(filters[status]).order_by("-opened_at", "-pk")
+
+    def page_ids(number: int) -> tuple[list[int], int | None]:
+        """The page's ids and how many there are in all, in one statement (a window count),
+        read from the alerts alone (backwards from the (opened_at, id) index); None past
+        the end."""
+        start = (number - 1) * INBOX_PAGE_SIZE
+        found = list(
+            chosen.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+                start : start + INBOX_PAGE_SIZE
+            ]
+        )
+        return [pk for pk, _total in found], (found[0][1] if found else None)
+
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
+    number = max(1, number)
+    ids, total = page_ids(number)
+    if total is None:  # no alerts, or a page past the end: the last page
+        total = chosen.count()
+        last = max(1, math.ceil(total / INBOX_PAGE_SIZE))
+        if total and number > last:
+            ids, _total = page_ids(last)
+        number = min(number, last)
+    current = Paginator(range(total), INBOX_PAGE_SIZE).page(number)
+    # The rows with their customer and rule for those ids only: no join over every alert.
     current.object_list = list(
         Alert.objects.filter(pk__in=ids)
         .select_related("customer", "rule")
         .order_by("-opened_at", "-pk")
     )
+    counts = {status: total}
     return InboxPage(
         rows=alert_rows(list(current.object_list)), status=status, counts=counts, page=current
     )

@@ -3,7 +3,7 @@ alerts as the inbox, the panels and the e-mails show them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -195,22 +195,28 @@ def severity_rank(severity: str) -> int:
     return [Severity.INFO, Severity.WARNING, Severity.CRITICAL].index(severity)
 
 
-def element_names() -> dict[str, str]:
-    """Element names in the active language by code: the active model's, then those of older
-    published versions (an alert may name an element retired since). Plain rows, no model
-    objects: a portfolio with many published versions has hundreds of elements."""
+def element_names(codes: Iterable[str] | None = None) -> dict[str, str]:
+    """Element names in the active language by code: the active model's, then, for codes it
+    does not have (an alert may name an element retired since), older published versions'.
+    Plain rows, no model objects."""
     from django.utils import translation
 
     dutch = (translation.get_language() or "nl")[:2] == "nl"
-    rows = (
-        Element.objects.filter(scoring_model__published_at__isnull=False)
-        .order_by("-scoring_model__is_active", "-scoring_model__version")
-        .values_list("code", "name_nl", "name_en")
-    )
     names: dict[str, str] = {}
-    for code, name_nl, name_en in rows:
-        if code not in names:
-            names[code] = (name_nl if dutch else name_en) or name_en or name_nl
+
+    def take(rows: Iterable[tuple[str, str, str]]) -> None:
+        for code, name_nl, name_en in rows:
+            if code not in names:
+                names[code] = (name_nl if dutch else name_en) or name_en or name_nl
+
+    fields = ("code", "name_nl", "name_en")
+    take(Element.objects.filter(scoring_model__is_active=True).values_list(*fields))
+    missing = None if codes is None else {c for c in codes if c and c not in names}
+    if missing is None or missing:
+        older = Element.objects.filter(scoring_model__published_at__isnull=False)
+        if missing:
+            older = older.filter(code__in=missing)
+        take(older.order_by("-scoring_model__version").values_list(*fields))
     return names
 
 
@@ -276,7 +282,9 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
     from alerts.triggers import get_trigger
     from scoring.templatetags.scoring_tags import band_label
 
-    names = names if names is not None else element_names()
+    if names is None:
+        wanted = {a.element_code for a in alerts} | {c for a in alerts for c, *_ in a.lines}
+        names = element_names(wanted)
     texts = _Texts()
     rest_name = _("Coverage or respondents changed")
     rows = []
@@ -345,7 +353,6 @@ def inbox(
     import math
 
     from django.core.paginator import Paginator
-    from django.db.models import Count, Window
 
     today = timezone.localdate()
     alerts = alerts_visible_to(user)
@@ -361,27 +368,14 @@ def inbox(
     status = status if status in filters else "attention"
     chosen = alerts.filter(filters[status]).order_by("-opened_at", "-pk")
 
-    def page_ids(number: int) -> tuple[list[int], int | None]:
-        """The page's ids and how many there are in all, in one statement (a window count),
-        read from the alerts alone (backwards from the (opened_at, id) index); None past
-        the end."""
-        start = (number - 1) * INBOX_PAGE_SIZE
-        found = list(
-            chosen.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
-                start : start + INBOX_PAGE_SIZE
-            ]
-        )
-        return [pk for pk, _total in found], (found[0][1] if found else None)
-
+    # COUNT with the statement's own plan, then the page's ids read backwards from the
+    # (opened_at, id) index: cheaper than one statement with a window count, which sorts
+    # every alert in view.
+    total = chosen.count()
     number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
-    number = max(1, number)
-    ids, total = page_ids(number)
-    if total is None:  # no alerts, or a page past the end: the last page
-        total = chosen.count()
-        last = max(1, math.ceil(total / INBOX_PAGE_SIZE))
-        if total and number > last:
-            ids, _total = page_ids(last)
-        number = min(number, last)
+    number = min(max(1, number), max(1, math.ceil(total / INBOX_PAGE_SIZE)))
+    start = (number - 1) * INBOX_PAGE_SIZE
+    ids = list(chosen.values_list("pk", flat=True)[start : start + INBOX_PAGE_SIZE])
     current = Paginator(range(total), INBOX_PAGE_SIZE).page(number)
     # The rows with their customer and rule for those ids only: no join over every alert.
     current.object_list = list(

@@ -167,7 +167,12 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
 def rule_list(request: HttpRequest) -> HttpResponse:
     """Every rule with its trigger, scope and severity; the triggers a new rule can use."""
     rules = list(AlertRule.objects.select_related("scope_user").order_by("trigger", "pk"))
-    rows = [(rule, get_trigger(rule.trigger)) for rule in rules]
+    rows = []
+    for rule in rules:
+        trigger = get_trigger(rule.trigger)
+        params = trigger.clean_params(rule.params) if trigger else {}
+        shown = [(p.label, params[p.name]) for p in trigger.params] if trigger else []
+        rows.append((rule, trigger, shown))
     return render(request, "alerts/rules.html", {"rows": rows, "triggers": triggers()})
 
 

@@ -66,6 +66,7 @@ bench: install
 	$(PY) benchmarks/bench_surveys.py
 	$(PY) benchmarks/bench_actions.py
 	$(PY) benchmarks/bench_relations.py
+	$(PY) benchmarks/bench_alerts.py
 
 lint: install
 	$(PY) -m ruff check .

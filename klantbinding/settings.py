@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "surveys",
     "actions",
     "relations",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "klantbinding.context_processors.roles",
+                "alerts.context_processors.alert_count",
             ],
         },
     },
@@ -217,6 +219,11 @@ SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=100)  # e-m
 SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
 SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
 SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=20)  # per 15 min
+
+# Alerts: the sender of alert e-mails; up to this many customers with new snapshots are
+# evaluated at once in the process that stored them, more in a Celery task.
+ALERTS_FROM_EMAIL = env.str("ALERTS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+ALERTS_INLINE_CUSTOMERS = env.int("ALERTS_INLINE_CUSTOMERS", default=20)
 
 # Production hardening: all driven by environment variables, off in development.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

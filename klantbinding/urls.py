@@ -24,4 +24,5 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("actions/", include("actions.urls")),
     path("relations/", include("relations.urls")),
+    path("alerts/", include("alerts.urls")),
 ]

@@ -22,5 +22,16 @@ class ScoringConfig(AppConfig):
                 order=10,
             )
         )
+        # The history of score changes, each with why it moved (issue 15).
+        from scoring.movement import score_changes_panel
+
+        register_customer_panel(
+            Panel(
+                name="score-changes",
+                template="scoring/_score_changes.html",
+                context=score_changes_panel,
+                order=20,
+            )
+        )
         # Assessments and survey answers in the customer's timeline (other apps add theirs).
         register_timeline_source("assessments", assessment_timeline)

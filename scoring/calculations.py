@@ -509,3 +509,143 @@ def _nanoseconds(times: pd.Series) -> np.ndarray:
 def _by_revenue(revenue: np.ndarray) -> np.ndarray:
     """Positions from the largest revenue to the smallest; ties keep their order, NaN last."""
     return np.argsort(-revenue, kind="stable")
+
+
+# --------------------------------------------------------------------------------------------
+# Why did it move (issue 15): a change of the binding score split exactly per element
+# --------------------------------------------------------------------------------------------
+
+
+def values_score(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The binding score and coverage (%) of element values *v_e* (NaN where unanswered).
+
+    ``values`` is one row per customer (or a single row), one column per element in the order
+    of ``weights``: the rule of DESIGN.md §3 steps 4 and 6 on values already combined per
+    element, so a stored snapshot can be scored again with other weights (like with like).
+    Rows without any value get NaN as the score.
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    weights = np.asarray(weights, dtype=float)
+    answered = ~np.isnan(values)
+    answered_weight = answered.astype(float) @ weights
+    weighted = np.where(answered, values, 0.0) @ weights
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(
+            answered_weight > 0, 100.0 * weighted / (SCALE_MAX * answered_weight), np.nan
+        )
+    coverage = 100.0 * answered_weight / float(weights.sum()) if len(weights) else answered_weight
+    return score, coverage
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One line of a score change: an element's contribution, or the rest (``code`` None).
+
+    ``change`` is exact; ``shown`` is in tenths of a point, rounded so that the shown lines of
+    a change add up to the change as shown (after as shown − before as shown).
+    """
+
+    code: str | None
+    change: float
+    shown: int
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """Two scores of one customer and the lines that explain the step between them."""
+
+    before: float | None
+    after: float | None
+    lines: tuple[ChangeLine, ...]
+
+    @property
+    def change(self) -> float | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+    @property
+    def shown_change(self) -> int | None:
+        """The change as the user reads it, in tenths: shown after − shown before."""
+        if self.before is None or self.after is None:
+            return None
+        return _tenths(self.after) - _tenths(self.before)
+
+
+def _tenths(score: float) -> int:
+    return math.floor(score * 10.0 + 0.5 + 1e-9)  # as round_half_up, kept in tenths
+
+
+def score_change_lines(
+    codes: Sequence[str],
+    weights: Sequence[float],
+    before_values: Sequence[float | None],
+    after_values: Sequence[float | None],
+    *,
+    before_score: float | None = None,
+    after_score: float | None = None,
+) -> ScoreChange:
+    """Why the binding score moved from one snapshot to another, split per element.
+
+    ``codes`` and ``weights`` are one scoring model's elements (the active one: compare like
+    with like); ``before_values`` and ``after_values`` the element values *v_e* of the two
+    snapshots in that order (None or NaN where unanswered). Both scores are computed from the
+    values with these weights unless given (a stored score, so the lines explain the number
+    the user reads).
+
+    For each element answered in both, its contribution is
+    100·wₑ·(vₑ,after − vₑ,before)/(6·Σw over the elements answered after); the elements are
+    sorted by the size of their contribution and those that did not move are left out. One
+    last line (code None) holds the rest, "coverage or respondents changed", so the lines add
+    up to the change exactly. Each line is also rounded to tenths by largest remainder so that
+    the rounded lines add up to the change as shown. Without a score at either end there are
+    no lines.
+    """
+    w = np.asarray(weights, dtype=float)
+    before = np.array([np.nan if v is None else v for v in before_values], dtype=float)
+    after = np.array([np.nan if v is None else v for v in after_values], dtype=float)
+    if before_score is None:
+        before_score = _clean(values_score(before, w)[0][0])
+    if after_score is None:
+        after_score = _clean(values_score(after, w)[0][0])
+    if before_score is None or after_score is None:
+        return ScoreChange(before=before_score, after=after_score, lines=())
+    both = ~np.isnan(before) & ~np.isnan(after)
+    answered_after = float(w[~np.isnan(after)].sum())
+    contribution = np.zeros(len(w))
+    if answered_after > 0:
+        contribution[both] = (
+            100.0 * w[both] * (after[both] - before[both]) / (SCALE_MAX * answered_after)
+        )
+    moved = [i for i in np.flatnonzero(both) if abs(contribution[i]) > 1e-9]
+    moved.sort(key=lambda i: (-abs(contribution[i]), i))
+    rest = (after_score - before_score) - float(contribution[moved].sum())
+    exact = [float(contribution[i]) for i in moved] + [rest]
+    target = _tenths(after_score) - _tenths(before_score)
+    shown = _largest_remainder([x * 10.0 for x in exact], target)
+    lines = [
+        ChangeLine(code=str(codes[i]), change=exact[n], shown=shown[n]) for n, i in enumerate(moved)
+    ]
+    lines.append(ChangeLine(code=None, change=rest, shown=shown[-1]))
+    return ScoreChange(before=before_score, after=after_score, lines=tuple(lines))
+
+
+def _largest_remainder(values: Sequence[float], target: int) -> list[int]:
+    """Integers near ``values`` (each its floor or ceiling) that add up to ``target``.
+
+    ``target`` must lie within one of the values' sum, as a sum of rounded ends does: the
+    units missing after flooring go to the largest fractional parts (ties: the first).
+    """
+    floors = [math.floor(v + 1e-9) for v in values]
+    missing = target - sum(floors)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
+    result = list(floors)
+    for i in order[: max(0, missing)]:
+        result[i] += 1
+    for i in order[::-1][: max(0, -missing)]:  # never needed for ends rounded the same way
+        result[i] -= 1
+    return result
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)

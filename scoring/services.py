@@ -33,7 +33,7 @@ from scoring.models import (
     ScoreSnapshot,
     ScoringModel,
 )
-from scoring.signals import assessment_submitted
+from scoring.signals import assessment_submitted, snapshots_stored
 
 Progress = Callable[[int], None]
 _KINDS = frozenset(RespondentKind.values)
@@ -499,6 +499,13 @@ def _snapshots_store(rows: Sequence[dict]) -> None:
     details texts into arrays, COPY streams them.
     """
     customer_ids = sorted({r["customer_id"] for r in rows if r["is_current"]})
+    if customer_ids:  # alerts evaluate the new snapshots once they are committed
+        stored_at = max(r["computed_at"] for r in rows)
+        transaction.on_commit(
+            lambda: snapshots_stored.send(
+                sender=ScoreSnapshot, customer_ids=customer_ids, computed_at=stored_at
+            )
+        )
     for chunk in selectors.chunked(customer_ids):
         ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
             is_current=False

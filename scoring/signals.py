@@ -10,3 +10,8 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 assessment_submitted = Signal()  # kwargs: assessment
+
+# Sent after the transaction that stored new score snapshots commits (never for a rollback):
+# whoever acts on score changes (alerts) reads committed rows. kwargs: customer_ids (the
+# customers with a new current snapshot, sorted), computed_at (the newest snapshot's moment).
+snapshots_stored = Signal()

@@ -14,7 +14,23 @@ import pytest
 from django.conf import settings
 
 LANGUAGES = ["nl", "en"]
-SOURCES = ["manage.py", "klantbinding", "scoring", "surveys", "templates", "locale"]
+
+
+
+def _sources() -> list[str]:
+    """The tree's own texts: manage.py, templates, catalogues and every installed app of ours
+    (read from the settings, so a new app's texts are checked without anyone remembering)."""
+    from django.apps import apps
+
+    root = Path(settings.BASE_DIR).resolve()
+    ours = sorted(
+        {
+            Path(config.path).resolve().relative_to(root).parts[0]
+            for config in apps.get_app_configs()
+            if Path(config.path).resolve().is_relative_to(root)
+        }
+    )
+    return ["manage.py", "templates", "locale", *ours]
 
 
 def _catalogue(root: Path, language: str) -> polib.POFile:
@@ -28,7 +44,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail("gettext is not installed; `make test` installs it")
     root = Path(settings.BASE_DIR)
     tree = tmp_path_factory.mktemp("tree")
-    for name in SOURCES:
+    for name in _sources():
         source = root / name
         if source.is_dir():
             shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -1,0 +1,58 @@
+"""Reads of the alerts app, by sub-domain: the evaluation's state and the people's views
+(inbox, counts, settings, rows). The public names are re-exported here."""
+
+from alerts.selectors.people import (
+    INBOX_FILTERS,
+    INBOX_PAGE_SIZE,
+    AlertLine,
+    AlertRow,
+    InboxPage,
+    alert_rows,
+    alerts_visible_to,
+    default_settings,
+    element_names,
+    headline,
+    inbox,
+    kind_label,
+    needs_attention,
+    open_count,
+    settings_of,
+    severity_rank,
+    users_with_alerts,
+)
+from alerts.selectors.state import (
+    ALERT_FIELDS,
+    Scoped,
+    StateReader,
+    alerts_in_play,
+    evaluation_state,
+    register_state_reader,
+    scope_mask,
+)
+
+__all__ = [
+    "ALERT_FIELDS",
+    "INBOX_FILTERS",
+    "INBOX_PAGE_SIZE",
+    "AlertLine",
+    "AlertRow",
+    "InboxPage",
+    "Scoped",
+    "StateReader",
+    "alert_rows",
+    "alerts_in_play",
+    "alerts_visible_to",
+    "default_settings",
+    "element_names",
+    "evaluation_state",
+    "headline",
+    "inbox",
+    "kind_label",
+    "needs_attention",
+    "open_count",
+    "register_state_reader",
+    "scope_mask",
+    "settings_of",
+    "severity_rank",
+    "users_with_alerts",
+]

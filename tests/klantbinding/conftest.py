@@ -47,6 +47,4 @@ def redis_server() -> Iterator[RedisServer]:
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: str):
     """POST the sign-in form as a browser would."""
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password}, **extra
-    )
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)

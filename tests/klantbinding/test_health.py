@@ -39,9 +39,7 @@ def test_health_checks_the_filesystem_broker_of_development(settings, tmp_path):
     assert Client().get("/health").status_code == 200
 
 
-def test_health_answers_plain_http_when_everything_else_redirects_to_https(
-    redis_server, settings
-):
+def test_health_answers_plain_http_when_everything_else_redirects_to_https(redis_server, settings):
     settings.CELERY_BROKER_URL = redis_server.url
     settings.SECURE_SSL_REDIRECT = True
     assert Client().get("/health").status_code == 200

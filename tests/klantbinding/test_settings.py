@@ -51,7 +51,12 @@ def test_check_deploy_is_clean_with_the_production_variables():
 
 def test_check_deploy_warns_about_a_development_site_url():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, SITE_URL="http://127.0.0.1:8000"
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        SITE_URL="http://127.0.0.1:8000",
     )
     assert result.returncode != 0
     assert "klantbinding.W001" in result.stderr
@@ -59,7 +64,12 @@ def test_check_deploy_warns_about_a_development_site_url():
 
 def test_check_deploy_warns_about_a_cache_each_process_keeps_for_itself():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DJANGO_CACHE_URL="locmemcache://"
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        DJANGO_CACHE_URL="locmemcache://",
     )
     assert result.returncode != 0
     assert "klantbinding.W002" in result.stderr
@@ -91,7 +101,7 @@ def test_responses_carry_the_security_headers(client):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     policy = dict(
-        (d.strip().split(" ", 1) + [""])[:2]
+        [*d.strip().split(" ", 1), ""][:2]
         for d in response["Content-Security-Policy"].split(";")
         if d.strip()
     )

@@ -116,7 +116,8 @@ def test_flush_empties_the_database_and_the_triggers_stay(anne):
     assert len(triggers.trigger_names(connection, Assessment._meta.db_table)) == 2
     # What the migrations wrote (the default scoring model) back, as the test runner does.
     connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
-    customer = CustomerFactory(account_manager=User.objects.create_user("again", "again@example.nl"))
+    again = User.objects.create_user("again", "again@example.nl")
+    customer = CustomerFactory(account_manager=again)
     kept = assess(customer, {"performance": 3})
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Assessment._meta.db_table} WHERE id = %s", [kept.pk])

@@ -312,18 +312,29 @@ SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=2
 # Behind a TLS proxy that sets X-Forwarded-Proto (and redirects to https itself, if wanted),
 # set DJANGO_SECURE_PROXY_SSL_HEADER=true; DJANGO_SECURE_SSL_REDIRECT=false leaves the
 # redirect to that proxy.
-if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+# An empty variable counts as unset (docker-compose.yml passes them through empty).
+
+
+def _switch(name: str, default: bool) -> bool:
+    return env.bool(name) if os.environ.get(name, "").strip() else default
+
+
+if _switch("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not LOCAL)
+SECURE_SSL_REDIRECT = _switch("DJANGO_SECURE_SSL_REDIRECT", not LOCAL)
 # The health check answers plain HTTP inside the stack (docker compose, load balancers).
 SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not LOCAL)
-CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not LOCAL)
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if LOCAL else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
-    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not LOCAL
+SESSION_COOKIE_SECURE = _switch("DJANGO_SESSION_COOKIE_SECURE", not LOCAL)
+CSRF_COOKIE_SECURE = _switch("DJANGO_CSRF_COOKIE_SECURE", not LOCAL)
+SECURE_HSTS_SECONDS = (
+    env.int("DJANGO_SECURE_HSTS_SECONDS")
+    if os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "").strip()
+    else 0
+    if LOCAL
+    else 31536000
 )
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not LOCAL)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _switch("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not LOCAL)
+SECURE_HSTS_PRELOAD = _switch("DJANGO_SECURE_HSTS_PRELOAD", not LOCAL)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

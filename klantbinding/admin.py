@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -17,13 +18,39 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+class UserCreationWithEmailForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        fields = ("username", "email", "first_name", "last_name")
+
+
 @admin.register(User)
 class KlantbindingUserAdmin(SimpleHistoryAdmin, UserAdmin):
+    add_form = UserCreationWithEmailForm
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
     actions = ["invite"]
 
     def save_model(self, request: HttpRequest, obj: object, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        if not change and accounts.users_invite(users=[obj]):
+        # A new user without a password, or one who never signed in and just got an address,
+        # is invited to choose a password.
+        reachable = not change or "email" in form.changed_data
+        if reachable and obj.last_login is None and accounts.users_invite(users=[obj]):
             messages.info(
                 request,
                 _("%(user)s gets an e-mail to choose a password.") % {"user": obj.get_username()},

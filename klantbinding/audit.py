@@ -322,6 +322,9 @@ def _changes(rows: list[tuple[type[models.Model], object]]) -> list[Change]:
                         new=_display(field, new_value, names),
                     )
                 )
+        reason = _reason(record.history_change_reason or "")
+        if record.history_type == "~" and not fields and not reason:
+            continue  # saved without a visible change (a new password, say): nothing to show
         result.append(
             Change(
                 at=record.history_date,
@@ -330,7 +333,7 @@ def _changes(rows: list[tuple[type[models.Model], object]]) -> list[Change]:
                 label=str(record.instance),
                 url=_url(model, record),
                 action=actions.get(record.history_type, record.history_type),
-                reason=_reason(record.history_change_reason or ""),
+                reason=reason,
                 fields=tuple(fields) if record.history_type != "-" else (),
             )
         )
@@ -358,3 +361,34 @@ def _url(model: type[models.Model], record: object) -> str:
         return record.instance.get_absolute_url()
     except Exception:  # a row whose page needs more than its own columns
         return ""
+
+
+# --------------------------------------------------------------------------------------------
+# Demo
+# --------------------------------------------------------------------------------------------
+
+
+def demo_step(*, seed: int, now: dt.datetime, progress: object = None) -> str:
+    """The demo's change log: the portfolio's starting state, and management moving one
+    customer to another account manager three days ago."""
+    import random
+
+    from scoring.models import Customer
+    from scoring.roles import ACCOUNT_MANAGERS, MANAGEMENT
+
+    history_baseline(Customer)
+    user_model = get_user_model()
+    boss = user_model._default_manager.filter(groups__name=MANAGEMENT).order_by("pk").first()
+    managers = list(
+        user_model._default_manager.filter(groups__name=ACCOUNT_MANAGERS).order_by("pk")
+    )
+    customers = list(Customer.objects.filter(account_manager__in=managers).order_by("pk")[:50])
+    if boss is None or len(managers) < 2 or not customers:
+        return "Change log: the portfolio's starting state."
+    rng = random.Random(seed)
+    customer = rng.choice(customers)
+    customer.account_manager = rng.choice([m for m in managers if m != customer.account_manager])
+    customer._history_user = boss
+    customer._history_date = now - dt.timedelta(days=3)
+    customer.save()
+    return f"Change log: {boss.get_username()} moved {customer} to {customer.account_manager}."

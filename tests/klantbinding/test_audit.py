@@ -221,3 +221,18 @@ def test_the_import_command_records_the_user_it_is_given(anne, mira, tmp_path):
 
 def test_assessments_made_in_the_app_have_no_importer(anne):
     assert assess(CustomerFactory(account_manager=anne), {"performance": 3}).imported_by is None
+
+
+def test_the_demo_shows_management_moving_a_customer(db):
+    from django.utils import timezone
+
+    from scoring.demo import seed_portfolio
+
+    seed_portfolio(customers=12, seed=5, history_months=0)
+    line = audit.demo_step(seed=5, now=timezone.now())
+    assert "moved" in line
+    with translation.override("en"):
+        [moved] = [c for c in audit.changes_recent().changes if c.kind == "Customer"]
+    boss = User.objects.get(username="directie")
+    assert moved.by == (boss.get_full_name() or boss.username)
+    assert [f.field for f in moved.fields] == ["account manager"]

@@ -236,3 +236,14 @@ def test_the_demo_shows_management_moving_a_customer(db):
     boss = User.objects.get(username="directie")
     assert moved.by == (boss.get_full_name() or boss.username)
     assert [f.field for f in moved.fields] == ["account manager"]
+
+
+def test_administrators_see_each_objects_history_in_the_admin(admin_user, anne, bart):
+    customer = CustomerFactory(account_manager=anne, name="Acme B.V.")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin_user)
+    admin_change_customer(client, customer, account_manager=bart.pk)
+    page = client.get(f"/admin/scoring/customer/{customer.pk}/history/")
+    assert page.status_code == 200
+    assert admin_user.get_username() in page.content.decode()
+    assert client.get(f"/admin/auth/user/{anne.pk}/history/").status_code == 200

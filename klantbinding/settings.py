@@ -312,11 +312,15 @@ SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=2
 # Behind a TLS proxy that sets X-Forwarded-Proto (and redirects to https itself, if wanted),
 # set DJANGO_SECURE_PROXY_SSL_HEADER=true; DJANGO_SECURE_SSL_REDIRECT=false leaves the
 # redirect to that proxy.
-# An empty variable counts as unset (docker-compose.yml passes them through empty).
+
+
+def _set(name: str) -> bool:
+    """Whether the variable has a value: docker-compose.yml passes unset ones through empty."""
+    return bool(os.environ.get(name, "").strip())
 
 
 def _switch(name: str, default: bool) -> bool:
-    return env.bool(name) if os.environ.get(name, "").strip() else default
+    return env.bool(name) if _set(name) else default
 
 
 if _switch("DJANGO_SECURE_PROXY_SSL_HEADER", False):
@@ -326,12 +330,9 @@ SECURE_SSL_REDIRECT = _switch("DJANGO_SECURE_SSL_REDIRECT", not LOCAL)
 SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
 SESSION_COOKIE_SECURE = _switch("DJANGO_SESSION_COOKIE_SECURE", not LOCAL)
 CSRF_COOKIE_SECURE = _switch("DJANGO_CSRF_COOKIE_SECURE", not LOCAL)
+_HSTS_DEFAULT = 0 if LOCAL else 365 * 24 * 3600
 SECURE_HSTS_SECONDS = (
-    env.int("DJANGO_SECURE_HSTS_SECONDS")
-    if os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "").strip()
-    else 0
-    if LOCAL
-    else 31536000
+    env.int("DJANGO_SECURE_HSTS_SECONDS") if _set("DJANGO_SECURE_HSTS_SECONDS") else _HSTS_DEFAULT
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _switch("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not LOCAL)
 SECURE_HSTS_PRELOAD = _switch("DJANGO_SECURE_HSTS_PRELOAD", not LOCAL)

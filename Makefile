@@ -6,7 +6,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 250
+PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
+# A laptop or a test run: the development secret key and plain-HTTP settings are allowed
+# (without it, settings refuse to start with no DJANGO_SECRET_KEY). Never set on a server.
+export KB_DEVELOPMENT ?= 1
 
 .PHONY: install run test bench lint format messages makemessages system-packages browser redis-server clean
 
@@ -47,13 +51,15 @@ makemessages: install
 	msgattrib --clear-fuzzy --empty --no-obsolete $(EN_PO) -o $(EN_PO)
 	msgen $(EN_PO) -o $(EN_PO)
 
+# `make run PORT=8001` serves on another port; links in e-mails (SITE_URL) follow it.
+run: export SITE_URL = http://127.0.0.1:$(PORT)
 run: messages
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo --if-empty --customers $(DEMO_CUSTOMERS)
-	@echo "Klantbinding runs on http://127.0.0.1:8000 with a Celery worker and beat (Ctrl+C stops it)"
-	$(PY) manage.py runall --port 8000
+	@echo "Klantbinding runs on $(SITE_URL) with a Celery worker and beat (Ctrl+C stops it)"
+	$(PY) manage.py runall --port $(PORT)
 
 test: messages browser redis-server
 	mkdir -p var

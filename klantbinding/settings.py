@@ -7,22 +7,43 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+environ.Env.read_env(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY",
-    default="django-insecure-development-key-do-not-use-in-production-0123456789",
-)
+# A developer's laptop or a test run (set by `make run`, `make test` and pytest): the only
+# case in which the app may run on the published development key and plain HTTP defaults.
+DEVELOPMENT = env.bool("KB_DEVELOPMENT", default=False)
+LOCAL = DEBUG or DEVELOPMENT
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production-0123456789"
+# Keys that were published with the project: never a production key.
+PUBLISHED_SECRET_KEYS = {
+    DEVELOPMENT_SECRET_KEY,
+    "change-me-in-production-please-0123456789abcdef",  # docker-compose.yml's old default
+}
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not LOCAL and (not SECRET_KEY or SECRET_KEY in PUBLISHED_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set (or is a key published with Klantbinding), and "
+        "DJANGO_DEBUG is off: Klantbinding refuses to run on a key anyone can read. Set "
+        "DJANGO_SECRET_KEY to a long random value of your own, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. On a developer's "
+        "laptop, set KB_DEVELOPMENT=1 instead (`make run` and `make test` do)."
+    )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -39,6 +60,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # Bootstrap 5's css and js, served from the installed package
     "django_celery_beat",
+    "axes",
+    "csp",
+    "simple_history",
     "klantbinding",
     "scoring",
     "surveys",
@@ -55,8 +79,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "klantbinding.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "klantbinding.urls"
@@ -107,9 +136,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
-# The cache holds the survey link throttle. Per-process memory by default; production shares
-# it between processes through Redis, e.g. DJANGO_CACHE_URL=redis://127.0.0.1:6379/1.
-CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
+
+def _redis_database(url: str, number: int) -> str:
+    """``url`` with its database number replaced: the cache never shares the broker's."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+# The cache holds the sign-in lockout (django-axes) and the survey link throttle, so in
+# production it is shared by every process: Redis, by default REDIS_URL's server, database 1.
+# A laptop or a test run keeps it in the process's memory.
+CACHES = {
+    "default": env.cache_url(
+        "DJANGO_CACHE_URL",
+        default="locmemcache://" if LOCAL else _redis_database(REDIS_URL, 1),
+    )
+}
 
 # Celery (klantbinding/celery.py reads every CELERY_* setting). The survey e-mails go through
 # it; the invitation table is the outbox, so a broker outage delays mail but loses none.
@@ -155,15 +197,54 @@ else:
         "socket_timeout": 10,
     }
 
+# Argon2 for new and changed passwords; older PBKDF2 hashes still sign in and are upgraded
+# to Argon2 when they do.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out sign-in before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A set-password link (password reset, or the invitation of a user without a password)
+# works this long, and only once.
+PASSWORD_RESET_TIMEOUT = env.int("KB_PASSWORD_LINK_DAYS", default=3) * 24 * 3600
+
+# Sign-in lockout (django-axes, on the shared cache): after KB_LOGIN_FAILURE_LIMIT wrong
+# passwords for one username, or from one address, sign-in is refused for
+# KB_LOGIN_COOLOFF_MINUTES (counted again from each refused try).
+AXES_HANDLER = "klantbinding.security.LockoutCacheHandler"
+AXES_FAILURE_LIMIT = env.int("KB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("KB_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "klantbinding.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "klantbinding.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # the handler logs each failure itself, without the password
+# The reverse proxies in front of the app (addresses or networks, e.g. 10.0.0.0/8). Only a
+# request coming from one of them is believed about the client's address (X-Forwarded-For);
+# with none set, the address is the connection's own, whatever headers say.
+KB_TRUSTED_PROXIES = env.list("KB_TRUSTED_PROXIES", default=[])
+
+# Sessions end after KB_SESSION_IDLE_MINUTES without a request, and KB_SESSION_MAX_HOURS after
+# sign-in however busy (klantbinding.middleware.SessionTimeoutMiddleware).
+KB_SESSION_IDLE_MINUTES = env.int("KB_SESSION_IDLE_MINUTES", default=30)
+KB_SESSION_MAX_HOURS = env.int("KB_SESSION_MAX_HOURS", default=10)
+SESSION_COOKIE_AGE = KB_SESSION_IDLE_MINUTES * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -214,7 +295,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Surveys: the sender of invitations and reminders, and the address links in e-mails point to.
 SURVEYS_FROM_EMAIL = env.str("SURVEYS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:8000"
+
+
+def _site_url_default() -> str:
+    """Production's default address: https on the first plain host name it may serve."""
+    host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+    if LOCAL or not host or host.startswith(".") or "*" in host:
+        return DEVELOPMENT_SITE_URL
+    return f"https://{host}"
+
+
+SITE_URL = env.str("SITE_URL", default=_site_url_default()).rstrip("/")
 SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=100)  # e-mails per task
 SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
 SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
@@ -225,16 +317,56 @@ SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=2
 ALERTS_FROM_EMAIL = env.str("ALERTS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
 ALERTS_INLINE_CUSTOMERS = env.int("ALERTS_INLINE_CUSTOMERS", default=20)
 
-# Production hardening: all driven by environment variables, off in development.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Production hardening: on unless this is a laptop or a test run (LOCAL), each switchable.
+# Behind a TLS proxy that sets X-Forwarded-Proto (and redirects to https itself, if wanted),
+# set DJANGO_SECURE_PROXY_SSL_HEADER=true; DJANGO_SECURE_SSL_REDIRECT=false leaves the
+# redirect to that proxy.
+
+
+def _set(name: str) -> bool:
+    """Whether the variable has a value: docker-compose.yml passes unset ones through empty."""
+    return bool(os.environ.get(name, "").strip())
+
+
+def _switch(name: str, default: bool) -> bool:
+    return env.bool(name) if _set(name) else default
+
+
+if _switch("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _switch("DJANGO_SECURE_SSL_REDIRECT", not LOCAL)
+# The health check answers plain HTTP inside the stack (docker compose, load balancers).
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SESSION_COOKIE_SECURE = _switch("DJANGO_SESSION_COOKIE_SECURE", not LOCAL)
+CSRF_COOKIE_SECURE = _switch("DJANGO_CSRF_COOKIE_SECURE", not LOCAL)
+_HSTS_DEFAULT = 0 if LOCAL else 365 * 24 * 3600
+SECURE_HSTS_SECONDS = (
+    env.int("DJANGO_SECURE_HSTS_SECONDS") if _set("DJANGO_SECURE_HSTS_SECONDS") else _HSTS_DEFAULT
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _switch("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not LOCAL)
+SECURE_HSTS_PRELOAD = _switch("DJANGO_SECURE_HSTS_PRELOAD", not LOCAL)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from the app's own static files, never
+# inline (data for scripts travels in <script type="application/json">); no framing. Inline
+# styles stay allowed: plotly draws its charts with them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

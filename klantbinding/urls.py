@@ -5,16 +5,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from klantbinding import views
+from klantbinding.accounts import PasswordLinkForm
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    path("health", views.health, name="health"),
+    path("health/", views.health),
+    path("audit/", views.audit, name="audit"),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            email_template_name="registration/password_reset_email.txt",
-            html_email_template_name="registration/password_reset_email.html",
-        ),
+        auth_views.PasswordResetView.as_view(form_class=PasswordLinkForm),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from scoring.models import (
     Assessment,
@@ -23,7 +24,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(SimpleHistoryAdmin):
     list_display = ("name", "external_id", "account_manager", "sector", "annual_revenue", "active")
     list_filter = ("active", "sector", "payment_behaviour", "account_manager")
     search_fields = ("name", "external_id")
@@ -31,7 +32,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(SimpleHistoryAdmin):
     list_display = ("name", "email", "customer", "language", "opted_out")
     list_filter = ("language", "opted_out")
     search_fields = ("name", "email", "customer__name")
@@ -59,7 +60,7 @@ class ElementInline(admin.StackedInline):
 
 
 @admin.register(ScoringModel)
-class ScoringModelAdmin(admin.ModelAdmin):
+class ScoringModelAdmin(SimpleHistoryAdmin):
     list_display = ("version", "name", "is_active", "published_at")
     readonly_fields = ("is_active", "published_at", "published_by")
     inlines = [ElementInline]
@@ -116,4 +117,8 @@ class ScoreSnapshotAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ScoreSnapshot | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ScoreSnapshot | None = None) -> bool:
+        # Snapshots are the score's history; a database trigger keeps their values too.
         return False

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from klantbinding import accounts, audit
 from scoring import selectors, services
 from scoring.models import Assessment, Customer, PaymentBehaviour, RespondentKind
 from scoring.roles import ACCOUNT_MANAGERS
@@ -798,7 +799,12 @@ _CUSTOMER_FIELDS = (
 )
 
 
-def customers_import(*, table: Table, progress: ImportProgress | None = None) -> ImportSummary:
+def customers_import(
+    *,
+    table: Table,
+    progress: ImportProgress | None = None,
+    imported_by: AbstractBaseUser | None = None,
+) -> ImportSummary:
     """Check a customers table, then create or update customers by external id, all or nothing.
 
     An unknown account manager e-mail becomes a user (username = e-mail, no usable password)
@@ -825,6 +831,7 @@ def customers_import(*, table: Table, progress: ImportProgress | None = None) ->
             group, _created = Group.objects.get_or_create(name=ACCOUNT_MANAGERS)
             group.user_set.add(*created_users)
             users.update({u.email: u for u in created_users})
+            accounts.users_invite(users=created_users)
 
         to_create: list[Customer] = []
         to_update: list[Customer] = []
@@ -863,6 +870,9 @@ def customers_import(*, table: Table, progress: ImportProgress | None = None) ->
             _customers_update(batch)
             if progress:
                 progress(stage, len(batch), total)
+        audit.records_bulk(
+            created=to_create, updated=to_update, user=imported_by, reason=audit.IMPORT_REASON
+        )
     return ImportSummary(
         created=len(to_create),
         updated=len(to_update),
@@ -1136,13 +1146,19 @@ def _present_keys(keys: Sequence[tuple]) -> set[tuple]:
 
 
 def assessments_import(
-    *, table: Table, progress: ImportProgress | None = None, now: datetime | None = None
+    *,
+    table: Table,
+    progress: ImportProgress | None = None,
+    now: datetime | None = None,
+    imported_by: AbstractBaseUser | None = None,
 ) -> ImportSummary:
     """Check an assessments table, then write the new assessments in one transaction.
 
     The affected customers' stored scores are refreshed. Rows already present are skipped.
     """
     plan = assessments_clean(table=table, now=now, progress=progress)
+    for clean in plan.new:
+        clean.imported_by = imported_by
     stage = _("Writing")
     total = len(plan.new)
 

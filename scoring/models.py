@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 SCORE_MIN = 0
 SCORE_MAX = 6
@@ -81,6 +82,8 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -124,6 +127,8 @@ class Contact(models.Model):
     )
     opted_out = models.BooleanField(_("opted out"), default=False)
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("contact person")
@@ -183,6 +188,8 @@ class ScoringModel(models.Model):
         related_name="+",
     )
 
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
     class Meta:
         verbose_name = _("scoring model")
         verbose_name_plural = _("scoring models")
@@ -235,6 +242,8 @@ class Element(models.Model):
     asked_expert = models.BooleanField(_("asked of experts"), default=True)
     weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("element")
@@ -324,6 +333,15 @@ class Assessment(models.Model):
     )
     # Makes a double click or a resubmit after Back land on the same assessment.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Who imported it (the import page's user or the command's --user); empty otherwise.
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = AssessmentQuerySet.as_manager()
 

@@ -104,6 +104,7 @@ class CleanAssessment:
     nps: int | None = None
     source: str = Assessment.Source.MATRIX
     submission_key: uuid.UUID | None = None
+    imported_by: AbstractBaseUser | None = None
 
     def assessment(self) -> Assessment:
         """The unsaved assessment row."""
@@ -119,6 +120,7 @@ class CleanAssessment:
             nps=self.nps,
             source=self.source,
             submission_key=self.submission_key,
+            imported_by=self.imported_by,
         )
 
     def score_rows(self, assessment_id: int) -> list[tuple[int, int, int | None, str]]:

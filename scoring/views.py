@@ -1029,9 +1029,9 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
         table = imports.table_read(data, info["name"])
         if request.method == "POST":
             if kind == UploadForm.CUSTOMERS:
-                summary = imports.customers_import(table=table)
+                summary = imports.customers_import(table=table, imported_by=request.user)
             else:
-                summary = imports.assessments_import(table=table)
+                summary = imports.assessments_import(table=table, imported_by=request.user)
             _upload_path(token).unlink(missing_ok=True)
             uploads = dict(request.session.get(UPLOADS_SESSION_KEY, {}))
             uploads[token] = {**info, "summary": summary.__dict__}

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from klantbinding.security import client_ip
 from scoring.extensions import survey_questions_save
 from scoring.models import RespondentKind
 from scoring.roles import is_account_manager, is_management
@@ -36,8 +37,11 @@ from surveys.models import Campaign, Invitation, Round
 
 logger = logging.getLogger(__name__)
 
-SESSION_TOKENS = "survey_tokens"  # {public_id: token} of the links opened in this browser
+# The public ids (not the tokens) of the invitations whose link was opened in this browser:
+# a copy of the session table holds no working link.
+SESSION_OPENED = "survey_opened"
 SESSION_DONE = "survey_done"  # public ids answered in this browser, for the thank-you page
+SESSION_KEPT = 20  # invitations remembered per browser
 THROTTLE_WINDOW = 15 * 60
 
 
@@ -221,12 +225,8 @@ def csrf_protect_private(view: Callable) -> Callable:
     return csrf_exempt(decorator_from_middleware(_CsrfAllowingNullOrigin)(view))
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _throttle_key(request: HttpRequest) -> str:
-    return f"surveys:bad-link:{_client_ip(request)}"
+    return f"surveys:bad-link:{client_ip(request)}"
 
 
 def _throttled(request: HttpRequest) -> bool:
@@ -269,7 +269,15 @@ def _public(
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
+    """A wrong link: counted per address; past the limit the address gets a 429 page.
+
+    Only wrong links are refused: a valid link always works, so one sender behind a shared
+    address (a proxy, a customer's NAT) cannot lock the others out.
+    """
+    throttled = _throttled(request)
     _record_bad_link(request)
+    if throttled:
+        return _too_many(request)
     return _public(request, "surveys/public_invalid.html", status=404)
 
 
@@ -287,44 +295,45 @@ def _closed(request: HttpRequest, invitation: Invitation, reason: str) -> HttpRe
     )
 
 
-def _remember(request: HttpRequest, invitation: Invitation, token: str) -> None:
-    tokens = dict(request.session.get(SESSION_TOKENS, {}))
-    tokens[str(invitation.public_id)] = token
-    request.session[SESSION_TOKENS] = tokens
+def _remember(request: HttpRequest, invitation: Invitation) -> None:
+    """Keep in the session that this browser opened a valid link to ``invitation``."""
+    public_id = str(invitation.public_id)
+    opened = [p for p in request.session.get(SESSION_OPENED, []) if p != public_id]
+    request.session[SESSION_OPENED] = [*opened[-(SESSION_KEPT - 1) :], public_id]
+
+
+def _forget(request: HttpRequest, public_id: UUID) -> None:
+    opened = request.session.get(SESSION_OPENED, [])
+    request.session[SESSION_OPENED] = [p for p in opened if p != str(public_id)]
 
 
 @private
 @require_http_methods(["GET", "HEAD"])
 def link(request: HttpRequest, token: str) -> HttpResponse:
-    """The e-mail's link: check the token, keep it in the session, drop it from the URL.
+    """The e-mail's link: check the token, remember the invitation (not the token) in the
+    session, drop the token from the URL.
 
     Reading never uses a token up: mail scanners open links too.
     """
-    if _throttled(request):
-        return _too_many(request)
     invitation = selectors.invitation_for_token(token)
     if invitation is None:
         return _invalid_link(request)
     reason = services.closed_reason(invitation, timezone.now())
     if reason:
         return _closed(request, invitation, reason)
-    _remember(request, invitation, token)
+    _remember(request, invitation)
     return redirect("surveys:answer", public_id=invitation.public_id)
 
 
 def _invitation_in_session(request: HttpRequest, public_id: UUID) -> Invitation | None:
-    """The invitation whose link this browser opened, if the kept token still matches it."""
-    token = request.session.get(SESSION_TOKENS, {}).get(str(public_id))
-    if not token:
+    """The invitation whose link this browser opened."""
+    if str(public_id) not in request.session.get(SESSION_OPENED, []):
         return None
-    invitation = (
+    return (
         Invitation.objects.select_related("round__campaign", "customer")
         .filter(public_id=public_id)
         .first()
     )
-    if invitation is None or not selectors.token_belongs_to(invitation, token):
-        return None
-    return invitation
 
 
 @private
@@ -332,8 +341,6 @@ def _invitation_in_session(request: HttpRequest, public_id: UUID) -> Invitation 
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The questions for this respondent kind, in the respondent's language; the submit."""
-    if _throttled(request):
-        return _too_many(request)
     invitation = _invitation_in_session(request, public_id)
     if invitation is None:
         if str(public_id) in request.session.get(SESSION_DONE, []):
@@ -374,9 +381,7 @@ def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
-                tokens = dict(request.session.get(SESSION_TOKENS, {}))
-                tokens.pop(str(public_id), None)
-                request.session[SESSION_TOKENS] = tokens
+                _forget(request, public_id)
                 request.session[SESSION_DONE] = [
                     *request.session.get(SESSION_DONE, [])[-20:],
                     str(public_id),
@@ -431,10 +436,9 @@ def thanks(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mail's opt-out link (and List-Unsubscribe target).
 
-    GET keeps the token in the session and shows a confirmation page; only a POST opts out.
+    GET remembers the invitation in the session and shows a confirmation page; only a POST
+    opts out.
     """
-    if _throttled(request):
-        return _too_many(request)
     invitation = selectors.invitation_for_token(token)
     if invitation is None:
         return _invalid_link(request)
@@ -446,7 +450,7 @@ def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
             {"invitation": invitation},
             language=invitation.language,
         )
-    _remember(request, invitation, token)
+    _remember(request, invitation)
     return redirect("surveys:opt-out", public_id=invitation.public_id)
 
 
@@ -455,8 +459,6 @@ def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def opt_out(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Confirm the opt-out (GET shows the question, POST does it)."""
-    if _throttled(request):
-        return _too_many(request)
     invitation = _invitation_in_session(request, public_id)
     if invitation is None:
         return _invalid_link(request)

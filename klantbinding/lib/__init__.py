@@ -1,1 +1,1 @@
-"""Helpers every app needs: raw SQL and database-specific branches live here, nowhere else."""
+"""Helpers every app uses: raw SQL and database-vendor branches live here and nowhere else."""

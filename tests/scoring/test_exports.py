@@ -99,7 +99,11 @@ def test_export_reads_the_stored_score_and_never_recomputes(db):
     customer = CustomerFactory(external_id="K1")
     assess(customer, {"performance": 6, "service": 6})
     snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)
-    ScoreSnapshot.objects.filter(pk=snapshot.pk).update(binding_score=12.34, band="red")
+    # Snapshots keep their values (a trigger), so a different stored score is a new snapshot.
+    ScoreSnapshot.objects.filter(pk=snapshot.pk).update(is_current=False)
+    snapshot.pk = None
+    snapshot.binding_score, snapshot.band, snapshot.is_current = 12.34, "red", True
+    snapshot.save()
 
     [row] = export_csv()
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -13,7 +14,7 @@ from django.utils import timezone, translation
 from scoring.models import Assessment, Contact, ScoreSnapshot
 from surveys import services
 from surveys.models import Invitation, InvitationLink
-from surveys.views import SESSION_TOKENS
+from surveys.views import SESSION_OPENED
 from tests.factories import MarketExpertFactory, assess
 from tests.surveys.support import invite, make_campaign
 
@@ -46,18 +47,20 @@ def open_link(client: Client, link: str) -> str:
     return response.url
 
 
-def test_the_link_keeps_the_token_in_the_session_and_redirects_to_a_url_without_it(
-    client, contact, link
-):
+def test_the_link_keeps_the_invitation_not_the_token_in_the_session(client, contact, link):
     token = link.rstrip("/").rsplit("/", 1)[1]
     answer_url = open_link(client, link)
     invitation = Invitation.objects.get(contact=contact)
     assert answer_url == reverse("surveys:answer", args=[invitation.public_id])
     assert token not in answer_url
-    assert token in client.session[SESSION_TOKENS].values()
+    assert client.session[SESSION_OPENED] == [str(invitation.public_id)]
     page = client.get(answer_url)
     assert page.status_code == 200
     assert token not in page.content.decode()
+    # What the session table holds (a copy of the database) has no working link in it.
+    stored = Session.objects.get(session_key=client.session.session_key)
+    assert token not in str(stored.get_decoded())
+    assert token not in stored.session_data
 
 
 def test_only_the_hash_of_the_token_is_stored(contact, link):
@@ -187,11 +190,11 @@ def test_a_replayed_submit_is_refused_and_writes_nothing(client, contact, link):
     assert replay_url is None  # the link now shows "already answered"
     page = again.get(link).content.decode()
     assert "Already answered" in page
-    # Even with the token still in a session, a second submit writes nothing.
+    # Even with the invitation still in a session, a second submit writes nothing.
     invitation = Invitation.objects.get(contact=contact)
     stale = Client()
     session = stale.session
-    session[SESSION_TOKENS] = {str(invitation.public_id): link.strip("/").rsplit("/", 1)[1]}
+    session[SESSION_OPENED] = [str(invitation.public_id)]
     session.save()
     response = stale.post(answer_url, {"value_performance": "1"})
     assert "Already answered" in response.content.decode()
@@ -215,7 +218,7 @@ def test_a_tampered_token_gets_a_friendly_page_and_writes_nothing(client, contac
     response = client.get(reverse("surveys:link", args=[tampered]), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert "This link does not work" in response.content.decode()
-    assert SESSION_TOKENS not in client.session
+    assert SESSION_OPENED not in client.session
     assert Invitation.objects.get(contact=contact).status == "sent"
 
 
@@ -240,7 +243,10 @@ def test_an_expired_token_gets_a_friendly_page_in_the_recipients_language(portfo
 def test_a_submit_after_expiry_is_refused(client, contact, settings):
     link = invite(make_campaign(expires_after_days=3), settings)[contact.email]
     answer_url = open_link(client, link)  # opened in time, submitted too late
-    with time_machine.travel(timezone.now() + dt.timedelta(days=4)):
+    # The invitation runs out while the page is open (within the session's idle time).
+    soon = timezone.now() + dt.timedelta(minutes=10)
+    Invitation.objects.filter(contact=contact).update(expires_at=soon)
+    with time_machine.travel(soon + dt.timedelta(minutes=5)):
         response = client.post(answer_url, {"value_performance": "5"})
     assert response.status_code == 410
     assert not Assessment.objects.filter(respondent_email=contact.email).exists()
@@ -253,14 +259,11 @@ def test_another_rounds_token_is_refused(client, contact, settings):
     with time_machine.travel(timezone.now() + dt.timedelta(days=40)):
         second = invite(campaign, settings)[contact.email]
         assert first != second
-        old_token = first.strip("/").rsplit("/", 1)[1]
         newest = Invitation.objects.filter(contact=contact).order_by("-round__opened_at")[0]
         # The old link is closed …
         assert client.get(first).status_code == 410
-        # … and its token does not open the new round's answer page either.
-        session = client.session
-        session[SESSION_TOKENS] = {str(newest.public_id): old_token}
-        session.save()
+        # … and having opened it does not open the new round's answer page either.
+        assert str(newest.public_id) not in client.session.get(SESSION_OPENED, [])
         answer_url = reverse("surveys:answer", args=[newest.public_id])
         response = client.post(answer_url, {"value_performance": "5"})
     assert response.status_code == 404
@@ -271,18 +274,42 @@ def test_another_rounds_token_is_refused(client, contact, settings):
     assert Invitation.objects.get(pk=newest.pk).status == "sent"
 
 
-def test_wrong_tokens_are_throttled_per_ip(contact, link, settings):
+def test_wrong_links_are_throttled_per_address(contact, link, settings):
     settings.SURVEYS_LINK_FAILURES_PER_IP = 3
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for n in range(3):
         bad = reverse("surveys:link", args=[f"{n}" * 43])
         assert attacker.get(bad).status_code == 404
-    # Now even a valid token is refused from that address …
-    blocked = attacker.get(link, HTTP_ACCEPT_LANGUAGE="en")
+    # Past the limit, wrong links from that address get "too many attempts" …
+    blocked = attacker.get(reverse("surveys:link", args=["z" * 43]), HTTP_ACCEPT_LANGUAGE="en")
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.content.decode()
-    # … while the recipient elsewhere gets in.
-    assert Client(REMOTE_ADDR="198.51.100.7").get(link).status_code == 302
+    # … and so does a forged X-Forwarded-For from it (no proxy is trusted) …
+    forged = attacker.get(
+        reverse("surveys:link", args=["y" * 43]), HTTP_X_FORWARDED_FOR="198.51.100.50"
+    )
+    assert forged.status_code == 429
+    # … while wrong links from another address are still only wrong.
+    other = Client(REMOTE_ADDR="198.51.100.7")
+    assert other.get(reverse("surveys:link", args=["x" * 43])).status_code == 404
+
+
+def test_a_valid_link_is_not_refused_after_20_wrong_ones_from_the_same_address(
+    contact, link, settings
+):
+    """Behind a customer's NAT one person's typos must not lock every colleague out."""
+    assert settings.SURVEYS_LINK_FAILURES_PER_IP == 20
+    shared = Client(REMOTE_ADDR="203.0.113.20")  # everyone behind the same address
+    for n in range(21):
+        shared.get(reverse("surveys:link", args=[f"wrong{n:02d}" + "x" * 38]))
+    assert shared.get(reverse("surveys:link", args=["q" * 43])).status_code == 429
+
+    colleague = Client(REMOTE_ADDR="203.0.113.20")
+    answer_url = open_link(colleague, link)
+    assert colleague.get(answer_url).status_code == 200
+    response = colleague.post(answer_url, ALL_SIX)
+    assert response.status_code == 302
+    assert Assessment.objects.filter(respondent_email=contact.email).count() == 1
 
 
 def test_a_reminder_link_works_and_so_does_the_first_one(contact, link, settings):

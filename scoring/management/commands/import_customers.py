@@ -8,6 +8,7 @@ from argparse import ArgumentParser
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from klantbinding.accounts import user_find
 from scoring.imports import (
     ImportFailed,
     TerminalProgress,
@@ -29,12 +30,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="Do not show a progress bar."
         )
+        parser.add_argument(
+            "--user",
+            default="",
+            help="Who imports (user name or e-mail): recorded with what is written.",
+        )
 
-    def handle(self, *args: object, path: str, no_progress: bool, **options: object) -> None:
+    def handle(
+        self, *args: object, path: str, no_progress: bool, user: str, **options: object
+    ) -> None:
         """Import the file, or fail listing every problem and write nothing."""
+        try:
+            imported_by = user_find(user) if user else None
+        except LookupError:
+            raise CommandError(_("There is no active user “%(user)s”.") % {"user": user}) from None
         with TerminalProgress(disable=True if no_progress else None, file=sys.stderr) as bar:
             try:
-                summary = customers_import(table=table_read_path(path), progress=bar)
+                summary = customers_import(
+                    table=table_read_path(path), progress=bar, imported_by=imported_by
+                )
             except ImportFailed as failure:
                 raise CommandError(failure.text()) from failure
         self.stdout.write(

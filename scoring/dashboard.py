@@ -19,7 +19,6 @@ the line become Python strings.
 from __future__ import annotations
 
 import gc
-import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,11 +33,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from klantbinding.lib import db
 from scoring import calculations, selectors
 from scoring.conf import rule_params
 from scoring.models import (
@@ -54,21 +53,7 @@ from scoring.models import (
 NO_SCORE = "none"  # the band filter's value for customers without a score
 BAND_CHOICES = (*calculations.BANDS, NO_SCORE)
 DETAIL_KINDS = DETAIL_BLOCKS  # the blocks of ScoreSnapshot.details
-# The customers query's line of numbers, in order; then what a list of customers (drill-downs,
-# export) adds: numbers, and texts as columns of their own.
-CUSTOMER_NUMBERS = (
-    "revenue",
-    "potential",
-    "margin",
-    "scoring_model_id",
-    "binding_score",
-    "satisfaction",
-    "alternatives",
-    "investment",
-    "provisional",
-    "overdue",
-)
-LISTING_NUMBERS = ("account_manager_id", "coverage", "respondents", "last_assessed_at")
+# What a list of customers (drill-downs, export) adds to the customers frame as text columns.
 LISTING_TEXTS = ("external_id", "account_manager", "sector")
 
 
@@ -190,50 +175,6 @@ def customers_in_band(
     )
 
 
-def _db_time(value: datetime) -> object:
-    """A datetime parameter as the backend stores it (SQLite keeps naive UTC text)."""
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _epoch_sql(column: str) -> str:
-    """A timestamp as epoch seconds with its microseconds, as text in a line of numbers.
-
-    SQLite keeps naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds and the
-    fraction as written (a REAL would keep only 15 digits).
-    """
-    if connection.vendor == "postgresql":
-        return f"date_part('epoch', {column})"
-    return f"strftime('%%s', {column}) || substr({column}, 20)"  # %% as the SQL has parameters
-
-
-def _to_utc(seconds: np.ndarray) -> pd.DatetimeIndex:
-    """Epoch seconds (NaN for none) as UTC datetimes, to the microsecond."""
-    return pd.to_datetime(np.round(seconds * 1e6), unit="us", utc=True)
-
-
-def _line_sql(expressions: list[str]) -> str:
-    """One text of comma-separated values, empty where NULL."""
-    return " || ',' || ".join(f"COALESCE(CAST({e} AS TEXT), '')" for e in expressions)
-
-
-def _lines_sql(line: str) -> str:
-    """The aggregate that joins every row's line into one text, a line per row."""
-    if connection.vendor == "postgresql":
-        return f"string_agg({line}, E'\\n')"
-    return f"group_concat({line}, char(10))"
-
-
-def _read_numbers(lines: str, names: list, dtype: object = float, **options) -> pd.DataFrame:
-    """Lines of comma-separated values (empty for none) read by pandas' C parser."""
-    if not lines:
-        types = dtype if isinstance(dtype, dict) else dict.fromkeys(names, dtype)
-        return pd.DataFrame({name: pd.Series([], dtype=types[name]) for name in names})
-    # Bytes: the parser reads them as they are (text it would encode again, in chunks).
-    return pd.read_csv(
-        io.BytesIO(lines.encode()), header=None, names=names, dtype=dtype, engine="c", **options
-    )
-
-
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while tens of thousands of row tuples are built.
@@ -251,9 +192,8 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _fetch(clock: Stopwatch, sql: str, params: list) -> list[tuple]:
-    with clock.measure("sql"), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    with clock.measure("sql"):
+        return db.fetch_all(sql, params)
 
 
 def dashboard_data(
@@ -288,16 +228,17 @@ def _dashboard_data(
         scope = in_view.values("pk").query.sql_with_params()
     except EmptyResultSet:
         scope = None
+    line = _customer_line(listing)
     rows: list[tuple] = []
     history_lines = ""
     nps_rows: list[tuple] = []
     if scope is not None:
-        rows = _fetch(clock, *_customers_query(moment, current, scope, listing))
+        rows = _fetch(clock, *_customers_query(moment, current, scope, line, listing))
         history_lines = _fetch(clock, *_history_query(moment, scope))[0][0] or ""
         nps_rows = _fetch(clock, *_nps_query(moment, scope))
 
     with clock.measure("dataframes"):
-        customers, details = _customers_frame(rows, listing)
+        customers, details = _customers_frame(rows, line, listing)
         element_values, kind_means = _detail_frames(
             customers.index,
             customers["scoring_model_id"],
@@ -324,7 +265,7 @@ def _elements(clock: Stopwatch) -> tuple[pd.DataFrame, dict[int, list[str]]]:
     """The active model's elements, and every model's codes in the order snapshots store."""
     e = Element._meta.db_table
     m = ScoringModel._meta.db_table
-    order = connection.ops.quote_name("order")
+    order = db.quote_name("order")
     rows = _fetch(
         clock,
         f"SELECT e.scoring_model_id, e.code, e.factor, e.weight, e.name_nl, e.name_en, "
@@ -350,25 +291,10 @@ def _elements(clock: Stopwatch) -> tuple[pd.DataFrame, dict[int, list[str]]]:
     return elements, codes_by_model
 
 
-def _customers_query(
-    moment: datetime, current: bool, scope: tuple[str, tuple], listing: bool
-) -> tuple[str, list]:
-    """Per customer: id, name, payment, band, its line of numbers, the snapshot's details."""
-    c = Customer._meta.db_table
-    u = get_user_model()._meta.db_table
-    s = ScoreSnapshot._meta.db_table
+def _customer_line(listing: bool) -> db.NumberLine:
+    """The customers query's line of numbers; a list of customers (drill-downs, export) adds
+    the account manager, coverage, respondents and last assessed."""
     a = Assessment._meta.db_table
-    scope_sql, scope_params = scope
-    cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
-    if current:  # the current snapshot: one index lookup per customer
-        snapshot_join = "s.customer_id = c.id AND s.is_current = %s"
-        join_params: list = [True]
-    else:
-        snapshot_join = (
-            f"s.id = (SELECT s2.id FROM {s} s2 WHERE s2.customer_id = c.id "
-            f"AND s2.computed_at <= %s ORDER BY s2.computed_at DESC, s2.id DESC LIMIT 1)"
-        )
-        join_params = [_db_time(moment)]
     numbers = {
         "revenue": "c.annual_revenue",
         "potential": "c.revenue_potential",
@@ -383,12 +309,37 @@ def _customers_query(
         "overdue": f"CASE WHEN EXISTS (SELECT 1 FROM {a} a WHERE a.customer_id = c.id "
         f"AND a.respondent_kind = %s AND a.assessed_at >= %s AND a.assessed_at <= %s) "
         f"THEN 0 ELSE 1 END",
-        "account_manager_id": "c.account_manager_id",
-        "coverage": "s.coverage",
-        "respondents": "s.respondents",
-        "last_assessed_at": _epoch_sql("s.last_assessed_at"),
     }
-    line = [numbers[name] for name in (*CUSTOMER_NUMBERS, *(LISTING_NUMBERS if listing else ()))]
+    if listing:
+        numbers.update(
+            {
+                "account_manager_id": "c.account_manager_id",
+                "coverage": "s.coverage",
+                "respondents": "s.respondents",
+                "last_assessed_at": db.epoch_sql("s.last_assessed_at"),
+            }
+        )
+    return db.NumberLine(numbers)
+
+
+def _customers_query(
+    moment: datetime, current: bool, scope: tuple[str, tuple], line: db.NumberLine, listing: bool
+) -> tuple[str, list]:
+    """Per customer: id, name, payment, band, its line of numbers, the snapshot's details."""
+    c = Customer._meta.db_table
+    u = get_user_model()._meta.db_table
+    s = ScoreSnapshot._meta.db_table
+    scope_sql, scope_params = scope
+    cadence = timedelta(days=settings.KLANTBINDING["STAFF_CADENCE_DAYS"])
+    if current:  # the current snapshot: one index lookup per customer
+        snapshot_join = "s.customer_id = c.id AND s.is_current = %s"
+        join_params: list = [True]
+    else:
+        snapshot_join = (
+            f"s.id = (SELECT s2.id FROM {s} s2 WHERE s2.customer_id = c.id "
+            f"AND s2.computed_at <= %s ORDER BY s2.computed_at DESC, s2.id DESC LIMIT 1)"
+        )
+        join_params = [db.db_time(moment)]
     texts = ""
     user_join = ""
     if listing:
@@ -400,32 +351,42 @@ def _customers_query(
         user_join = f"LEFT JOIN {u} u ON u.id = c.account_manager_id "
     sql = (
         f"SELECT c.id, c.name, c.payment_behaviour, COALESCE(s.band, ''), "
-        f"{_line_sql(line)}, s.details{texts} "
+        f"{line.sql()}, s.details{texts} "
         f"FROM {c} c {user_join}LEFT JOIN {s} s ON {snapshot_join} "
         f"WHERE c.id IN ({scope_sql})"
     )
     params = [
         RespondentKind.STAFF.value,
-        _db_time(moment - cadence),
-        _db_time(moment),
+        db.db_time(moment - cadence),
+        db.db_time(moment),
         *join_params,
         *scope_params,
     ]
     return sql, params
 
 
+def _history_line() -> db.NumberLine:
+    """A stored result as a line of the history query."""
+    return db.NumberLine(
+        {
+            "customer_id": "s.customer_id",
+            "computed_at": db.epoch_sql("s.computed_at"),
+            "binding_score": "s.binding_score",
+            "id": "s.id",
+            "band": "s.band",
+        }
+    )
+
+
 def _history_query(moment: datetime, scope: tuple[str, tuple]) -> tuple[str, list]:
     """Every stored result up to ``moment`` as one text: a line of numbers per result."""
     s = ScoreSnapshot._meta.db_table
     scope_sql, scope_params = scope
-    line = _line_sql(
-        ["s.customer_id", _epoch_sql("s.computed_at"), "s.binding_score", "s.id", "s.band"]
-    )
     sql = (
-        f"SELECT {_lines_sql(line)} FROM {s} s "
+        f"SELECT {_history_line().lines_sql()} FROM {s} s "
         f"WHERE s.computed_at <= %s AND s.customer_id IN ({scope_sql})"
     )  # sorted by customer and time in NumPy: cheaper than the database's sort of 36,000 rows
-    return sql, [_db_time(moment), *scope_params]
+    return sql, [db.db_time(moment), *scope_params]
 
 
 def _nps_query(moment: datetime, scope: tuple[str, tuple]) -> tuple[str, list]:
@@ -444,19 +405,19 @@ def _nps_query(moment: datetime, scope: tuple[str, tuple]) -> tuple[str, list]:
         f") latest WHERE latest.position = 1 GROUP BY latest.nps"
     )
     kind = RespondentKind.CUSTOMER.value
-    return sql, [kind, _db_time(start), _db_time(moment), *scope_params]
+    return sql, [kind, db.db_time(start), db.db_time(moment), *scope_params]
 
 
-def _customers_frame(rows: list[tuple], listing: bool) -> tuple[pd.DataFrame, list[str | None]]:
+def _customers_frame(
+    rows: list[tuple], line: db.NumberLine, listing: bool
+) -> tuple[pd.DataFrame, list[str | None]]:
     """The customers frame from the customers query's rows, and each row's snapshot details."""
     texts = LISTING_TEXTS if listing else ()
     # By customer id, so ties (equal scores, equal revenue) keep one order whatever the plan.
     rows = sorted(rows, key=itemgetter(0))
     columns = [list(column) for column in zip(*rows, strict=True)]
     ids, names, payments, bands, lines, details, *listed = columns or [[]] * (6 + len(texts))
-    numbers = _read_numbers(
-        "\n".join(lines), [*CUSTOMER_NUMBERS, *(LISTING_NUMBERS if listing else ())]
-    )
+    numbers = line.read("\n".join(lines))
     index = pd.Index(np.array(ids, dtype=np.int64), name="customer_id")
     # Text stays plain objects: pandas' string inference would cost more than it saves.
     frame: dict[str, np.ndarray | pd.Series] = {
@@ -479,15 +440,14 @@ def _customers_frame(rows: list[tuple], listing: bool) -> tuple[pd.DataFrame, li
     customers = pd.DataFrame(frame, index=index)
     if listing:
         customers["respondents"] = np.nan_to_num(frame["respondents"]).astype(int)
-        customers["last_assessed_at"] = _to_utc(frame["last_assessed_at"])
+        customers["last_assessed_at"] = db.epoch_to_utc(frame["last_assessed_at"])
     return customers, details
 
 
 def _history_frame(lines: str) -> pd.DataFrame:
     """The history query's text as a frame sorted by customer, time and id."""
-    table = _read_numbers(
+    table = _history_line().read(
         lines,
-        ["customer_id", "computed_at", "binding_score", "id", "band"],
         dtype={
             "customer_id": np.int64,
             "computed_at": float,
@@ -504,7 +464,7 @@ def _history_frame(lines: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "customer_id": customer[order],
-            "computed_at": _to_utc(seconds[order]),
+            "computed_at": db.epoch_to_utc(seconds[order]),
             "binding_score": table["binding_score"].to_numpy()[order],
             "band": table["band"].array[order],
         }
@@ -539,7 +499,7 @@ def _detail_frames(
         fields = blocks * len(model_codes)
         empty = "," * (fields - 1)
         lines = details if len(rows) == len(details) else [details[r] for r in rows]
-        parsed = _read_numbers(
+        parsed = db.read_numbers(
             "\n".join([line or empty for line in lines]), list(range(fields))
         ).to_numpy()
         if model_codes == codes and len(rows) == len(index):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from klantbinding.lib import db
 from scoring import selectors, services
 from scoring.models import Assessment, Customer, PaymentBehaviour, RespondentKind
 from scoring.roles import ACCOUNT_MANAGERS
@@ -54,7 +55,6 @@ CUSTOMER_COLUMNS = (
 ASSESSMENT_COLUMNS = ("customer", "respondent_kind", "respondent_email", "assessed_at")
 ASSESSMENT_OPTIONAL_COLUMNS = ("nps", "respondent_name", "comment")
 
-_CHUNK = 5000  # ids per IN (...) query, well under SQLite's limit on bound parameters
 _PROGRESS_STEP = 500
 _MONEY_LIMIT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
 _CENT = Decimal("0.01")
@@ -397,11 +397,6 @@ def _report(progress: ImportProgress | None, stage: str, done: int, total: int, 
     return last
 
 
-def _chunks(items: Sequence[str] | Sequence[int]) -> Iterable[Sequence[str] | Sequence[int]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 # --------------------------------------------------------------------------------------------
 # Cell values
 # --------------------------------------------------------------------------------------------
@@ -588,7 +583,7 @@ def _users_by_email(
     wanted_set = set(wanted)
     by_email: dict[str, AbstractBaseUser] = {}
     by_username: dict[str, AbstractBaseUser] = {}
-    for chunk in _chunks(wanted):
+    for chunk in db.chunked(wanted):
         queryset = user_model.objects.annotate(
             email_lower=Lower("email"), username_lower=Lower("username")
         )
@@ -810,7 +805,7 @@ def customers_import(*, table: Table, progress: ImportProgress | None = None) ->
     users = _users_by_email(emails, match_username=True)
     existing: dict[str, Customer] = {}
     ids = [c.external_id for c in cleaned]
-    for chunk in _chunks(ids):
+    for chunk in db.chunked(ids):
         existing.update({c.external_id: c for c in Customer.objects.filter(external_id__in=chunk)})
 
     now = timezone.now()
@@ -878,16 +873,16 @@ def _customers_update(customers: Sequence[Customer]) -> None:
     costs about 25 seconds for 10,000 customers; this takes well under one.
     """
     meta = Customer._meta
-    db = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per value
+    conn = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per value
     fields = [meta.get_field(name) for name in (*_CUSTOMER_FIELDS, "updated_at")]
-    quote = db.ops.quote_name
+    quote = db.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
     params = [
-        [*(f.get_db_prep_save(getattr(c, f.attname), db) for f in fields), c.pk] for c in customers
+        [*(f.get_db_prep_save(getattr(c, f.attname), conn) for f in fields), c.pk]
+        for c in customers
     ]
-    with db.cursor() as cursor:
-        cursor.executemany(sql, params)
+    db.execute_many(sql, params)
 
 
 def _customer_same(customer: Customer, values: dict[str, object]) -> bool:
@@ -930,7 +925,7 @@ def _validation_messages(error: ValidationError) -> dict[str | None, list[str]]:
 def _customers_by_external_id(external_ids: Iterable[str]) -> dict[str, Customer]:
     wanted = sorted(set(external_ids))
     found: dict[str, Customer] = {}
-    for chunk in _chunks(wanted):
+    for chunk in db.chunked(wanted):
         found.update({c.external_id: c for c in Customer.objects.filter(external_id__in=chunk)})
     return found
 
@@ -1124,7 +1119,7 @@ def _present_keys(keys: Sequence[tuple]) -> set[tuple]:
     start = min(k[3] for k in keys)
     end = max(k[3] for k in keys)
     found: set[tuple] = set()
-    for chunk in _chunks(customer_ids):
+    for chunk in db.chunked(customer_ids):
         rows = Assessment.objects.filter(
             customer_id__in=chunk, assessed_at__gte=start, assessed_at__lte=end
         ).values_list("customer_id", "respondent_kind", "respondent_email", "assessed_at")

@@ -7,7 +7,7 @@ queries whatever its size.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -35,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klantbinding.lib import db
 from scoring import calculations
 from scoring.conf import rule_params
 from scoring.models import (
@@ -47,9 +47,6 @@ from scoring.models import (
     ScoringModel,
 )
 from scoring.roles import ACCOUNT_MANAGERS, is_management
-
-# SQLite allows a limited number of bound parameters; stay well under it.
-CHUNK_SIZE = 5000
 
 
 class NoActiveModelError(LookupError):
@@ -133,12 +130,13 @@ def account_manager_choices() -> list[tuple[str, str]]:
         f"JOIN {memberships} m ON m.user_id = u.id JOIN {groups} g ON g.id = m.group_id "
         f"WHERE g.name = %s ORDER BY u.first_name, u.last_name, u.username, u.id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ACCOUNT_MANAGERS])
-        return [
-            (str(pk), f"{first} {last}".strip() or username)
-            for pk, first, last, username in cursor.fetchall()
-        ]
+    return [
+        (str(pk), f"{first} {last}".strip() or username)
+        for pk, first, last, username in db.fetch_all(sql, [ACCOUNT_MANAGERS])
+    ]
+
+
+chunked = db.chunked  # the public name other apps import
 
 
 def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
@@ -148,43 +146,6 @@ def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cus
     if not user.is_authenticated:
         return Customer.objects.none()
     return Customer.objects.filter(account_manager=user)
-
-
-def chunked(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK_SIZE):
-        yield ids[start : start + CHUNK_SIZE]
-
-
-def _fetch(sql: str, params: list, customer_ids: Sequence[int] | None, column: str) -> list:
-    """Run ``sql`` once, or once per chunk of customer ids (appended as ``AND column IN``)."""
-    with connection.cursor() as cursor:
-        if customer_ids is None:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-        rows: list = []
-        for chunk in chunked(customer_ids):
-            placeholders = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"{sql} AND {column} IN ({placeholders})", [*params, *chunk])
-            rows.extend(cursor.fetchall())
-        return rows
-
-
-def _epoch_sql(column: str) -> str:
-    """On PostgreSQL, a timestamp as seconds since 1970: far cheaper to load than datetimes.
-
-    Elsewhere the column as stored (SQLite keeps ISO text), parsed in one vectorised call.
-    """
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM {column})::float8"
-    return column
-
-
-def _as_utc(values: pd.Series) -> pd.Series:
-    if connection.vendor == "postgresql":
-        # float8 carries the microseconds exactly enough to round back to them.
-        micros = (values.astype(float) * 1e6).round().astype("int64")
-        return pd.to_datetime(micros, unit="us", utc=True)
-    return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
 def assessment_frames(
@@ -198,9 +159,9 @@ def assessment_frames(
     a_table = Assessment._meta.db_table
     s_table = ElementScore._meta.db_table
     e_table = Element._meta.db_table
-    header_rows = _fetch(
+    header_rows = db.fetch_for_ids(
         f"SELECT id, customer_id, respondent_kind, LOWER(respondent_email), "
-        f"{_epoch_sql('assessed_at')} FROM {a_table} "
+        f"{db.epoch_sql('assessed_at')} FROM {a_table} "
         f"WHERE assessed_at >= %s AND assessed_at <= %s",
         [start, end],
         customer_ids,
@@ -209,10 +170,10 @@ def assessment_frames(
     assessments = pd.DataFrame(
         header_rows, columns=["id", "customer_id", "kind", "respondent", "assessed_at"]
     )
-    assessments["assessed_at"] = _as_utc(assessments["assessed_at"])
+    assessments["assessed_at"] = db.epoch_to_utc(assessments["assessed_at"])
     assessments = assessments.astype({"id": "int64", "customer_id": "int64"})
 
-    score_rows = _fetch(
+    score_rows = db.fetch_for_ids(
         f"SELECT s.assessment_id, s.element_id, s.value FROM {s_table} s "
         f"JOIN {a_table} a ON a.id = s.assessment_id "
         f"WHERE a.assessed_at >= %s AND a.assessed_at <= %s AND s.value IS NOT NULL",
@@ -220,9 +181,9 @@ def assessment_frames(
         customer_ids,
         "a.customer_id",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, code FROM {e_table} ORDER BY id")
-        element_ids, element_codes = zip(*cursor.fetchall(), strict=True)
+    element_ids, element_codes = zip(
+        *db.fetch_all(f"SELECT id, code FROM {e_table} ORDER BY id"), strict=True
+    )
     # All three columns are numbers: one 2-D array is much cheaper than a frame of tuples.
     table = np.array(score_rows, dtype=float).reshape(-1, 3)
     categories = sorted(set(element_codes))
@@ -249,7 +210,7 @@ def last_assessed_at(
     if customer_ids is None:
         chunks: Iterable[Sequence[int] | None] = [None]
     else:
-        chunks = chunked(customer_ids)
+        chunks = db.chunked(customer_ids)
     for chunk in chunks:
         subset = queryset if chunk is None else queryset.filter(customer_id__in=chunk)
         result.update(
@@ -267,7 +228,7 @@ def current_fingerprints(
     if customer_ids is None:
         return {c: (f, s) for c, f, s in queryset.values_list(*fields)}
     result: dict[int, tuple[str, float | None]] = {}
-    for chunk in chunked(customer_ids):
+    for chunk in db.chunked(customer_ids):
         subset = queryset.filter(customer_id__in=chunk).values_list(*fields)
         result.update({c: (f, s) for c, f, s in subset})
     return result
@@ -367,11 +328,9 @@ def previous_assessment(
         f"AND latest.respondent_email = %s ORDER BY latest.assessed_at DESC, latest.id DESC "
         f"LIMIT 1)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [customer.pk, respondent_kind, respondent_email.strip().lower()])
-        rows = cursor.fetchall()
+    rows = db.fetch_all(sql, [customer.pk, respondent_kind, respondent_email.strip().lower()])
     values = {code: value for code, value, _at in rows}
-    return (_aware(rows[0][2]) if rows else None), values
+    return (db.aware(rows[0][2]) if rows else None), values
 
 
 # A published model's elements never change (new weights make a new version), so they are
@@ -564,13 +523,6 @@ def _list_order(
     return customers, [*order, F("name").asc(), F("pk").asc()]
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A datetime from a raw cursor: SQLite hands back naive UTC, PostgreSQL aware ones."""
-    if moment is None or timezone.is_aware(moment):
-        return moment
-    return timezone.make_aware(moment, UTC)
-
-
 def customer_list_page(
     customers: QuerySet[Customer], key: str, *, descending: bool, offset: int, limit: int
 ) -> tuple[list[dict], int | None]:
@@ -619,9 +571,7 @@ def customer_list_page(
         cutoff,
         *count_params,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
+    fetched = db.fetch_all(sql, params)
     names = (
         "pk", "name", "sector", "active", "account_manager__first_name",
         "account_manager__last_name", "account_manager__username", "recent",
@@ -633,7 +583,7 @@ def customer_list_page(
         row = dict(zip(names, fetched_row[:-1], strict=True))
         row["active"] = bool(row["active"])
         row["provisional"] = None if row["provisional"] is None else bool(row["provisional"])
-        row["last_assessed_at"] = _aware(row["last_assessed_at"])
+        row["last_assessed_at"] = db.aware(row["last_assessed_at"])
         score, previous = row["binding_score"], row["previous_score"]
         row["change"] = None if score is None or previous is None else score - previous
         row["rescoring_due"] = not row.pop("recent")

@@ -14,10 +14,11 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klantbinding.lib import db
 from scoring import calculations, selectors
 from scoring.conf import rule_params
 from scoring.models import (
@@ -274,17 +275,12 @@ def assessment_submit(**kwargs: object) -> Assessment:
 def element_scores_insert(rows: Sequence[tuple[int, int, int | None, str]]) -> None:
     """Insert (assessment id, element id, value, comment) rows in bulk.
 
-    Raw executemany on purpose: an import of 10,000 assessments has 120,000 scores, and the
-    ORM spends most of the import building and quoting objects for them.
+    Raw on purpose: an import of 10,000 assessments has 120,000 scores, and the ORM spends
+    most of the import building and quoting objects for them.
     """
-    table = ElementScore._meta.db_table
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 10_000):
-            cursor.executemany(
-                f"INSERT INTO {table} (assessment_id, element_id, value, comment) "
-                "VALUES (%s, %s, %s, %s)",
-                rows[start : start + 10_000],
-            )
+    db.rows_insert(
+        ElementScore._meta.db_table, ("assessment_id", "element_id", "value", "comment"), rows
+    )
 
 
 def assessments_bulk_create(
@@ -465,68 +461,22 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
-def _copy_payload(rows: Sequence[Mapping[str, object]]) -> str:
-    """The rows in PostgreSQL's COPY text format, columns as in _SNAPSHOT_COLUMNS.
-
-    Written out by hand because it runs for 10,000 rows per full recompute; no value here can
-    hold a tab, newline or backslash (numbers, band and hash words, lists of numbers).
-    """
-
-    def text(value: object) -> str:
-        if value is None:
-            return "\\N"
-        if value is True or value is False:
-            return "t" if value else "f"
-        if isinstance(value, datetime):
-            return value.isoformat()
-        return str(value)
-
-    return "".join(
-        f"{row['customer_id']}\t{row['scoring_model_id']}\t{text(row['computed_at'])}\t"
-        f"{text(row['is_current'])}\t{text(row['binding_score'])}\t"
-        f"{text(row['satisfaction'])}\t{text(row['alternatives'])}\t"
-        f"{text(row['investment'])}\t{row['coverage']}\t{text(row['provisional'])}\t"
-        f"{row['band']}\t{row['respondents']}\t{text(row['last_assessed_at'])}\t"
-        f"{text(row['previous_score'])}\t{row['details']}\t{row['fingerprint']}\n"
-        for row in rows
-    )
-
-
 def _snapshots_store(rows: Sequence[dict]) -> None:
     """Insert snapshot rows and make them current, in the caller's transaction.
 
-    PostgreSQL gets them through COPY: the ORM's bulk insert spends seconds quoting 10,000
-    details texts into arrays, COPY streams them.
+    Written in bulk (``rows_insert``): the ORM's bulk insert spends seconds quoting 10,000
+    details texts.
     """
     customer_ids = sorted({r["customer_id"] for r in rows if r["is_current"]})
-    for chunk in selectors.chunked(customer_ids):
+    for chunk in db.chunked(customer_ids):
         ScoreSnapshot.objects.filter(customer_id__in=chunk, is_current=True).update(
             is_current=False
         )
-    if connection.vendor == "postgresql":
-        columns = ", ".join(_SNAPSHOT_COLUMNS)
-        with connection.cursor() as cursor:
-            copy_sql = f"COPY {ScoreSnapshot._meta.db_table} ({columns}) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
-                copy.write(_copy_payload(rows).encode())
-    else:
-        # The ORM's bulk_create builds and prepares 10,000 model objects; plain rows with the
-        # backend's own adaptation of datetimes are several times faster.
-        ops = connection.ops
-        placeholders = ", ".join(["%s"] * len(_SNAPSHOT_COLUMNS))
-        sql = (
-            f"INSERT INTO {ScoreSnapshot._meta.db_table} ({', '.join(_SNAPSHOT_COLUMNS)}) "
-            f"VALUES ({placeholders})"
-        )
-        prepared = [
-            [
-                ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
-                for v in (row[c] for c in _SNAPSHOT_COLUMNS)
-            ]
-            for row in rows
-        ]
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, prepared)
+    db.rows_insert(
+        ScoreSnapshot._meta.db_table,
+        _SNAPSHOT_COLUMNS,
+        [tuple(row[column] for column in _SNAPSHOT_COLUMNS) for row in rows],
+    )
 
 
 def scores_refresh(

@@ -23,13 +23,14 @@ from itertools import groupby
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from klantbinding.lib import db
 from scoring.models import Assessment, Contact, MarketExpert, RespondentKind
 from scoring.services import assessment_submit
 from surveys import selectors
@@ -159,11 +160,8 @@ _INVITATION_COLUMNS = (
 def invitations_insert(
     *, round_: Round, recipients: Sequence[selectors.Recipient], now: datetime
 ) -> int:
-    """Write the round's pending invitations in bulk, in the caller's transaction.
-
-    PostgreSQL gets them through COPY, other databases through one executemany: the ORM's
-    bulk_create spends seconds building and quoting 20,000 model objects.
-    """
+    """Write the round's pending invitations in bulk (``rows_insert``), in the caller's
+    transaction: the ORM's bulk_create spends seconds building 20,000 model objects."""
     rows = [
         (
             round_.pk,
@@ -186,32 +184,7 @@ def invitations_insert(
         )
         for r in recipients
     ]
-    table = Invitation._meta.db_table
-    columns = ", ".join(_INVITATION_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            ops = connection.ops
-            prepared = [
-                (
-                    *row[:9],
-                    row[9].hex,
-                    *row[10:12],
-                    ops.adapt_datetimefield_value(row[12]),
-                    ops.adapt_datetimefield_value(row[13]),
-                    *row[14:],
-                )
-                for row in rows
-            ]
-            placeholders = ", ".join(["%s"] * len(_INVITATION_COLUMNS))
-            for start in range(0, len(prepared), 5000):
-                cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                    prepared[start : start + 5000],
-                )
+    db.rows_insert(Invitation._meta.db_table, _INVITATION_COLUMNS, rows)
     return len(rows)
 
 

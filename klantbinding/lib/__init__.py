@@ -1,0 +1,1 @@
+"""Helpers every app uses: raw SQL and the differences between the databases (``db``)."""

@@ -37,7 +37,7 @@ class SqlTimer:
         self.statements = 0
 
     def __call__(self, execute, sql, params, many, context):
-        from scoring.dashboard import current_lap
+        from scoring.selectors.dashboard import current_lap
 
         started = time.perf_counter()
         try:

@@ -10,9 +10,9 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         # The dashboard's charts on the customer page (issue 5).
-        from scoring.dashboard_views import customer_charts
         from scoring.extensions import Panel, register_customer_panel, register_timeline_source
         from scoring.selectors import assessment_timeline
+        from scoring.views.dashboard import customer_charts
 
         register_customer_panel(
             Panel(

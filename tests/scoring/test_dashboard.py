@@ -18,9 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import dashboard, exports
+from scoring import exports
 from scoring.demo import seed_portfolio
 from scoring.models import Customer
+from scoring.selectors import dashboard
 from tests.factories import CustomerFactory, assess
 
 ALL_SIX = {

@@ -24,13 +24,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scoring import charts, dashboard, exports, selectors
+from scoring import charts, exports, selectors
 from scoring.calculations import BANDS, band_move_matrix, round_half_up, track_summary
 from scoring.conf import rule_params
-from scoring.dashboard import DashboardData, DashboardFilters, Stopwatch
 from scoring.extensions import dashboard_panels, panels_html
 from scoring.models import Band, Element, ScoreSnapshot, details_lists
 from scoring.roles import is_account_manager, is_management
+from scoring.selectors import dashboard
+from scoring.selectors.dashboard import DashboardData, DashboardFilters, Stopwatch
 
 LIST_SIZE = 15  # entrapped customers and pearls listed on the dashboard itself
 PAGE_SIZE = 100  # customers per drill-down page

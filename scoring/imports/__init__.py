@@ -1,0 +1,3 @@
+"""Spreadsheet imports (being split by step)."""
+
+from scoring.imports.customers import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""Reads (being split by sub-domain)."""
+
+from scoring.selectors.customers import *  # noqa: F403

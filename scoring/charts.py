@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from scoring.calculations import BANDS, KINDS, band_codes
-from scoring.models import Band, Factor, RespondentKind
+from scoring.conf import rule_params
+from scoring.models import Factor, RespondentKind, band_label, localised
+
+if TYPE_CHECKING:
+    from scoring.selectors import CustomerHistory, DashboardPage
 
 Figure = dict[str, Any]  # {"data": [trace, ...], "layout": {...}} in plotly's schema
 
@@ -42,10 +46,6 @@ BAND_COLOURS = {
 KIND_COLOURS = {"staff": "#0d6efd", "customer": "#d63384", "expert": "#20c997"}
 FACTOR_COLOURS = {"satisfaction": "#0d6efd", "alternatives": "#6f42c1", "investment": "#fd7e14"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-
-
-def band_name(band: str) -> str:
-    return str(Band(band).label) if band else _("no score")
 
 
 def _layout(**extra: object) -> dict:
@@ -226,7 +226,7 @@ def band_counts_figure(trend: pd.DataFrame) -> Figure:
                 "type": "bar",
                 "x": months,
                 "y": trend[band].to_numpy(dtype=float),
-                "name": band_name(band),
+                "name": band_label(band),
                 "marker": {"color": BAND_COLOURS[band]},
                 "hovertemplate": "%{x}: %{y:.0f}<extra>%{fullData.name}</extra>",
             }
@@ -273,7 +273,7 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
                 "x": satisfaction[rows],
                 "y": barriers[rows],
                 "mode": "markers",
-                "name": band_name(band),
+                "name": band_label(band),
                 "text": names[rows],
                 "customdata": ids[rows],
                 "marker": {
@@ -419,7 +419,7 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> Figure:
                 "y": np.concatenate([[0.0], share[picks]]),
                 "mode": "lines",
                 "stackgroup": "bands",
-                "name": band_name(band),
+                "name": band_label(band),
                 "line": {"color": BAND_COLOURS[band], "width": 0.5},
                 "fillcolor": BAND_COLOURS[band],
                 "hovertemplate": hover,
@@ -449,8 +449,10 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> Figure:
 def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) -> Figure:
     """Elements × customers for the lowest-scoring customers: red is low, green high."""
     codes = list(elements["code"])
-    column = "name_nl" if language == "nl" else "name_en"
-    names = [n or e for n, e in zip(elements[column], elements["name_en"], strict=True)]
+    names = [
+        localised(nl, en, language)
+        for nl, en in zip(elements["name_nl"], elements["name_en"], strict=True)
+    ]
     customers = lowest["name"].to_numpy(dtype=object)
     values = lowest.reindex(columns=codes).to_numpy(dtype=float)
     return _figure(
@@ -584,3 +586,36 @@ def element_radar_figure(kind_values: dict[str, list[float | None]], names: list
             },
         ),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The figures of a page, as JSON
+# --------------------------------------------------------------------------------------------
+
+
+def dashboard_figures(page: DashboardPage, language: str) -> dict[str, str]:
+    """The dashboard's figures as JSON for the page, by name."""
+    figures = {
+        "trend": trend_figure(page.trend, rule_params().band_thresholds),
+        "bands": band_counts_figure(page.trend),
+        "quadrants": satisfaction_barriers_figure(page.quadrants),
+        "gap": perception_gap_figure(page.gap),
+        "wall": wall_figure(page.wall),
+        "pareto": pareto_figure(page.pareto),
+        "heatmap": heatmap_figure(page.lowest, page.elements, language),
+    }
+    return {name: figure_json(figure) for name, figure in figures.items()}
+
+
+def customer_figures(history: CustomerHistory | None) -> dict[str, object] | None:
+    """The customer page's score history and element radar as JSON; None without a score."""
+    if history is None:
+        return None
+    radar = None
+    if "elements" in history.kind_values:
+        radar = figure_json(element_radar_figure(history.kind_values, history.names))
+    return {
+        "history_figure": figure_json(score_history_figure(history.results)),
+        "radar_figure": radar,
+        "results": len(history.results),
+    }

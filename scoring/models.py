@@ -40,17 +40,35 @@ class Band(models.TextChoices):
     GREEN = "green", _("green")
 
 
+def band_label(band: str | None) -> str:
+    """The band's name in the user's language; "no score" without a band. The one band label
+    of the pages, the figures and the exports' titles."""
+    if not band:
+        return str(_("no score"))
+    return str(Band(band).label)
+
+
 class PaymentBehaviour(models.TextChoices):
     GOOD = "good", _("good")
     AVERAGE = "average", _("average")
     POOR = "poor", _("poor")
 
 
+def active_language() -> str:
+    """The active language's two-letter code (Dutch when none is active)."""
+    return (translation.get_language() or "nl")[:2]
+
+
+def localised(nl: str, en: str, language: str | None = None) -> str:
+    """The Dutch or English text for ``language`` (default: the active one), falling back to
+    English, then Dutch. Element names, guidance and questions are read through this."""
+    language = language or active_language()
+    chosen = nl if language == "nl" else en if language == "en" else ""
+    return chosen or en or nl
+
+
 def _localised(obj: object, field: str) -> str:
-    """The Dutch or English variant of a field, by the active language, falling back to English."""
-    language = (translation.get_language() or "nl")[:2]
-    value = getattr(obj, f"{field}_{language}", "") if language in ("nl", "en") else ""
-    return value or getattr(obj, f"{field}_en", "") or getattr(obj, f"{field}_nl", "")
+    return localised(getattr(obj, f"{field}_nl", ""), getattr(obj, f"{field}_en", ""))
 
 
 class Customer(models.Model):
@@ -413,22 +431,6 @@ class ElementScore(models.Model):
         raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
-# The blocks of ScoreSnapshot.details, in their order.
-DETAIL_BLOCKS = ("elements", "staff", "customer", "expert")
-
-
-def details_lists(details: str, width: int) -> dict[str, list[float | None]]:
-    """ScoreSnapshot.details as one list per block, ``width`` (the model's elements) long."""
-    fields = details.split(",") if details else []
-    return {
-        block: [
-            float(fields[i]) if i < len(fields) and fields[i] else None
-            for i in range(b * width, (b + 1) * width)
-        ]
-        for b, block in enumerate(DETAIL_BLOCKS)
-    }
-
-
 class ScoreSnapshot(models.Model):
     """A customer's binding score as computed at one moment; the newest one is current.
 
@@ -469,7 +471,7 @@ class ScoreSnapshot(models.Model):
     # with one field per element of the snapshot's scoring model in element order, empty
     # where unanswered. Plain text on purpose: a full recompute writes 10,000 of these and the
     # dashboard reads them all back, and PostgreSQL's jsonb costs more than the rest of that
-    # query. Read with element_values().
+    # query. The format is scoring.snapshots' (details_encode, details_decode).
     details = models.TextField(blank=True, default="")
     # A hash of everything above that makes a result differ, so a refresh can tell what
     # changed without reading the details back.
@@ -507,11 +509,13 @@ class ScoreSnapshot(models.Model):
 
         ``codes`` are the codes of this snapshot's scoring model in element order.
         """
-        return dict(zip(codes, details_lists(self.details, len(codes))[kind], strict=True))
+        from scoring.snapshots import details_decode
+
+        return dict(zip(codes, details_decode(self.details, len(codes))[kind], strict=True))
 
     def has_answers(self, codes: list[str], kind: str) -> bool:
         """Whether any element has a value (or, for a kind, a mean) in this snapshot."""
-        return any(v is not None for v in details_lists(self.details, len(codes))[kind])
+        return any(v is not None for v in self.element_values(codes, kind).values())
 
     @property
     def change(self) -> float | None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 
 ACCOUNT_MANAGERS = "Account managers"
 MANAGEMENT = "Management"
@@ -26,3 +33,16 @@ def is_management(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_account_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     return _in_group(user, ACCOUNT_MANAGERS)
+
+
+def management_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in management only: others get a 403, anonymous users go to sign-in."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_management(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped

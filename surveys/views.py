@@ -25,9 +25,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scoring.models import RespondentKind
-from scoring.roles import is_account_manager, is_management
-from scoring.selectors import scoring_model_active
-from scoring.services import asked_elements
+from scoring.roles import is_account_manager, is_management, management_required
+from scoring.selectors import asked_elements, scoring_model_active
 from surveys import selectors, services
 from surveys.forms import AnswerForm, CampaignForm
 from surveys.models import Campaign, Invitation, Round
@@ -37,17 +36,6 @@ logger = logging.getLogger(__name__)
 SESSION_TOKENS = "survey_tokens"  # {public_id: token} of the links opened in this browser
 SESSION_DONE = "survey_done"  # public ids answered in this browser, for the thank-you page
 THROTTLE_WINDOW = 15 * 60
-
-
-def management_required(view: Callable) -> Callable:
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not is_management(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 # --------------------------------------------------------------------------------------------

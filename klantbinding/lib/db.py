@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import Model
+from django.db.models.sql import Query
 from django.utils import timezone
 
 # SQLite allows a limited number of bound parameters; stay well under it.
@@ -52,6 +54,14 @@ def fetch_all(sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+def fetch_dicts(sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+    """Every row of one statement as a dict keyed by the statement's column names (``AS``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def fetch_for_ids(
     sql: str, params: Sequence[object], ids: Sequence[int] | None, column: str
 ) -> list[tuple[Any, ...]]:
@@ -66,6 +76,17 @@ def fetch_for_ids(
             cursor.execute(f"{sql} AND {column} IN ({placeholders})", [*params, *chunk])
             rows.extend(cursor.fetchall())
     return rows
+
+
+def expression_sql(model: type[Model], expression: Any) -> tuple[str, list[Any]]:
+    """An ORM expression over ``model``'s rows as SQL and parameters, for a written-out
+    statement: the ORM stays the one definition of a condition that both the ORM's queries and
+    a raw statement use. References to the row (``OuterRef("pk")``) name the model's table
+    itself, so the statement must not give that table an alias."""
+    query = Query(model)
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(expression.resolve_expression(query))
+    return sql, list(params)
 
 
 def execute_many(sql: str, rows: Sequence[Sequence[object]], *, batch: int = 10_000) -> None:

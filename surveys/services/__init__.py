@@ -1,4 +1,89 @@
-"""Survey writes (being split by sub-domain)."""
+"""Survey writes, by sub-domain: ``rounds`` (campaigns, opening and closing rounds),
+``outbox`` (the only module that queues tasks; the sweeps), ``mail`` (building the e-mails),
+``sending`` (claiming and sending invitations and reminders) and ``answers`` (answers,
+opt-outs, a staff member's matrix answering their invitation)."""
 
-from surveys.services.sending import *  # noqa: F403
-from surveys.services.sending import _INVITATION_COLUMNS  # noqa: F401
+from surveys.services.answers import (
+    ANSWERABLE,
+    SUBMISSION_NAMESPACE,
+    InvitationClosedError,
+    closed_reason,
+    invitation_answer,
+    invitation_opt_out,
+    staff_invitations_answer,
+)
+from surveys.services.mail import STAFF_DIGEST_LISTED, days_left, invitation_message, site_url
+from surveys.services.outbox import (
+    MARK_EVERY,
+    REQUEUE_AFTER,
+    STALE_CLAIM,
+    SWEEP_LIMIT,
+    enqueue_reminders,
+    enqueue_round,
+    enqueue_sends,
+    invitations_recover,
+    invitations_sweep,
+    reminders_enqueue_due,
+    round_dispatch,
+)
+from surveys.services.rounds import (
+    OpenedRound,
+    add_months,
+    campaign_save,
+    invitations_expire,
+    invitations_insert,
+    period_start,
+    round_close,
+    round_open,
+    rounds_open_due,
+)
+from surveys.services.sending import (
+    SendResult,
+    invitation_resend,
+    invitations_send,
+    reminders_send,
+    retry_delay,
+    smtp_error_permanent,
+    smtp_error_text,
+)
+
+__all__ = [
+    "ANSWERABLE",
+    "MARK_EVERY",
+    "REQUEUE_AFTER",
+    "STAFF_DIGEST_LISTED",
+    "STALE_CLAIM",
+    "SUBMISSION_NAMESPACE",
+    "SWEEP_LIMIT",
+    "InvitationClosedError",
+    "OpenedRound",
+    "SendResult",
+    "add_months",
+    "campaign_save",
+    "closed_reason",
+    "days_left",
+    "enqueue_reminders",
+    "enqueue_round",
+    "enqueue_sends",
+    "invitation_answer",
+    "invitation_message",
+    "invitation_opt_out",
+    "invitation_resend",
+    "invitations_expire",
+    "invitations_insert",
+    "invitations_recover",
+    "invitations_send",
+    "invitations_sweep",
+    "period_start",
+    "reminders_enqueue_due",
+    "reminders_send",
+    "retry_delay",
+    "round_close",
+    "round_dispatch",
+    "round_open",
+    "rounds_open_due",
+    "site_url",
+    "smtp_error_permanent",
+    "smtp_error_text",
+    "staff_invitations_answer",
+]

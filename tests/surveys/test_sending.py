@@ -19,7 +19,7 @@ from django.utils import timezone
 from scoring.models import RespondentKind
 from surveys import selectors, services
 from surveys.models import Invitation
-from surveys.services import sending as mail
+from surveys.services import mail
 from tests.factories import MarketExpertFactory
 from tests.surveys.support import link_in, make_campaign
 

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-from argparse import ArgumentParser
+from django.utils.translation import gettext_lazy as _
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
-
-from scoring.imports import (
-    ImportFailed,
-    TerminalProgress,
-    customers_import,
-    summary_text,
-    table_read_path,
-)
+from scoring.imports import ImportProgress, ImportSummary, Table, customers_import
+from scoring.management.importing import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Create or update customers by external_id from a CSV or XLSX file with the columns "
         "external_id, name, account_manager_email, sector, annual_revenue, margin_pct, "
         "revenue_potential, payment_behaviour. All rows or none are imported."
     )
+    what = _("customers")
+    skipped_because = _("unchanged")
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("path", help="The .csv or .xlsx file.")
-        parser.add_argument(
-            "--no-progress", action="store_true", help="Do not show a progress bar."
-        )
-
-    def handle(self, *args: object, path: str, no_progress: bool, **options: object) -> None:
-        """Import the file, or fail listing every problem and write nothing."""
-        with TerminalProgress(disable=True if no_progress else None, file=sys.stderr) as bar:
-            try:
-                summary = customers_import(table=table_read_path(path), progress=bar)
-            except ImportFailed as failure:
-                raise CommandError(failure.text()) from failure
-        self.stdout.write(
-            self.style.SUCCESS(
-                summary_text(summary, what=_("customers"), skipped_because=_("unchanged"))
-            )
-        )
+    def run_import(self, table: Table, progress: ImportProgress) -> ImportSummary:
+        return customers_import(table=table, progress=progress)

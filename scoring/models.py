@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -283,7 +285,11 @@ class Element(models.Model):
         return bool(getattr(self, f"asked_{kind}"))
 
 
-class AssessmentQuerySet(models.QuerySet):
+class ImmutableAssessmentError(Exception):
+    """Raised on any attempt to change or delete a submitted assessment."""
+
+
+class SubmittedQuerySet(models.QuerySet):
     """Submitted assessments are the audit trail: they are never changed or deleted."""
 
     def update(self, **kwargs: object) -> int:
@@ -293,11 +299,25 @@ class AssessmentQuerySet(models.QuerySet):
         raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
-class ImmutableAssessmentError(Exception):
-    """Raised on any attempt to change or delete a submitted assessment."""
+class Submitted(models.Model):
+    """A row of a submitted assessment (the assessment or one of its scores): written once,
+    never changed or deleted, neither one by one nor in bulk."""
+
+    objects = SubmittedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
-class Assessment(models.Model):
+class Assessment(Submitted):
     """One respondent's filled-in matrix for one customer at one moment."""
 
     class Source(models.TextChoices):
@@ -343,8 +363,6 @@ class Assessment(models.Model):
     # Makes a double click or a resubmit after Back land on the same assessment.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
-    objects = AssessmentQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
@@ -370,24 +388,8 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.customer} · {self.respondent_kind} · {self.assessed_at:%Y-%m-%d}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
-
-
-class ElementScoreQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
-
-
-class ElementScore(models.Model):
+class ElementScore(Submitted):
     """One element's value in an assessment: 0–6, or empty for "don't know"."""
 
     assessment = models.ForeignKey(
@@ -404,8 +406,6 @@ class ElementScore(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True)
 
-    objects = ElementScoreQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("element score")
         verbose_name_plural = _("element scores")
@@ -421,14 +421,6 @@ class ElementScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.element.code}={self.value if self.value is not None else '?'}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
 class ScoreSnapshot(models.Model):

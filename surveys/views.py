@@ -273,6 +273,17 @@ def _closed(request: HttpRequest, invitation: Invitation, reason: str) -> HttpRe
     )
 
 
+def _opt_out(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """Opt the recipient out and say so, in their language."""
+    services.invitation_opt_out(invitation=invitation)
+    return _public(
+        request,
+        "surveys/public_opted_out.html",
+        {"invitation": invitation},
+        language=invitation.language,
+    )
+
+
 def _remember(request: HttpRequest, invitation: Invitation, token: str) -> None:
     tokens = dict(request.session.get(SESSION_TOKENS, {}))
     tokens[str(invitation.public_id)] = token
@@ -416,13 +427,7 @@ def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None:
         return _invalid_link(request)
     if request.method == "POST":
-        services.invitation_opt_out(invitation=invitation)
-        return _public(
-            request,
-            "surveys/public_opted_out.html",
-            {"invitation": invitation},
-            language=invitation.language,
-        )
+        return _opt_out(request, invitation)
     _remember(request, invitation, token)
     return redirect("surveys:opt-out", public_id=invitation.public_id)
 
@@ -438,13 +443,7 @@ def opt_out(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if invitation is None:
         return _invalid_link(request)
     if request.method == "POST":
-        services.invitation_opt_out(invitation=invitation)
-        return _public(
-            request,
-            "surveys/public_opted_out.html",
-            {"invitation": invitation},
-            language=invitation.language,
-        )
+        return _opt_out(request, invitation)
     return _public(
         request,
         "surveys/public_opt_out.html",

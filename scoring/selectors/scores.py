@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -21,18 +20,13 @@ from scoring import calculations
 from scoring.conf import rule_params
 from scoring.models import Assessment, Customer, Element, ElementScore, RespondentKind
 from scoring.selectors.scoring_models import elements_frame, scoring_model_active
+from scoring.snapshots import SnapshotSummary
 
 
-class ScoreResult(TypedDict):
-    """One result of the rule as plain Python: None where there is no score."""
+class ScoreResult(SnapshotSummary):
+    """One result of the rule as plain Python (None where there is no score): what a snapshot
+    would store, and how many respondents counted."""
 
-    binding_score: float | None
-    satisfaction: float | None
-    alternatives: float | None
-    investment: float | None
-    coverage: float
-    provisional: bool
-    band: str
     respondents: int
 
 

@@ -55,7 +55,8 @@ run: messages
 	@echo "Klantbinding runs on http://127.0.0.1:8000 with a Celery worker and beat (Ctrl+C stops it)"
 	$(PY) manage.py runall --port 8000
 
-test: messages browser redis-server
+# Lint first (ruff and mypy): CI runs `make test`, so the types are checked there too.
+test: lint messages browser redis-server
 	mkdir -p var
 	$(PY) -m pytest
 
@@ -68,10 +69,11 @@ bench: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var/staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -109,7 +109,7 @@ def _array(values: np.ndarray) -> object:
         return items  # labels: strings (or None), nothing to convert
     spec: dict[str, object] = {
         "dtype": code,
-        "bdata": base64.b64encode(np.ascontiguousarray(values)).decode("ascii"),
+        "bdata": base64.b64encode(np.ascontiguousarray(values)).decode("ascii"),  # type: ignore[arg-type]
     }
     if values.ndim > 1:
         spec["shape"] = ", ".join(str(n) for n in values.shape)

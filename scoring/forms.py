@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -48,7 +48,7 @@ class MatrixForm(forms.Form):
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, elements: Sequence[Element], **kwargs: object) -> None:
+    def __init__(self, *args: Any, elements: Sequence[Element], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.elements = list(elements)
         choose = _("Choose a score from 0 to 6, or “don't know”.")
@@ -64,8 +64,8 @@ class MatrixForm(forms.Form):
                 max_length=2000,
             )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         answered = [
             cleaned.get(f"value_{e.code}") for e in self.elements if f"value_{e.code}" in cleaned
         ]
@@ -147,7 +147,7 @@ class ElementForm(forms.ModelForm):
             "code": _("Lower-case letters, digits, - and _. Scores are matched by code."),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["weight"].widget.attrs.update({"min": "0.01", "step": "0.01"})
         if self.instance.pk:
@@ -177,7 +177,7 @@ class BaseElementFormSet(BaseInlineFormSet):
         for number, form in enumerate(self.forms, start=1):
             if not form.has_changed() and not form.instance.pk:
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]
                 continue
             kept += 1
             code = form.cleaned_data.get("code") or form.instance.code
@@ -281,7 +281,7 @@ class DashboardFilterForm(forms.Form):
     ) -> None:
         super().__init__(data)
         if management:
-            self.fields["account_manager"].choices = [
+            cast(forms.ChoiceField, self.fields["account_manager"]).choices = [
                 ("", gettext("All account managers")),
                 *account_manager_choices(),
             ]
@@ -295,8 +295,9 @@ class DashboardFilterForm(forms.Form):
             .values_list("sector", flat=True)
             .distinct()
         )
-        self.fields["sector"].choices = [("", gettext("All sectors")), *((s, s) for s in sectors)]
-        self.fields["band"].choices = [
+        sector = cast(forms.ChoiceField, self.fields["sector"])
+        sector.choices = [("", gettext("All sectors")), *((s, s) for s in sectors)]
+        cast(forms.ChoiceField, self.fields["band"]).choices = [
             ("", gettext("All bands")),
             *((band, band_label(band)) for band in BANDS),
             (NO_SCORE, gettext("no score")),

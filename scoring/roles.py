@@ -18,17 +18,19 @@ MANAGEMENT = "Management"
 def _in_group(user: AbstractBaseUser | AnonymousUser, name: str) -> bool:
     if not user.is_authenticated:
         return False
+    member: Any = user  # the project's user model: with groups
     # Cache the group names on the user object: menus and views ask several times a request.
-    names = getattr(user, "_klantbinding_groups", None)
+    names = getattr(member, "_klantbinding_groups", None)
     if names is None:
-        names = set(user.groups.values_list("name", flat=True))
-        user._klantbinding_groups = names
+        names = set(member.groups.values_list("name", flat=True))
+        member._klantbinding_groups = names
     return name in names
 
 
 def is_management(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Management and administrators see everything."""
-    return bool(user.is_authenticated and (user.is_superuser or _in_group(user, MANAGEMENT)))
+    superuser = bool(getattr(user, "is_superuser", False))
+    return bool(user.is_authenticated and (superuser or _in_group(user, MANAGEMENT)))
 
 
 def is_account_manager(user: AbstractBaseUser | AnonymousUser) -> bool:

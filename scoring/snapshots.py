@@ -20,6 +20,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import (
     Exists,
+    Expression,
     FilteredRelation,
     OuterRef,
     Q,
@@ -151,7 +152,7 @@ def details_frames(
         target_columns = [
             b * width + position[model_codes[i]] for b in range(blocks) for i in source
         ]
-        values[np.ix_(rows, target_columns)] = parsed[:, source_columns]
+        values[np.ix_(rows, np.asarray(target_columns, dtype=np.intp))] = parsed[:, source_columns]
     if values is None:
         values = np.full((len(index), blocks * width), np.nan)
 
@@ -309,7 +310,7 @@ def current_snapshot(customer: Customer) -> ScoreSnapshot | None:
 def current_summary(customer: Customer | int) -> SnapshotSummary | None:
     """What a page shows of the customer's current score, None before the first score."""
     row = ScoreSnapshot.objects.filter(customer=customer, is_current=True).values(*SUMMARY_FIELDS)
-    return row.first()  # type: ignore[return-value]
+    return row.first()
 
 
 def current_snapshots(customers: QuerySet[Customer]) -> dict[int, ScoreSnapshot]:
@@ -376,7 +377,7 @@ def customers_in_band(
 # --------------------------------------------------------------------------------------------
 
 
-def rescoring_due(*, now: datetime, until: datetime | None = None) -> Exists:
+def rescoring_due(*, now: datetime, until: datetime | None = None) -> Expression:
     """The condition, on a customers query, that the customer is due for re-scoring at
     ``now``: no staff assessment within settings.KLANTBINDING["STAFF_CADENCE_DAYS"] (and
     none after ``until``, for a moment in the past). The list, its filter and sort, and the

@@ -69,7 +69,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("account_manager"), pk=pk)
     rounds = selectors.campaign_rounds(campaign)
     period = services.period_start(campaign, timezone.localdate())
-    current_open = any(r.period == period for r in rounds)
+    current_open = any(r.round.period == period for r in rounds)
     return render(
         request,
         "surveys/campaign_detail.html",
@@ -199,7 +199,7 @@ class _CsrfAllowingNullOrigin(CsrfViewMiddleware):
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
             return True
-        return super()._origin_verified(request)
+        return super()._origin_verified(request)  # type: ignore[misc]
 
 
 def csrf_protect_private(view: Callable) -> Callable:

@@ -47,14 +47,14 @@ def quote_name(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def fetch_all(sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Every row of one statement, as tuples."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def fetch_dicts(sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+def fetch_dicts(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Every row of one statement as a dict keyed by the statement's column names (``AS``)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -63,7 +63,7 @@ def fetch_dicts(sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]
 
 
 def fetch_for_ids(
-    sql: str, params: Sequence[object], ids: Sequence[int] | None, column: str
+    sql: str, params: Sequence[Any], ids: Sequence[int] | None, column: str
 ) -> list[tuple[Any, ...]]:
     """Run ``sql`` once (``ids`` None: no restriction), or once per chunk of ``ids`` appended
     as ``AND column IN (...)``; the rows of all runs together."""
@@ -89,7 +89,7 @@ def expression_sql(model: type[Model], expression: Any) -> tuple[str, list[Any]]
     return sql, list(params)
 
 
-def execute_many(sql: str, rows: Sequence[Sequence[object]], *, batch: int = 10_000) -> None:
+def execute_many(sql: str, rows: Sequence[Sequence[Any]], *, batch: int = 10_000) -> None:
     """One statement for many parameter rows (``executemany``), a batch at a time."""
     with connection.cursor() as cursor:
         for chunk in chunked(rows, batch):
@@ -197,7 +197,7 @@ class NumberLine:
 # --------------------------------------------------------------------------------------------
 
 
-def rows_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def rows_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert many rows in the caller's transaction, values in ``columns`` order.
 
     PostgreSQL gets them through COPY, other databases through one executemany per few

@@ -209,10 +209,10 @@ def assessments_clean(
                 for message in problems[key]:
                     errors.append(RowError(number, column(key), message))
         elif clean is not None and customer is not None:
-            key = None
+            same: tuple[int, str, str, datetime] | None = None
             if assessed_at is not None:
-                key = (customer.pk, kind, clean.respondent_email, _utc(clean.assessed_at))
-            if key is not None and key in first_row:
+                same = (customer.pk, kind, clean.respondent_email, _utc(clean.assessed_at))
+            if same is not None and same in first_row:
                 errors.append(
                     RowError(
                         number,
@@ -221,13 +221,13 @@ def assessments_clean(
                             "the same respondent assessed the same customer at the same time "
                             "in row %(row)d: remove one of the two rows."
                         )
-                        % {"row": first_row[key]},
+                        % {"row": first_row[same]},
                     )
                 )
             else:
-                if key is not None:
-                    first_row[key] = number
-                new.append((clean, number, key))
+                if same is not None:
+                    first_row[same] = number
+                new.append((clean, number, same))
         reported = progress_report(progress, stage, done, total, reported)
     if errors:
         raise ImportFailed(errors)

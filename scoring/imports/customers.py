@@ -3,13 +3,15 @@ customers by external id, all or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -347,10 +349,11 @@ def _customers_update(customers: Sequence[Customer]) -> None:
     """
     meta = Customer._meta
     conn = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per value
-    fields = [meta.get_field(name) for name in (*_CUSTOMER_FIELDS, "updated_at")]
+    fields = [cast(Field, meta.get_field(name)) for name in (*_CUSTOMER_FIELDS, "updated_at")]
     quote = db.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    key = str(meta.pk.column)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(key)} = %s"
     params = [
         [*(f.get_db_prep_save(getattr(c, f.attname), conn) for f in fields), c.pk]
         for c in customers
@@ -358,7 +361,7 @@ def _customers_update(customers: Sequence[Customer]) -> None:
     db.execute_many(sql, params)
 
 
-def _customer_same(customer: Customer, values: dict[str, object]) -> bool:
+def _customer_same(customer: Customer, values: Mapping[str, object]) -> bool:
     for name, value in values.items():
         if name == "account_manager":
             user_id = getattr(value, "pk", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from argparse import ArgumentParser
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.functional import Promise
@@ -30,7 +30,7 @@ class TerminalProgress:
         self.disable = disable
         self.file = file
         self._stage: str | None = None
-        self._bar = None
+        self._bar: Any = None  # a tqdm bar while a stage runs
 
     def __call__(self, stage: str, advance: int, total: int) -> None:
         from tqdm import tqdm

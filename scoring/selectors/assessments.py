@@ -147,8 +147,8 @@ def assessment_outcome(
 ) -> AssessmentOutcome:
     """The result page of a submit: ``submitted`` holds the before and after this session
     kept when it submitted; without it, the customer's current score is the after."""
-    before = (submitted["before"] if submitted else None) or {}
-    after = (
+    before: Mapping[str, Any] = (submitted["before"] if submitted else None) or {}
+    after: Mapping[str, Any] = (
         submitted["after"] if submitted else snapshots.current_summary(assessment.customer_id)
     ) or {}
     labels = [("binding_score", _("Binding score")), *Factor.choices]

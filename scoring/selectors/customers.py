@@ -39,7 +39,7 @@ def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cus
         return Customer.objects.all()
     if not user.is_authenticated:
         return Customer.objects.none()
-    return Customer.objects.filter(account_manager=user)
+    return Customer.objects.filter(account_manager_id=user.pk)
 
 
 def account_manager_choices() -> list[tuple[str, str]]:

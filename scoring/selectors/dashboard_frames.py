@@ -108,7 +108,7 @@ def is_current(day: date | None) -> bool:
 
 def moment_of(day: date | None) -> datetime:
     """Now for no day or today; else the end of that day."""
-    if is_current(day):
+    if day is None or is_current(day):
         return timezone.now()
     return end_of_day(day)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,7 @@ def _result_of(result: calculations.PortfolioResult, key: int) -> ScoreResult:
     """One row of a rule result as plain Python: None where there is no score."""
     row = result.scores.loc[key]
 
-    def number(value: object) -> float | None:
+    def number(value: Any) -> float | None:
         return None if pd.isna(value) else float(value)
 
     return {

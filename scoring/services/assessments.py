@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -105,7 +106,7 @@ class CleanAssessment:
             respondent_kind=self.respondent_kind,
             respondent_email=self.respondent_email,
             respondent_name=self.respondent_name,
-            user=self.user,
+            user=cast("User | None", self.user),
             assessed_at=self.assessed_at,
             comment=self.comment,
             nps=self.nps,
@@ -190,7 +191,7 @@ def assessment_clean(
         if problem:
             errors.setdefault(code, []).append(problem)
         else:
-            clean_values[element.id] = None if value is None else int(value)  # type: ignore[arg-type]
+            clean_values[element.id] = None if value is None else int(value)  # type: ignore[call-overload]
 
     if nps is not None:
         if respondent_kind != RespondentKind.CUSTOMER:
@@ -223,7 +224,7 @@ def assessment_clean(
         values=clean_values,
         comments={by_code[c].id: t.strip() for c, t in comments.items() if c in by_code and t},
         comment=(comment or "").strip(),
-        nps=None if nps is None else int(nps),  # type: ignore[arg-type]
+        nps=None if nps is None else int(nps),  # type: ignore[call-overload]
         source=source,
         submission_key=submission_key,
     )

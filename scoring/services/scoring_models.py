@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import Any, cast
+
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import BaseInlineFormSet, ModelForm
@@ -52,12 +54,14 @@ def scoring_model_publish(
         ScoringModel.objects.filter(is_active=True).update(is_active=False)
         scoring_model.is_active = True
         scoring_model.published_at = timezone.now()
-        scoring_model.published_by = user
+        scoring_model.published_by = cast("User | None", user)
         scoring_model.save(update_fields=["is_active", "published_at", "published_by"])
         return scores_refresh()
 
 
-def scoring_model_draft_save(*, form: ModelForm, formset: BaseInlineFormSet) -> ScoringModel:
+def scoring_model_draft_save(
+    *, form: ModelForm[Any], formset: BaseInlineFormSet[Any, Any, Any]
+) -> ScoringModel:
     """Store a draft's name and notes and its elements, as the editor's checked forms hold
     them, together."""
     with transaction.atomic():

@@ -9,7 +9,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klantbinding.lib import db
+from scoring.models import Customer
 from surveys import selectors
 from surveys.models import OPEN_STATUSES, Campaign, Invitation, Round
 from surveys.services.outbox import enqueue_round
@@ -26,7 +29,7 @@ logger = logging.getLogger(__name__)
 Status = Invitation.Status
 
 
-def campaign_save(*, campaign: Campaign, customers: Sequence[object] = ()) -> Campaign:
+def campaign_save(*, campaign: Campaign, customers: Sequence[Customer] = ()) -> Campaign:
     """Store a campaign checked by CampaignForm, with its hand-picked customers."""
     with transaction.atomic():
         campaign.save()
@@ -66,7 +69,7 @@ def round_open(
     campaign: Campaign,
     period: date | None = None,
     now: datetime | None = None,
-    user: object | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
 ) -> OpenedRound:
     """Open the campaign's round for ``period`` (default: the current one) and queue its mail.
 
@@ -95,7 +98,7 @@ def round_open(
                 period=period,
                 opened_at=now,
                 closes_at=closes_at,
-                opened_by=user if getattr(user, "pk", None) else None,
+                opened_by=cast("User", user) if getattr(user, "pk", None) else None,
             )
             invited = invitations_insert(round_=round_, recipients=recipients, now=now)
             transaction.on_commit(lambda: enqueue_round(round_.pk))

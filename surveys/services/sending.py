@@ -291,11 +291,11 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
             if not claimed:
                 continue
             first = claimed[0]
-            staff = first.respondent_kind == RespondentKind.STAFF
-            token, hashed = ("", "") if staff else token_new()
+            to_staff = first.respondent_kind == RespondentKind.STAFF
+            token, hashed = ("", "") if to_staff else token_new()
             link = (
                 None
-                if staff
+                if to_staff
                 else InvitationLink.objects.create(invitation=first, token_hash=hashed)
             )
             try:
@@ -343,18 +343,19 @@ def invitation_resend(*, invitation: Invitation, now: datetime | None = None) ->
     if invitation.round.closed_at is not None or invitation.expires_at <= now:
         raise ValidationError(_("This round is closed; its invitations cannot be sent again."))
     email, name, language = invitation.email, invitation.name, invitation.language
-    if invitation.contact_id:
-        contact = invitation.contact
+    contact = invitation.contact if invitation.contact_id else None
+    expert = invitation.expert if invitation.expert_id else None
+    user = invitation.user if invitation.user_id else None
+    if contact is not None:
         if contact.opted_out:
             raise ValidationError(_("This contact person has opted out of surveys."))
         email, name, language = contact.email.strip().lower(), contact.name, contact.language
-    elif invitation.expert_id:
-        expert = invitation.expert
+    elif expert is not None:
         if expert.opted_out:
             raise ValidationError(_("This market expert has opted out of surveys."))
         email, name, language = expert.email.strip().lower(), expert.name, expert.language
-    elif invitation.user_id and invitation.user.email:
-        email = invitation.user.email.strip().lower()
+    elif user is not None and user.email:
+        email = user.email.strip().lower()
     try:
         with transaction.atomic():
             updated = Invitation.objects.filter(pk=invitation.pk, status=Status.FAILED).update(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -263,6 +264,18 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     return _public(request, "surveys/public_throttled.html", status=429)
 
 
+def throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A browser that tried too many wrong links from its address gets a 429, not the page."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _throttled(request):
+            return _too_many(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _closed(request: HttpRequest, invitation: Invitation, reason: str) -> HttpResponse:
     return _public(
         request,
@@ -292,13 +305,12 @@ def _remember(request: HttpRequest, invitation: Invitation, token: str) -> None:
 
 @private
 @require_http_methods(["GET", "HEAD"])
+@throttled
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mail's link: check the token, keep it in the session, drop it from the URL.
 
     Reading never uses a token up: mail scanners open links too.
     """
-    if _throttled(request):
-        return _too_many(request)
     invitation = selectors.invitation_for_token(token)
     if invitation is None:
         return _invalid_link(request)
@@ -327,10 +339,9 @@ def _invitation_in_session(request: HttpRequest, public_id: UUID) -> Invitation 
 @private
 @csrf_protect_private
 @require_http_methods(["GET", "HEAD", "POST"])
+@throttled
 def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The questions for this respondent kind, in the respondent's language; the submit."""
-    if _throttled(request):
-        return _too_many(request)
     invitation = _invitation_in_session(request, public_id)
     if invitation is None:
         if str(public_id) in request.session.get(SESSION_DONE, []):
@@ -416,13 +427,12 @@ def thanks(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @private
 @csrf_exempt  # RFC 8058 one-click unsubscribe: the mail client POSTs without a CSRF token
 @require_http_methods(["GET", "HEAD", "POST"])
+@throttled
 def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mail's opt-out link (and List-Unsubscribe target).
 
     GET keeps the token in the session and shows a confirmation page; only a POST opts out.
     """
-    if _throttled(request):
-        return _too_many(request)
     invitation = selectors.invitation_for_token(token)
     if invitation is None:
         return _invalid_link(request)
@@ -435,10 +445,9 @@ def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
 @private
 @csrf_protect_private
 @require_http_methods(["GET", "HEAD", "POST"])
+@throttled
 def opt_out(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Confirm the opt-out (GET shows the question, POST does it)."""
-    if _throttled(request):
-        return _too_many(request)
     invitation = _invitation_in_session(request, public_id)
     if invitation is None:
         return _invalid_link(request)

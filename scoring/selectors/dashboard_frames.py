@@ -3,7 +3,7 @@
 Reads only, and a fixed number of queries whatever the number of customers. Each frame is one
 raw query over the customers in view (the user's visible customers, narrowed by the filters),
 so the benchmark can re-run the exact SQL as its floor. What the dashboard shows is derived
-from these frames in ``scoring.selectors.portfolio``.
+from these frames in ``scoring.selectors.dashboard``.
 
 The dashboard shows the stored results (score snapshots), never recomputes the rule: a
 customer's score at a moment is its latest snapshot computed at or before that moment.

@@ -299,6 +299,10 @@ class SubmittedQuerySet(models.QuerySet):
         raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
+# The names the two querysets had before they became one.
+AssessmentQuerySet = ElementScoreQuerySet = SubmittedQuerySet
+
+
 class Submitted(models.Model):
     """A row of a submitted assessment (the assessment or one of its scores): written once,
     never changed or deleted, neither one by one nor in bulk."""
@@ -421,6 +425,17 @@ class ElementScore(Submitted):
 
     def __str__(self) -> str:
         return f"{self.element.code}={self.value if self.value is not None else '?'}"
+
+
+# The blocks of ScoreSnapshot.details, in their order; scoring.snapshots reads and writes them.
+DETAIL_BLOCKS = ("elements", "staff", "customer", "expert")
+
+
+def details_lists(details: str, width: int) -> dict[str, list[float | None]]:
+    """ScoreSnapshot.details as one list per block (``scoring.snapshots.details_decode``)."""
+    from scoring.snapshots import details_decode
+
+    return details_decode(details, width)
 
 
 class ScoreSnapshot(models.Model):

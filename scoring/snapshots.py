@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce
 from klantbinding.lib import db
 from scoring import calculations
 from scoring.models import (
+    DETAIL_BLOCKS,
     Assessment,
     Customer,
     RespondentKind,
@@ -40,9 +41,6 @@ from scoring.models import (
     ScoringModel,
 )
 
-# The blocks of ScoreSnapshot.details, in their order: the element values v_e, then the means
-# m_ek of each respondent kind.
-DETAIL_BLOCKS = ("elements", *calculations.KINDS)
 # What a refresh writes of a snapshot, in the order rows_insert takes them.
 SNAPSHOT_COLUMNS = (
     "customer_id",

@@ -61,7 +61,8 @@ run: messages
 	@echo "Klantbinding runs on $(SITE_URL) with a Celery worker and beat (Ctrl+C stops it)"
 	$(PY) manage.py runall --port $(PORT)
 
-test: messages browser redis-server
+# Lint first (ruff and mypy): CI runs `make test`, so the types are checked there too.
+test: lint messages browser redis-server
 	mkdir -p var
 	$(PY) -m pytest
 
@@ -77,10 +78,11 @@ bench: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var/staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/staticfiles .pytest_cache .ruff_cache .mypy_cache

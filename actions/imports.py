@@ -35,11 +35,9 @@ from scoring.imports import (
 )
 
 # The row checks reuse the customer and assessment imports' own cell readers.
-from scoring.imports import _CellError as CellError
-from scoring.imports import _header_check as header_check
-from scoring.imports import _moment as moment_of
-from scoring.imports import _shape_errors as shape_errors
-from scoring.imports import _text as text_of
+from scoring.imports.cells import CellError, header_check, shape_errors
+from scoring.imports.cells import moment_value as moment_of
+from scoring.imports.tables import cell_text as text_of
 from scoring.models import Customer
 from scoring.roles import is_account_manager, is_management
 

@@ -17,16 +17,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from scoring.models import Band, Customer, Language
+from scoring.models import Band, Customer, Language, localised_field
 
 WHOLE_BINDING = ""  # element_code of an action on the whole binding score
-
-
-def _localised(obj: object, field: str) -> str:
-    """The Dutch or English variant of a field, by the active language, falling back."""
-    language = (translation.get_language() or "nl")[:2]
-    value = getattr(obj, f"{field}_{language}", "") if language in ("nl", "en") else ""
-    return value or getattr(obj, f"{field}_en", "") or getattr(obj, f"{field}_nl", "")
 
 
 class ActionType(models.Model):
@@ -90,11 +83,11 @@ class ActionType(models.Model):
 
     @property
     def name(self) -> str:
-        return _localised(self, "name")
+        return localised_field(self, "name")
 
     @property
     def description(self) -> str:
-        return _localised(self, "description")
+        return localised_field(self, "description")
 
     def checklist_texts(self) -> list[str]:
         """The checklist steps in the active language."""
@@ -448,7 +441,7 @@ class ActionStep(models.Model):
 
     @property
     def text(self) -> str:
-        return _localised(self, "text")
+        return localised_field(self, "text")
 
 
 class DigestSent(models.Model):

@@ -43,7 +43,7 @@ def _floor_urlconf() -> str:
         return render(request, "base.html")
 
     module = types.ModuleType("bench_pages_urls")
-    module.urlpatterns = [path("bench-floor/", floor), *klantbinding.urls.urlpatterns]
+    vars(module)["urlpatterns"] = [path("bench-floor/", floor), *klantbinding.urls.urlpatterns]
     sys.modules[module.__name__] = module
     return module.__name__
 
@@ -95,6 +95,7 @@ def main() -> None:
     boss = user_model.objects.get(username="directie")
     anne = user_model.objects.get(username="anne")
     customer = Customer.objects.filter(account_manager=anne).order_by("pk").first()
+    assert customer is not None, "the portfolio has customers of anne"
     print(
         f"Portfolio: {Customer.objects.count()} customers "
         f"({Customer.objects.filter(account_manager=anne).count()} of anne), "

@@ -216,7 +216,11 @@ def main() -> None:
     for invitation in invitations:
         message = services.invitation_message(invitation, token=token)
         messages.append(
-            (message.from_email, [invitation.email], message.message().as_bytes(linesep="\r\n"))
+            (
+                message.from_email,
+                [invitation.email],
+                message.message().as_bytes(linesep="\r\n"),  # type: ignore[call-arg]
+            )
         )
     sink.reset()
     floor_started = time.perf_counter()

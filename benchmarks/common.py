@@ -28,7 +28,8 @@ def _prepare_database(url: str, customers: int) -> None:
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
     try:
         with psycopg.connect(url) as conn:
-            count = conn.execute("SELECT COUNT(*) FROM scoring_customer").fetchone()[0]
+            row = conn.execute("SELECT COUNT(*) FROM scoring_customer").fetchone()
+        count = row[0] if row else 0
         if count == customers:
             return
     except psycopg.Error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import plotly
@@ -17,16 +18,20 @@ class PlotlyFinder(BaseFinder):
     def __init__(self, *args: object, **kwargs: object) -> None:
         self.directory = Path(plotly.__file__).resolve().parent / "package_data"
         self.storage = FileSystemStorage(location=str(self.directory))
-        self.storage.prefix = "plotly"
+        self.storage.prefix = "plotly"  # type: ignore[attr-defined]
 
     def check(self, **kwargs: object) -> list:
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs: object) -> str | list[str]:
+    def find(  # type: ignore[override]
+        self, path: str, find_all: bool = False, **kwargs: object
+    ) -> str | list[str]:
         if path != PLOTLY_JS:
             return [] if find_all else ""
         match = str(self.directory / "plotly.min.js")
         return [match] if find_all else match
 
-    def list(self, ignore_patterns: list[str] | None):
+    def list(
+        self, ignore_patterns: Iterable[str] | None
+    ) -> Iterator[tuple[str, FileSystemStorage]]:
         yield "plotly.min.js", self.storage

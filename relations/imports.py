@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klantbinding.lib.db import chunked
 from relations.models import ContactKind, ContactMoment
 from relations.selectors.contacts import staff_users
 from relations.services.cadence import cadence_refresh
@@ -27,15 +28,10 @@ from scoring.imports import (
     ImportSummary,
     RowError,
     Table,
-    _CellError,
-    _header_check,
-    _moment,
-    _shape_errors,
-    _text,
-    _too_long,
 )
+from scoring.imports.cells import CellError, header_check, moment_value, shape_errors, too_long
+from scoring.imports.tables import cell_text
 from scoring.models import Contact, Customer
-from scoring.selectors import chunked
 
 COLUMNS = ("customer", "kind", "at", "summary")
 OPTIONAL_COLUMNS = ("notes", "staff", "contacts")
@@ -115,16 +111,16 @@ def contacts_clean(*, table: Table, now: datetime | None = None) -> ContactsPlan
     """Check every row; ImportFailed lists every problem with its row and column."""
     now = now or timezone.now()
     tz = timezone.get_default_timezone()
-    columns, errors = _header_check(table, COLUMNS, OPTIONAL_COLUMNS)
+    columns, errors = header_check(table, COLUMNS, OPTIONAL_COLUMNS)
     for row in table.rows:
-        errors.extend(_shape_errors(table, row))
+        errors.extend(shape_errors(table, row))
     if errors:
         raise ImportFailed(errors)
-    customers = _customers(_text(columns.value(row, "customer")) for row in table.rows)
+    customers = _customers(cell_text(columns.value(row, "customer")) for row in table.rows)
     staff_emails = {
         e.lower()
         for row in table.rows
-        for e in _SPLIT.split(_text(columns.value(row, "staff")))
+        for e in _SPLIT.split(cell_text(columns.value(row, "staff")))
         if e
     }
     staff = _staff(staff_emails)
@@ -136,7 +132,7 @@ def contacts_clean(*, table: Table, now: datetime | None = None) -> ContactsPlan
         def problem(column: str, message: str, number: int = number) -> None:
             errors.append(RowError(number, columns.name(column), message))
 
-        external_id = _text(columns.value(row, "customer"))
+        external_id = cell_text(columns.value(row, "customer"))
         customer = customers.get(external_id)
         if not external_id:
             problem("customer", _("the customer's external id is missing."))
@@ -146,7 +142,7 @@ def contacts_clean(*, table: Table, now: datetime | None = None) -> ContactsPlan
                 _("there is no customer with external id “%(id)s”; import the customer first.")
                 % {"id": external_id},
             )
-        kind_text = _text(columns.value(row, "kind"))
+        kind_text = cell_text(columns.value(row, "kind"))
         kind = _KINDS.get(kind_text.lower())
         if kind is None:
             problem(
@@ -156,21 +152,21 @@ def contacts_clean(*, table: Table, now: datetime | None = None) -> ContactsPlan
             )
         at = None
         try:
-            at = _moment(columns.value(row, "at"), tz)
-        except _CellError as error:
+            at = moment_value(columns.value(row, "at"), tz)
+        except CellError as error:
             problem("at", str(error))
         else:
             if at is None:
                 problem("at", _("say when the contact was."))
             elif at > now:
                 problem("at", _("a contact cannot lie in the future."))
-        summary = _text(columns.value(row, "summary"))
+        summary = cell_text(columns.value(row, "summary"))
         if not summary:
             problem("summary", _("the summary is missing."))
-        elif message := _too_long(summary, SUMMARY_MAX):
+        elif message := too_long(summary, SUMMARY_MAX):
             problem("summary", message)
         staff_ids = []
-        for email in _SPLIT.split(_text(columns.value(row, "staff"))):
+        for email in _SPLIT.split(cell_text(columns.value(row, "staff"))):
             if not email:
                 continue
             user_id = staff.get(email.lower())
@@ -182,7 +178,7 @@ def contacts_clean(*, table: Table, now: datetime | None = None) -> ContactsPlan
             else:
                 staff_ids.append(user_id)
         person_ids = []
-        for email in _SPLIT.split(_text(columns.value(row, "contacts"))):
+        for email in _SPLIT.split(cell_text(columns.value(row, "contacts"))):
             if not email or customer is None:
                 continue
             person_id = persons.get((customer.pk, email.lower()))
@@ -201,7 +197,7 @@ def contacts_clean(*, table: Table, now: datetime | None = None) -> ContactsPlan
                     kind=kind,
                     at=at,
                     summary=summary,
-                    notes=_text(columns.value(row, "notes")),
+                    notes=cell_text(columns.value(row, "notes")),
                     staff=list(dict.fromkeys(staff_ids)),
                     contact_persons=list(dict.fromkeys(person_ids)),
                 )

@@ -285,9 +285,9 @@ def monthly_trend(
     """
     ends = pd.DatetimeIndex(pd.to_datetime(list(month_ends), utc=True))
     n = len(ends)
-    columns = ["customers", "score", "weighted_score", *BANDS]
+    names = ["customers", "score", "weighted_score", *BANDS]
     if n == 0 or history.empty:
-        return pd.DataFrame(0.0, index=ends, columns=columns).assign(
+        return pd.DataFrame(0.0, index=ends, columns=names).assign(
             score=np.nan, weighted_score=np.nan
         )
     customer = history["customer_id"].to_numpy()
@@ -320,7 +320,7 @@ def monthly_trend(
     clean = np.where(has_score, score, 0.0)
     counts = spread(scored)
     revenue_scored = spread(rev * scored)
-    columns = {"customers": np.round(counts)}
+    columns: dict[str, np.ndarray] = {"customers": np.round(counts)}
     with np.errstate(invalid="ignore", divide="ignore"):
         columns["score"] = np.where(counts > 0.5, spread(clean) / counts, np.nan)
         columns["weighted_score"] = np.where(

@@ -217,12 +217,16 @@ ACCOUNT_MANAGERS_DEMO = [
     ("eva", "Eva", "Smit"),
 ]
 # Staff see themselves a little rosier on satisfaction than customers do; experts are sober.
-KIND_BIAS = {
+KIND_BIAS: dict[str, dict[str, float]] = {
     RespondentKind.STAFF: {"satisfaction": 0.6, "alternatives": 0.2, "investment": 0.0},
     RespondentKind.CUSTOMER: {"satisfaction": -0.2, "alternatives": -0.3, "investment": 0.1},
     RespondentKind.EXPERT: {"satisfaction": 0.0, "alternatives": -0.4, "investment": -0.1},
 }
-DONT_KNOW = {RespondentKind.STAFF: 0.05, RespondentKind.CUSTOMER: 0.12, RespondentKind.EXPERT: 0.2}
+DONT_KNOW: dict[str, float] = {
+    RespondentKind.STAFF: 0.05,
+    RespondentKind.CUSTOMER: 0.12,
+    RespondentKind.EXPERT: 0.2,
+}
 
 
 @dataclass
@@ -450,7 +454,7 @@ def _seed_assessments(
         start_days = end_days + int(years * 365)
 
         schedule: list[tuple[str, str, int]] = []
-        staff_email = customer.account_manager.email
+        staff_email = customer.account_manager.email if customer.account_manager else ""
         if thin:
             schedule.append((RespondentKind.STAFF, staff_email, end_days))
         else:

@@ -1,17 +1,20 @@
-"""The score export: one row per active customer with its stored current score.
+"""The score export: one row per customer with its stored score, as CSV or XLSX.
 
-``score_rows`` reads the stored snapshots (it never recomputes) and gives typed values that
-pages can show; ``write_csv`` and ``write_xlsx`` write them as a file.
+``score_row`` builds a row from the stored values, the one row builder of the command
+(``score_rows``: every active customer's current score) and the dashboard's export
+(``frame_rows``: the customers in view, as the dashboard's frame holds them). The values are
+typed, so pages can show them; ``write_csv`` and ``write_xlsx`` write them as a file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import BinaryIO, TextIO
 
+import pandas as pd
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -36,30 +39,73 @@ SCORE_COLUMNS = ("binding_score", "satisfaction", "alternatives", "investment")
 ScoreRow = dict[str, str | float | int | datetime | None]
 
 
-def _one_decimal(value: float | None) -> float | None:
-    return None if value is None else float(round_half_up(value, 1))
+def _number(value: object) -> float | None:
+    """A stored number as a float; None for none (None or NaN)."""
+    if value is None or pd.isna(value):
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def score_row(
+    *,
+    external_id: str,
+    name: str,
+    scores: Mapping[str, object],
+    band: str,
+    coverage: object,
+    respondents: object,
+    last_assessed_at: datetime | None,
+) -> ScoreRow:
+    """One customer's row: scores to one decimal (None without a score), the band only with a
+    score, coverage an int percent (0 without), last_assessed_at in local time (or None)."""
+    row: ScoreRow = {"customer": external_id, "customer_name": name}
+    for column in SCORE_COLUMNS:
+        value = _number(scores.get(column))
+        row[column] = None if value is None else float(round_half_up(value, 1))
+    covered = _number(coverage)
+    row["band"] = band if _number(scores.get("binding_score")) is not None else ""
+    row["coverage"] = 0 if covered is None else int(round_half_up(covered, 0))
+    row["respondents"] = int(_number(respondents) or 0)
+    row["last_assessed_at"] = timezone.localtime(last_assessed_at) if last_assessed_at else None
+    return row
 
 
 def score_rows(customers: QuerySet[Customer] | None = None) -> list[ScoreRow]:
-    """One row per active customer: scores to one decimal, band, coverage %, respondents.
-
-    Values are typed: scores are floats rounded half up to one decimal (None without a
-    score), coverage an int percent, last_assessed_at a datetime in local time (or None).
-    """
+    """One row per active customer (by name) with its current stored score."""
     rows: list[ScoreRow] = []
     for item in selectors.export_rows(customers):
-        customer = item["customer"]
-        snapshot = item["snapshot"]
-        row: ScoreRow = {"customer": customer.external_id, "customer_name": customer.name}
-        for column in SCORE_COLUMNS:
-            row[column] = _one_decimal(getattr(snapshot, column)) if snapshot else None
-        has_score = snapshot is not None and snapshot.binding_score is not None
-        row["band"] = snapshot.band if has_score else ""
-        row["coverage"] = int(round_half_up(snapshot.coverage, 0)) if snapshot else 0
-        row["respondents"] = snapshot.respondents if snapshot else 0
-        last = snapshot.last_assessed_at if snapshot else None
-        row["last_assessed_at"] = timezone.localtime(last) if last else None
-        rows.append(row)
+        customer, snapshot = item["customer"], item["snapshot"]
+        rows.append(
+            score_row(
+                external_id=customer.external_id,
+                name=customer.name,
+                scores={c: getattr(snapshot, c) for c in SCORE_COLUMNS} if snapshot else {},
+                band=snapshot.band if snapshot else "",
+                coverage=snapshot.coverage if snapshot else None,
+                respondents=snapshot.respondents if snapshot else 0,
+                last_assessed_at=snapshot.last_assessed_at if snapshot else None,
+            )
+        )
+    return rows
+
+
+def frame_rows(customers: pd.DataFrame) -> list[ScoreRow]:
+    """The rows of these customers as the dashboard's customers frame (with its listing
+    columns) holds them, in the frame's order."""
+    rows: list[ScoreRow] = []
+    for record in customers.reset_index().to_dict("records"):
+        last = record["last_assessed_at"]
+        rows.append(
+            score_row(
+                external_id=record["external_id"],
+                name=record["name"],
+                scores=record,
+                band=record["band"],
+                coverage=record["coverage"],
+                respondents=record["respondents"],
+                last_assessed_at=None if pd.isna(last) else last.to_pydatetime(),
+            )
+        )
     return rows
 
 
@@ -115,3 +161,21 @@ def write_xlsx(rows: Sequence[ScoreRow], stream: BinaryIO) -> None:
     buffer = io.BytesIO()
     workbook.save(buffer)
     stream.write(buffer.getvalue())
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_bytes(rows: Sequence[ScoreRow], file_format: str) -> bytes:
+    """The rows as the bytes of a CSV (UTF-8) or XLSX file; ``file_format`` is a key of
+    CONTENT_TYPES."""
+    if file_format == "csv":
+        text = io.StringIO()
+        write_csv(rows, text)
+        return text.getvalue().encode("utf-8")
+    data = io.BytesIO()
+    write_xlsx(rows, data)
+    return data.getvalue()

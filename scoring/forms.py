@@ -1,4 +1,5 @@
-"""Forms of the scoring pages: the matrix, the model editor and the spreadsheet upload.
+"""Forms of the scoring pages: the matrix, the model editor, the spreadsheet upload and the
+dashboard's filters.
 
 None of them has a field for what the user may not choose (the customer, the account manager,
 the respondent kind, the model version): views take those from the URL and the user.
@@ -6,16 +7,25 @@ the respondent kind, the model version): views take those from the URL and the u
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import PurePath
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel
+from scoring.calculations import BANDS
+from scoring.imports import uploads
+from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel, band_label
+from scoring.selectors.customers import account_manager_choices, customers_visible_to
+from scoring.selectors.dashboard_frames import NO_SCORE, DashboardFilters
 
 DONT_KNOW = "x"
 SCORE_CHOICES = [str(v) for v in range(SCORE_MIN, SCORE_MAX + 1)]
@@ -38,7 +48,7 @@ class MatrixForm(forms.Form):
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, elements: Sequence[Element], **kwargs: object) -> None:
+    def __init__(self, *args: Any, elements: Sequence[Element], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.elements = list(elements)
         choose = _("Choose a score from 0 to 6, or “don't know”.")
@@ -54,8 +64,8 @@ class MatrixForm(forms.Form):
                 max_length=2000,
             )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         answered = [
             cleaned.get(f"value_{e.code}") for e in self.elements if f"value_{e.code}" in cleaned
         ]
@@ -137,7 +147,7 @@ class ElementForm(forms.ModelForm):
             "code": _("Lower-case letters, digits, - and _. Scores are matched by code."),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["weight"].widget.attrs.update({"min": "0.01", "step": "0.01"})
         if self.instance.pk:
@@ -167,7 +177,7 @@ class BaseElementFormSet(BaseInlineFormSet):
         for number, form in enumerate(self.forms, start=1):
             if not form.has_changed() and not form.instance.pk:
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]
                 continue
             kept += 1
             code = form.cleaned_data.get("code") or form.instance.code
@@ -199,8 +209,8 @@ ElementFormSet = inlineformset_factory(
 
 
 class UploadForm(forms.Form):
-    CUSTOMERS = "customers"
-    ASSESSMENTS = "assessments"
+    CUSTOMERS = uploads.CUSTOMERS
+    ASSESSMENTS = uploads.ASSESSMENTS
 
     kind = forms.ChoiceField(
         label=_("What does the file hold?"),
@@ -224,3 +234,111 @@ class UploadForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("The file is larger than 20 MB: split it into parts."))
         return upload
+
+
+# --------------------------------------------------------------------------------------------
+# The dashboard's filters
+# --------------------------------------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d", attrs={"class": "form-control form-control-sm"})
+
+
+class DashboardFilterForm(forms.Form):
+    """The filters, read from the URL. An invalid field is reported and left out."""
+
+    account_manager = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("Account manager"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    sector = forms.ChoiceField(
+        required=False,
+        label=_("Sector"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    band = forms.ChoiceField(
+        required=False,
+        label=_("Band"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    date = forms.DateField(required=False, label=_("Date"), widget=DateInput())
+    moves_from = forms.DateField(required=False, label=_("Movements from"), widget=DateInput())
+    moves_to = forms.DateField(required=False, label=_("Movements to"), widget=DateInput())
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None,
+        *,
+        user: AbstractBaseUser | AnonymousUser,
+        management: bool,
+    ) -> None:
+        super().__init__(data)
+        if management:
+            cast(forms.ChoiceField, self.fields["account_manager"]).choices = [
+                ("", gettext("All account managers")),
+                *account_manager_choices(),
+            ]
+        else:
+            del self.fields["account_manager"]  # an account manager sees their own customers
+        sectors = (
+            customers_visible_to(user)
+            .filter(active=True)
+            .exclude(sector="")
+            .order_by("sector")
+            .values_list("sector", flat=True)
+            .distinct()
+        )
+        sector = cast(forms.ChoiceField, self.fields["sector"])
+        sector.choices = [("", gettext("All sectors")), *((s, s) for s in sectors)]
+        cast(forms.ChoiceField, self.fields["band"]).choices = [
+            ("", gettext("All bands")),
+            *((band, band_label(band)) for band in BANDS),
+            (NO_SCORE, gettext("no score")),
+        ]
+
+    def _not_future(self, name: str) -> dt.date | None:
+        value = self.cleaned_data.get(name)
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(
+                gettext("%(date)s lies in the future.") % {"date": value.isoformat()}
+            )
+        return value
+
+    def clean_date(self) -> dt.date | None:
+        return self._not_future("date")
+
+    def clean_moves_from(self) -> dt.date | None:
+        return self._not_future("moves_from")
+
+    def clean_moves_to(self) -> dt.date | None:
+        return self._not_future("moves_to")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("moves_from"), cleaned.get("moves_to")
+        if start and end and start > end:
+            self.add_error(
+                "moves_from", gettext("The start of the movements lies after their end.")
+            )
+            cleaned.pop("moves_from", None)
+        return cleaned
+
+    def filters(self) -> DashboardFilters:
+        """The valid filters; fields with errors count as not set."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return DashboardFilters(
+            account_manager_id=data.get("account_manager"),
+            sector=data.get("sector") or "",
+            band=data.get("band") or "",
+            as_of=data.get("date"),
+            moves_from=data.get("moves_from"),
+            moves_to=data.get("moves_to"),
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -41,17 +43,36 @@ class Band(models.TextChoices):
     GREEN = "green", _("green")
 
 
+def band_label(band: str | None) -> str:
+    """The band's name in the user's language; "no score" without a band. The one band label
+    of the pages, the figures and the exports' titles."""
+    if not band:
+        return str(_("no score"))
+    return str(Band(band).label)
+
+
 class PaymentBehaviour(models.TextChoices):
     GOOD = "good", _("good")
     AVERAGE = "average", _("average")
     POOR = "poor", _("poor")
 
 
-def _localised(obj: object, field: str) -> str:
-    """The Dutch or English variant of a field, by the active language, falling back to English."""
-    language = (translation.get_language() or "nl")[:2]
-    value = getattr(obj, f"{field}_{language}", "") if language in ("nl", "en") else ""
-    return value or getattr(obj, f"{field}_en", "") or getattr(obj, f"{field}_nl", "")
+def active_language() -> str:
+    """The active language's two-letter code (Dutch when none is active)."""
+    return (translation.get_language() or "nl")[:2]
+
+
+def localised(nl: str, en: str, language: str | None = None) -> str:
+    """The Dutch or English text for ``language`` (default: the active one), falling back to
+    English, then Dutch. Element names, guidance and questions are read through this."""
+    language = language or active_language()
+    chosen = nl if language == "nl" else en if language == "en" else ""
+    return chosen or en or nl
+
+
+def localised_field(obj: object, field: str) -> str:
+    """``obj``'s ``<field>_nl`` or ``<field>_en`` by the active language (see ``localised``)."""
+    return localised(getattr(obj, f"{field}_nl", ""), getattr(obj, f"{field}_en", ""))
 
 
 class Customer(models.Model):
@@ -262,19 +283,23 @@ class Element(models.Model):
 
     @property
     def name(self) -> str:
-        return _localised(self, "name")
+        return localised_field(self, "name")
 
     def guidance(self, level: int) -> str:
-        return _localised(self, f"guidance_{level}")
+        return localised_field(self, f"guidance_{level}")
 
     def question(self, kind: str) -> str:
-        return _localised(self, f"question_{kind}") or self.name
+        return localised_field(self, f"question_{kind}") or self.name
 
     def is_asked(self, kind: str) -> bool:
         return bool(getattr(self, f"asked_{kind}"))
 
 
-class AssessmentQuerySet(models.QuerySet):
+class ImmutableAssessmentError(Exception):
+    """Raised on any attempt to change or delete a submitted assessment."""
+
+
+class SubmittedQuerySet(models.QuerySet):
     """Submitted assessments are the audit trail: they are never changed or deleted."""
 
     def update(self, **kwargs: object) -> int:
@@ -284,11 +309,29 @@ class AssessmentQuerySet(models.QuerySet):
         raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
 
 
-class ImmutableAssessmentError(Exception):
-    """Raised on any attempt to change or delete a submitted assessment."""
+# The names the two querysets had before they became one.
+AssessmentQuerySet = ElementScoreQuerySet = SubmittedQuerySet
 
 
-class Assessment(models.Model):
+class Submitted(models.Model):
+    """A row of a submitted assessment (the assessment or one of its scores): written once,
+    never changed or deleted, neither one by one nor in bulk."""
+
+    objects = SubmittedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
+
+
+class Assessment(Submitted):
     """One respondent's filled-in matrix for one customer at one moment."""
 
     class Source(models.TextChoices):
@@ -343,8 +386,6 @@ class Assessment(models.Model):
         related_name="+",
     )
 
-    objects = AssessmentQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
@@ -370,24 +411,8 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.customer} · {self.respondent_kind} · {self.assessed_at:%Y-%m-%d}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
-
-
-class ElementScoreQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
-
-
-class ElementScore(models.Model):
+class ElementScore(Submitted):
     """One element's value in an assessment: 0–6, or empty for "don't know"."""
 
     assessment = models.ForeignKey(
@@ -403,8 +428,6 @@ class ElementScore(models.Model):
         validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
     )
     comment = models.TextField(_("comment"), blank=True)
-
-    objects = ElementScoreQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("element score")
@@ -422,29 +445,16 @@ class ElementScore(models.Model):
     def __str__(self) -> str:
         return f"{self.element.code}={self.value if self.value is not None else '?'}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ImmutableAssessmentError(_("Submitted assessments cannot be changed."))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ImmutableAssessmentError(_("Submitted assessments cannot be deleted."))
-
-
-# The blocks of ScoreSnapshot.details, in their order.
+# The blocks of ScoreSnapshot.details, in their order; scoring.snapshots reads and writes them.
 DETAIL_BLOCKS = ("elements", "staff", "customer", "expert")
 
 
 def details_lists(details: str, width: int) -> dict[str, list[float | None]]:
-    """ScoreSnapshot.details as one list per block, ``width`` (the model's elements) long."""
-    fields = details.split(",") if details else []
-    return {
-        block: [
-            float(fields[i]) if i < len(fields) and fields[i] else None
-            for i in range(b * width, (b + 1) * width)
-        ]
-        for b, block in enumerate(DETAIL_BLOCKS)
-    }
+    """ScoreSnapshot.details as one list per block (``scoring.snapshots.details_decode``)."""
+    from scoring.snapshots import details_decode
+
+    return details_decode(details, width)
 
 
 class ScoreSnapshot(models.Model):
@@ -487,7 +497,7 @@ class ScoreSnapshot(models.Model):
     # with one field per element of the snapshot's scoring model in element order, empty
     # where unanswered. Plain text on purpose: a full recompute writes 10,000 of these and the
     # dashboard reads them all back, and PostgreSQL's jsonb costs more than the rest of that
-    # query. Read with element_values().
+    # query. The format is scoring.snapshots' (details_encode, details_decode).
     details = models.TextField(blank=True, default="")
     # A hash of everything above that makes a result differ, so a refresh can tell what
     # changed without reading the details back.
@@ -525,11 +535,13 @@ class ScoreSnapshot(models.Model):
 
         ``codes`` are the codes of this snapshot's scoring model in element order.
         """
-        return dict(zip(codes, details_lists(self.details, len(codes))[kind], strict=True))
+        from scoring.snapshots import details_decode
+
+        return dict(zip(codes, details_decode(self.details, len(codes))[kind], strict=True))
 
     def has_answers(self, codes: list[str], kind: str) -> bool:
         """Whether any element has a value (or, for a kind, a mean) in this snapshot."""
-        return any(v is not None for v in details_lists(self.details, len(codes))[kind])
+        return any(v is not None for v in self.element_values(codes, kind).values())
 
     @property
     def change(self) -> float | None:

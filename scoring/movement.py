@@ -22,7 +22,6 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from scoring import calculations, selectors
@@ -299,9 +298,6 @@ def customer_movements(customer: Customer, *, limit: int = 10) -> list[ScoreMove
     return movements(pairs)
 
 
-def score_changes_panel(request: HttpRequest, customer: Customer) -> dict | None:
+def score_changes(customer: Customer) -> list[ScoreMovement]:
     """The customer page's history of score changes, each with why it moved."""
-    changes = [m for m in customer_movements(customer) if m.before_snapshot_id is not None]
-    if not changes:
-        return None
-    return {"movements": changes, "customer": customer}
+    return [m for m in customer_movements(customer) if m.before_snapshot_id is not None]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scoring import dashboard_views, views
+from scoring import views
 
 app_name = "scoring"
 
@@ -25,7 +25,7 @@ urlpatterns: list = [
     path("import/", views.upload, name="upload"),
     path("import/<str:token>/", views.upload_preview, name="upload-preview"),
     path("import/<str:token>/done/", views.upload_done, name="upload-done"),
-    path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
-    path("dashboard/customers/", dashboard_views.dashboard_customers, name="dashboard-customers"),
-    path("dashboard/export/<str:fmt>/", dashboard_views.dashboard_export, name="dashboard-export"),
+    path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("dashboard/customers/", views.dashboard_customers, name="dashboard-customers"),
+    path("dashboard/export/<str:fmt>/", views.dashboard_export, name="dashboard-export"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
@@ -53,7 +54,7 @@ class CampaignForm(forms.ModelForm):
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sectors = (
             Customer.objects.exclude(sector="")
@@ -68,12 +69,13 @@ class CampaignForm(forms.ModelForm):
         self.fields["sector"] = forms.ChoiceField(
             label=_("Sector"), choices=choices, required=False
         )
-        self.fields["account_manager"].queryset = (
+        manager_field = cast(forms.ModelChoiceField, self.fields["account_manager"])
+        manager_field.queryset = (
             get_user_model()
             .objects.filter(groups__name=ACCOUNT_MANAGERS, is_active=True)
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["account_manager"].label_from_instance = lambda user: (
+        manager_field.label_from_instance = lambda user: (  # type: ignore[assignment]
             user.get_full_name() or user.get_username()
         )
         if self.instance.pk:
@@ -137,8 +139,8 @@ class CampaignForm(forms.ModelForm):
             )
         return list({w: found[w] for w in wanted}.values())
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not (data.get("ask_staff") or data.get("ask_customers") or data.get("ask_experts")):
             self.add_error("ask_staff", _("Choose at least one kind of respondent to ask."))
         scope = data.get("scope")
@@ -176,13 +178,13 @@ class AnswerForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         elements: Sequence[Element],
         ask_nps: bool,
         respondent_kind: str = "",
         customer: Customer | None = None,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.elements = list(elements)
         choices = [(str(v), str(v)) for v in range(SCORE_MIN, SCORE_MAX + 1)]
@@ -214,8 +216,8 @@ class AnswerForm(forms.Form):
         """The other apps' questions as bound fields, for the template."""
         return [self[name] for name in self.extra_names]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not self.errors and all(v is None for v in self.values().values()):
             raise forms.ValidationError(
                 _(

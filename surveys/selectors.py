@@ -6,8 +6,10 @@ customers or invitations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -260,7 +262,7 @@ def _count_filters() -> dict[str, Count]:
     }
 
 
-def _progress_from_rows(rows: list[dict], kinds: list[str]) -> RoundProgress:
+def _progress_from_rows(rows: Sequence[Mapping[str, Any]], kinds: list[str]) -> RoundProgress:
     by_kind = {row["respondent_kind"]: row for row in rows}
     progress = RoundProgress()
     for kind in kinds:
@@ -296,7 +298,7 @@ def rounds_progress(round_ids: list[int]) -> dict[int, RoundProgress]:
         .values("round_id", "respondent_kind")
         .annotate(**_count_filters())
     )
-    grouped: dict[int, list[dict]] = {rid: [] for rid in round_ids}
+    grouped: dict[int, list[Mapping[str, Any]]] = {rid: [] for rid in round_ids}
     for row in rows:
         grouped[row["round_id"]].append(row)
     result = {}
@@ -306,8 +308,17 @@ def rounds_progress(round_ids: list[int]) -> dict[int, RoundProgress]:
     return result
 
 
-def campaigns_overview() -> list[Campaign]:
-    """All campaigns, each with ``latest_round`` and its ``progress`` (three queries)."""
+@dataclass(frozen=True)
+class CampaignOverview:
+    """A campaign on the campaigns page, with its latest round and how that round stands."""
+
+    campaign: Campaign
+    latest_round: Round | None
+    progress: RoundProgress | None
+
+
+def campaigns_overview() -> list[CampaignOverview]:
+    """All campaigns, each with its latest round and that round's progress (three queries)."""
     campaigns = list(
         Campaign.objects.select_related("account_manager").annotate(
             latest_round_id=Max("rounds__id"), round_count=Count("rounds")
@@ -316,19 +327,27 @@ def campaigns_overview() -> list[Campaign]:
     round_ids = [c.latest_round_id for c in campaigns if c.latest_round_id]
     rounds = Round.objects.in_bulk(round_ids)
     progress = rounds_progress(round_ids)
-    for campaign in campaigns:
-        campaign.latest_round = rounds.get(campaign.latest_round_id)
-        campaign.progress = progress.get(campaign.latest_round_id)
-    return campaigns
+    return [
+        CampaignOverview(
+            campaign=campaign,
+            latest_round=rounds.get(campaign.latest_round_id),
+            progress=progress.get(campaign.latest_round_id),
+        )
+        for campaign in campaigns
+    ]
 
 
-def campaign_rounds(campaign: Campaign) -> list[Round]:
-    """The campaign's rounds, newest first, each with its ``progress`` (two queries)."""
+@dataclass(frozen=True)
+class RoundOverview:
+    round: Round
+    progress: RoundProgress
+
+
+def campaign_rounds(campaign: Campaign) -> list[RoundOverview]:
+    """The campaign's rounds, newest first, each with its progress (two queries)."""
     rounds = list(campaign.rounds.all())
     progress = rounds_progress([r.pk for r in rounds])
-    for round_ in rounds:
-        round_.progress = progress[round_.pk]
-    return rounds
+    return [RoundOverview(round=round_, progress=progress[round_.pk]) for round_ in rounds]
 
 
 def round_failed(round_: Round) -> QuerySet[Invitation]:

@@ -7,6 +7,7 @@ and editable in the admin); the send tasks are queued after commit by the servic
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
@@ -15,12 +16,13 @@ from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
+BROKER_ERRORS: tuple[type[Exception], ...] = (OperationalError, OSError)
 try:  # the broker's own connection errors, when the broker is Redis
     from redis.exceptions import RedisError
-except ImportError:  # pragma: no cover - redis is a dependency
-    RedisError = OSError
 
-BROKER_ERRORS = (OperationalError, OSError, RedisError)
+    BROKER_ERRORS = (*BROKER_ERRORS, RedisError)
+except ImportError:  # pragma: no cover - redis is a dependency
+    pass
 
 
 class OutboxTask(DjangoTask):
@@ -30,7 +32,7 @@ class OutboxTask(DjangoTask):
     pending and the next sweep queues it again once the broker is back.
     """
 
-    def apply_async(self, *args, **kwargs):  # type: ignore[override]
+    def apply_async(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().apply_async(*args, **kwargs)
         except BROKER_ERRORS as exc:

@@ -28,9 +28,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from klantbinding.security import client_ip
 from scoring.extensions import survey_questions_save
 from scoring.models import RespondentKind
-from scoring.roles import is_account_manager, is_management
-from scoring.selectors import scoring_model_active
-from scoring.services import asked_elements
+from scoring.roles import is_account_manager, is_management, management_required
+from scoring.selectors import asked_elements, scoring_model_active
 from surveys import selectors, services
 from surveys.forms import AnswerForm, CampaignForm
 from surveys.models import Campaign, Invitation, Round
@@ -43,17 +42,6 @@ SESSION_OPENED = "survey_opened"
 SESSION_DONE = "survey_done"  # public ids answered in this browser, for the thank-you page
 SESSION_KEPT = 20  # invitations remembered per browser
 THROTTLE_WINDOW = 15 * 60
-
-
-def management_required(view: Callable) -> Callable:
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not is_management(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +75,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("account_manager"), pk=pk)
     rounds = selectors.campaign_rounds(campaign)
     period = services.period_start(campaign, timezone.localdate())
-    current_open = any(r.period == period for r in rounds)
+    current_open = any(r.round.period == period for r in rounds)
     return render(
         request,
         "surveys/campaign_detail.html",
@@ -217,7 +205,7 @@ class _CsrfAllowingNullOrigin(CsrfViewMiddleware):
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
             return True
-        return super()._origin_verified(request)
+        return super()._origin_verified(request)  # type: ignore[misc]
 
 
 def csrf_protect_private(view: Callable) -> Callable:
@@ -305,6 +293,17 @@ def _remember(request: HttpRequest, invitation: Invitation) -> None:
 def _forget(request: HttpRequest, public_id: UUID) -> None:
     opened = request.session.get(SESSION_OPENED, [])
     request.session[SESSION_OPENED] = [p for p in opened if p != str(public_id)]
+
+
+def _opt_out(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """Opt the recipient out and say so, in their language."""
+    services.invitation_opt_out(invitation=invitation)
+    return _public(
+        request,
+        "surveys/public_opted_out.html",
+        {"invitation": invitation},
+        language=invitation.language,
+    )
 
 
 @private
@@ -443,13 +442,7 @@ def opt_out_link(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None:
         return _invalid_link(request)
     if request.method == "POST":
-        services.invitation_opt_out(invitation=invitation)
-        return _public(
-            request,
-            "surveys/public_opted_out.html",
-            {"invitation": invitation},
-            language=invitation.language,
-        )
+        return _opt_out(request, invitation)
     _remember(request, invitation)
     return redirect("surveys:opt-out", public_id=invitation.public_id)
 
@@ -463,13 +456,7 @@ def opt_out(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if invitation is None:
         return _invalid_link(request)
     if request.method == "POST":
-        services.invitation_opt_out(invitation=invitation)
-        return _public(
-            request,
-            "surveys/public_opted_out.html",
-            {"invitation": invitation},
-            language=invitation.language,
-        )
+        return _opt_out(request, invitation)
     return _public(
         request,
         "surveys/public_opt_out.html",

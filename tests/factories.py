@@ -90,7 +90,7 @@ def assess(
     user: User | None = None,
     nps: int | None = None,
 ) -> Assessment:
-    """Submit an assessment through the service, as the app does."""
+    """Submit an assessment through the service, as the app does; the assessment."""
     if kind == "staff" and user is None:
         user = customer.account_manager or UserFactory()
     email = email or (user.email if user is not None else f"{kind}@example.nl")
@@ -103,4 +103,4 @@ def assess(
         assessed_at=at,
         nps=nps,
         source=Assessment.Source.MATRIX if kind == "staff" else Assessment.Source.SURVEY,
-    )
+    ).assessment

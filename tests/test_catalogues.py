@@ -16,7 +16,6 @@ from django.conf import settings
 LANGUAGES = ["nl", "en"]
 
 
-
 def _sources() -> list[str]:
     """The tree's own texts: manage.py, templates, catalogues and every installed app of ours
     (read from the settings, so a new app's texts are checked without anyone remembering)."""

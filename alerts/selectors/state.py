@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from alerts import calculations as calc
 from alerts.models import Alert, AlertRule, Scope
+from klantbinding.lib import db
 from scoring import selectors as scoring_selectors
 from scoring.calculations import RuleParams
 from scoring.conf import rule_params
@@ -101,7 +102,7 @@ def _per_chunk(queryset: QuerySet, customer_ids: Sequence[int] | None) -> list[t
     if customer_ids is None:
         return list(queryset)
     rows: list[tuple] = []
-    for chunk in scoring_selectors.chunked(sorted(set(customer_ids))):
+    for chunk in db.chunked(sorted(set(customer_ids))):
         rows.extend(queryset.filter(customer_id__in=chunk))
     return rows
 

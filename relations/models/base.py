@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from scoring.models import _localised
+from scoring.models import localised_field
 
 
 class Named(models.Model):
@@ -25,4 +25,4 @@ class Named(models.Model):
 
     @property
     def name(self) -> str:
-        return _localised(self, "name")
+        return localised_field(self, "name")

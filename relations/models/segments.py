@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relations.models.base import Named
 from relations.models.contacts import CADENCE_KINDS, ContactKind
-from scoring.models import Customer, _localised
+from scoring.models import Customer, localised_field
 
 
 class Segment(Named):
@@ -24,7 +24,7 @@ class Segment(Named):
 
     @property
     def description(self) -> str:
-        return _localised(self, "description")
+        return localised_field(self, "description")
 
 
 class SegmentRule(models.Model):

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relations.models.base import Named
-from scoring.models import Assessment, Customer, _localised
+from scoring.models import Assessment, Customer, localised_field
 
 
 class RelationshipType(Named):
@@ -23,7 +23,7 @@ class RelationshipType(Named):
 
     @property
     def description(self) -> str:
-        return _localised(self, "description")
+        return localised_field(self, "description")
 
 
 class RelationshipBelief(models.Model):

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone, translation
 
+from klantbinding.lib.db import chunked
 from relations import calculations
 from relations.conf import due_within_days
 from relations.models import (
@@ -31,7 +32,7 @@ from relations.models import (
 )
 from scoring.models import Customer
 from scoring.roles import is_management
-from scoring.selectors import account_manager_choices, chunked
+from scoring.selectors import account_manager_choices
 
 PAGE_SIZE = 50
 KIND_ORDER = tuple(k.value for k in CADENCE_KINDS)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from klantbinding.lib.db import chunked
 from relations import calculations
 from relations.conf import due_within_days
 from relations.models import CadenceStatus, Segment
@@ -18,7 +19,6 @@ from relations.selectors.cadence import (
     last_contacts,
     segments_in_force,
 )
-from scoring.selectors import chunked
 
 STATUS_FIELDS = [
     "segment",

@@ -9,7 +9,7 @@ from surveys.models import Invitation
 
 register = template.Library()
 
-STATUS_CLASSES = {
+STATUS_CLASSES: dict[str, str] = {
     Invitation.Status.PENDING: "text-bg-light border",
     Invitation.Status.SENDING: "text-bg-light border",
     Invitation.Status.SENT: "text-bg-info",

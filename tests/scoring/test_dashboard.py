@@ -18,9 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import dashboard, exports
+from scoring import exports, snapshots
 from scoring.demo import seed_portfolio
 from scoring.models import Customer
+from scoring.selectors import dashboard
 from tests.factories import CustomerFactory, assess
 
 ALL_SIX = {
@@ -370,7 +371,7 @@ def test_element_values_are_matched_by_code_across_model_versions():
         "3,4,3,4,5,,,6",
         None,
     ]
-    values, kinds = dashboard._detail_frames(
+    values, kinds = snapshots.details_frames(
         index, models, details, ["b", "c"], {1: ["a", "b"], 2: ["b", "c"]}
     )
     assert values.loc[1].tolist() == [2.0, pytest.approx(np.nan, nan_ok=True)]

@@ -190,7 +190,8 @@ def test_same_submission_key_twice_gives_one_assessment(anne):
     )
     first = services.assessment_submit(**kwargs)
     second = services.assessment_submit(**kwargs)
-    assert first.pk == second.pk
+    assert first.assessment.pk == second.assessment.pk
+    assert first.created and not second.created
     assert Assessment.objects.count() == 1
 
 

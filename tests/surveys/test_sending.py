@@ -19,6 +19,7 @@ from django.utils import timezone
 from scoring.models import RespondentKind
 from surveys import selectors, services
 from surveys.models import Invitation
+from surveys.services import mail
 from tests.factories import MarketExpertFactory
 from tests.surveys.support import link_in, make_campaign
 
@@ -116,7 +117,7 @@ def test_a_staff_member_gets_one_email_per_round_listing_their_customers(
 def test_a_staff_email_lists_the_first_customers_and_counts_the_rest(
     smtp, portfolio, anne, monkeypatch
 ):
-    monkeypatch.setattr(services, "STAFF_DIGEST_LISTED", 2)
+    monkeypatch.setattr(mail, "STAFF_DIGEST_LISTED", 2)
     customers = sorted(portfolio(5), key=lambda c: (c.name, c.pk))
     open_and_send(make_campaign(ask_customers=False, ask_staff=True))
     [digest] = smtp.inbox.to(anne.email)
@@ -438,7 +439,7 @@ def test_an_unexpected_error_mid_batch_records_what_went_out_and_puts_back_the_r
             raise RuntimeError("template trouble")
         return real(invitation, **kwargs)
 
-    monkeypatch.setattr(services, "invitation_message", breaks_on_the_fourth)
+    monkeypatch.setattr(mail, "invitation_message", breaks_on_the_fourth)
     with pytest.raises(RuntimeError):
         services.invitations_send(invitation_ids=ids)
     statuses = [s for _, s in sorted(Invitation.objects.values_list("pk", "status"))]

@@ -7,8 +7,7 @@ import uuid
 from django.urls import reverse
 
 from scoring.models import Assessment, RespondentKind
-from scoring.selectors import scoring_model_active
-from scoring.services import asked_elements
+from scoring.selectors import asked_elements, scoring_model_active
 from surveys import services
 from surveys.models import Invitation
 from tests.factories import assess, manager

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from actions.imports import actions_import
-from scoring.imports import ImportFailed, summary_text, table_read_path
+from scoring.imports import ImportFailed, table_read_path
+from scoring.management.importing import summary_text
 
 
 class Command(BaseCommand):

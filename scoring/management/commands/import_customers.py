@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-import sys
-from argparse import ArgumentParser
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
-
-from klantbinding.accounts import user_find
-from scoring.imports import (
-    ImportFailed,
-    TerminalProgress,
-    customers_import,
-    summary_text,
-    table_read_path,
-)
+from scoring.imports import ImportProgress, ImportSummary, Table, customers_import
+from scoring.management.importing import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Create or update customers by external_id from a CSV or XLSX file with the columns "
         "external_id, name, account_manager_email, sector, annual_revenue, margin_pct, "
         "revenue_potential, payment_behaviour. All rows or none are imported."
     )
+    what = _("customers")
+    skipped_because = _("unchanged")
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("path", help="The .csv or .xlsx file.")
-        parser.add_argument(
-            "--no-progress", action="store_true", help="Do not show a progress bar."
-        )
-        parser.add_argument(
-            "--user",
-            default="",
-            help="Who imports (user name or e-mail): recorded with what is written.",
-        )
-
-    def handle(
-        self, *args: object, path: str, no_progress: bool, user: str, **options: object
-    ) -> None:
-        """Import the file, or fail listing every problem and write nothing."""
-        try:
-            imported_by = user_find(user) if user else None
-        except LookupError:
-            raise CommandError(_("There is no active user “%(user)s”.") % {"user": user}) from None
-        with TerminalProgress(disable=True if no_progress else None, file=sys.stderr) as bar:
-            try:
-                summary = customers_import(
-                    table=table_read_path(path), progress=bar, imported_by=imported_by
-                )
-            except ImportFailed as failure:
-                raise CommandError(failure.text()) from failure
-        self.stdout.write(
-            self.style.SUCCESS(
-                summary_text(summary, what=_("customers"), skipped_because=_("unchanged"))
-            )
-        )
+    def run_import(
+        self, table: Table, progress: ImportProgress, imported_by: AbstractBaseUser | None
+    ) -> ImportSummary:
+        return customers_import(table=table, progress=progress, imported_by=imported_by)

@@ -1,0 +1,382 @@
+"""Importing customers: check every row of a customers table, then create or update the
+customers by external id, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Field
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from klantbinding import accounts, audit
+from klantbinding.lib import db
+from scoring.imports.cells import (
+    CellError,
+    decimal_value,
+    email_error,
+    header_check,
+    progress_report,
+    shape_errors,
+    too_long,
+    users_by_email,
+)
+from scoring.imports.tables import (
+    ImportFailed,
+    ImportProgress,
+    ImportSummary,
+    RowError,
+    Table,
+    cell_text,
+)
+from scoring.models import Customer, PaymentBehaviour
+from scoring.roles import ACCOUNT_MANAGERS
+
+CUSTOMER_COLUMNS = (
+    "external_id",
+    "name",
+    "account_manager_email",
+    "sector",
+    "annual_revenue",
+    "margin_pct",
+    "revenue_potential",
+    "payment_behaviour",
+)
+_MONEY_LIMIT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+_CENT = Decimal("0.01")
+
+
+_PAYMENT_BEHAVIOUR = {
+    "good": PaymentBehaviour.GOOD,
+    "goed": PaymentBehaviour.GOOD,
+    "average": PaymentBehaviour.AVERAGE,
+    "gemiddeld": PaymentBehaviour.AVERAGE,
+    "poor": PaymentBehaviour.POOR,
+    "slecht": PaymentBehaviour.POOR,
+}
+
+
+@dataclass
+class CustomerRow:
+    """One checked row of a customers file."""
+
+    row: int
+    external_id: str
+    name: str
+    account_manager_email: str  # lower-case; "" for no account manager
+    sector: str
+    annual_revenue: Decimal
+    margin_pct: Decimal | None
+    revenue_potential: Decimal
+    payment_behaviour: str
+
+
+def _money(
+    value: object, column: str, row: int, errors: list[RowError], *, default: Decimal
+) -> Decimal:
+    try:
+        amount = decimal_value(value, thousands_dot=True)
+    except CellError:
+        errors.append(
+            RowError(
+                row,
+                column,
+                _("“%(value)s” is not an amount: write it as 1234,56 or 1.234,56 or 1234.56.")
+                % {"value": cell_text(value)},
+            )
+        )
+        return default
+    if amount is None:
+        return default
+    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if amount < 0:
+        errors.append(
+            RowError(
+                row,
+                column,
+                _("%(value)s is negative: use 0 or more.") % {"value": cell_text(value)},
+            )
+        )
+    elif amount >= _MONEY_LIMIT:
+        errors.append(
+            RowError(
+                row,
+                column,
+                _("%(value)s is too large: it must be below 1,000,000,000,000.")
+                % {"value": cell_text(value)},
+            )
+        )
+    return amount
+
+
+def _margin(value: object, column: str, row: int, errors: list[RowError]) -> Decimal | None:
+    usage = _("use a percentage from -100 to 100, e.g. 12,5 or 12.5, or leave it empty.")
+    try:
+        margin = decimal_value(value, thousands_dot=False)
+    except CellError:
+        errors.append(
+            RowError(
+                row,
+                column,
+                _("“%(value)s” is not a number: %(usage)s")
+                % {"value": cell_text(value), "usage": usage},
+            )
+        )
+        return None
+    if margin is None:
+        return None
+    margin = margin.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if not Decimal(-100) <= margin <= Decimal(100):
+        errors.append(
+            RowError(
+                row,
+                column,
+                _("%(value)s is outside the range: %(usage)s")
+                % {"value": cell_text(value), "usage": usage},
+            )
+        )
+    return margin
+
+
+def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> list[CustomerRow]:
+    """Check every row of a customers table; raise ImportFailed listing all problems."""
+    columns, errors = header_check(table, CUSTOMER_COLUMNS)
+    for row in table.rows:
+        errors.extend(shape_errors(table, row))
+    if errors:
+        raise ImportFailed(errors)
+
+    emails = {
+        cell_text(columns.value(row, "account_manager_email")).lower() for row in table.rows
+    } - {""}
+    known_users = users_by_email(emails, match_username=True)
+    username_limit = get_user_model()._meta.get_field("username").max_length or 150
+    stage = _("Checking rows")
+    total = len(table.rows)
+    reported = 0
+    seen: dict[str, int] = {}
+    cleaned: list[CustomerRow] = []
+    for done, row in enumerate(table.rows, start=1):
+        row_errors: list[RowError] = []
+        number = row.number
+        external_id = cell_text(columns.value(row, "external_id"))
+        if not external_id:
+            message = _("the external id is missing; every customer needs one.")
+        elif overlong := too_long(external_id, 64):
+            message = overlong
+        elif external_id in seen:
+            message = _("“%(id)s” is already in row %(row)d: each customer once per file.") % {
+                "id": external_id,
+                "row": seen[external_id],
+            }
+        else:
+            message = ""
+            seen[external_id] = number
+        if message:
+            row_errors.append(RowError(number, columns.name("external_id"), message))
+        name = cell_text(columns.value(row, "name"))
+        if not name:
+            row_errors.append(
+                RowError(
+                    number,
+                    columns.name("name"),
+                    _("the name is missing; every customer needs one."),
+                )
+            )
+        elif overlong := too_long(name, 200):
+            row_errors.append(RowError(number, columns.name("name"), overlong))
+        email = cell_text(columns.value(row, "account_manager_email")).lower()
+        message = ""
+        if email:
+            if bad_email := email_error(email):
+                message = bad_email
+            elif email not in known_users and len(email) > username_limit:
+                message = _(
+                    "the address is too long to become a user name (at most %(limit)d characters)."
+                ) % {"limit": username_limit}
+        if message:
+            row_errors.append(RowError(number, columns.name("account_manager_email"), message))
+        sector = cell_text(columns.value(row, "sector"))
+        if overlong := too_long(sector, 100):
+            row_errors.append(RowError(number, columns.name("sector"), overlong))
+        annual_revenue = _money(
+            columns.value(row, "annual_revenue"),
+            columns.name("annual_revenue"),
+            number,
+            row_errors,
+            default=Decimal(0),
+        )
+        margin_pct = _margin(
+            columns.value(row, "margin_pct"), columns.name("margin_pct"), number, row_errors
+        )
+        revenue_potential = _money(
+            columns.value(row, "revenue_potential"),
+            columns.name("revenue_potential"),
+            number,
+            row_errors,
+            default=Decimal(0),
+        )
+        behaviour_text = cell_text(columns.value(row, "payment_behaviour"))
+        behaviour = _PAYMENT_BEHAVIOUR.get(behaviour_text.lower())
+        if behaviour_text and behaviour is None:
+            row_errors.append(
+                RowError(
+                    number,
+                    columns.name("payment_behaviour"),
+                    _(
+                        "“%(value)s” is not a payment behaviour: use good, average or poor "
+                        "(goed, gemiddeld, slecht), or leave it empty."
+                    )
+                    % {"value": behaviour_text},
+                )
+            )
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            cleaned.append(
+                CustomerRow(
+                    row=number,
+                    external_id=external_id,
+                    name=name,
+                    account_manager_email=email,
+                    sector=sector,
+                    annual_revenue=annual_revenue,
+                    margin_pct=margin_pct,
+                    revenue_potential=revenue_potential,
+                    payment_behaviour=str(behaviour or ""),
+                )
+            )
+        reported = progress_report(progress, stage, done, total, reported)
+    if errors:
+        raise ImportFailed(errors)
+    return cleaned
+
+
+_CUSTOMER_FIELDS = (
+    "name",
+    "account_manager",
+    "sector",
+    "annual_revenue",
+    "margin_pct",
+    "revenue_potential",
+    "payment_behaviour",
+)
+
+
+def customers_import(
+    *,
+    table: Table,
+    progress: ImportProgress | None = None,
+    imported_by: AbstractBaseUser | None = None,
+) -> ImportSummary:
+    """Check a customers table, then create or update customers by external id, all or nothing.
+
+    An unknown account manager e-mail becomes a user (username = e-mail, no usable password)
+    in the account managers group; they set a password by password reset.
+    """
+    cleaned = customers_clean(table=table, progress=progress)
+    user_model = get_user_model()
+    emails = {c.account_manager_email for c in cleaned} - {""}
+    users = users_by_email(emails, match_username=True)
+    existing: dict[str, Customer] = {}
+    ids = [c.external_id for c in cleaned]
+    for chunk in db.chunked(ids):
+        existing.update({c.external_id: c for c in Customer.objects.filter(external_id__in=chunk)})
+
+    now = timezone.now()
+    with transaction.atomic():
+        new_users = []
+        for email in sorted(emails - set(users)):
+            user = user_model(username=email, email=email)
+            user.set_unusable_password()
+            new_users.append(user)
+        if new_users:
+            created_users = user_model.objects.bulk_create(new_users)
+            group, _created = Group.objects.get_or_create(name=ACCOUNT_MANAGERS)
+            group.user_set.add(*created_users)
+            users.update({u.email: u for u in created_users})
+            accounts.users_invite(users=created_users)
+
+        to_create: list[Customer] = []
+        to_update: list[Customer] = []
+        unchanged = 0
+        for row in cleaned:
+            values = {
+                "name": row.name,
+                "account_manager": users.get(row.account_manager_email),
+                "sector": row.sector,
+                "annual_revenue": row.annual_revenue,
+                "margin_pct": row.margin_pct,
+                "revenue_potential": row.revenue_potential,
+                "payment_behaviour": row.payment_behaviour,
+            }
+            customer = existing.get(row.external_id)
+            if customer is None:
+                to_create.append(Customer(external_id=row.external_id, **values))
+                continue
+            if _customer_same(customer, values):
+                unchanged += 1
+                continue
+            for name, value in values.items():
+                setattr(customer, name, value)
+            customer.updated_at = now  # bulk_update does not apply auto_now
+            to_update.append(customer)
+
+        stage = _("Writing")
+        total = len(to_create) + len(to_update)
+        for start in range(0, len(to_create), 1000):
+            batch = to_create[start : start + 1000]
+            Customer.objects.bulk_create(batch)
+            if progress:
+                progress(stage, len(batch), total)
+        for start in range(0, len(to_update), 1000):
+            batch = to_update[start : start + 1000]
+            _customers_update(batch)
+            if progress:
+                progress(stage, len(batch), total)
+        audit.records_bulk(
+            created=to_create, updated=to_update, user=imported_by, reason=audit.IMPORT_REASON
+        )
+    return ImportSummary(
+        created=len(to_create),
+        updated=len(to_update),
+        skipped=unchanged,
+        users_created=len(new_users),
+    )
+
+
+def _customers_update(customers: Sequence[Customer]) -> None:
+    """One parameterised UPDATE per customer, sent in one executemany.
+
+    ``bulk_update`` builds a CASE WHEN expression per object and field in Python, which
+    costs about 25 seconds for 10,000 customers; this takes well under one.
+    """
+    meta = Customer._meta
+    conn = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per value
+    fields = [cast(Field, meta.get_field(name)) for name in (*_CUSTOMER_FIELDS, "updated_at")]
+    quote = db.quote_name
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    key = str(meta.pk.column)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(key)} = %s"
+    params = [
+        [*(f.get_db_prep_save(getattr(c, f.attname), conn) for f in fields), c.pk]
+        for c in customers
+    ]
+    db.execute_many(sql, params)
+
+
+def _customer_same(customer: Customer, values: Mapping[str, object]) -> bool:
+    for name, value in values.items():
+        if name == "account_manager":
+            user_id = getattr(value, "pk", None)
+            if customer.account_manager_id != user_id:
+                return False
+        elif getattr(customer, name) != value:
+            return False
+    return True

@@ -1,0 +1,81 @@
+"""Writes of scoring models: a new draft, saving and discarding a draft, publishing it."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import BaseInlineFormSet, ModelForm
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scoring import selectors
+from scoring.models import Element, ScoringModel
+from scoring.services.scores import RefreshResult, scores_refresh
+
+
+def scoring_model_draft_create(
+    *, based_on: ScoringModel | None = None, name: str | None = None
+) -> ScoringModel:
+    """A new draft version, a copy of ``based_on`` (the active model by default)."""
+    based_on = based_on or selectors.scoring_model_active()
+    with transaction.atomic():
+        last = ScoringModel.objects.select_for_update().order_by("-version").first()
+        version = (last.version if last else 0) + 1
+        draft = ScoringModel.objects.create(
+            version=version, name=name or based_on.name, notes=based_on.notes
+        )
+        copies = []
+        for element in based_on.elements.all():
+            element.pk = None
+            element.id = None
+            element.scoring_model = draft
+            copies.append(element)
+        Element.objects.bulk_create(copies)
+    return draft
+
+
+def scoring_model_publish(
+    *, scoring_model: ScoringModel, user: AbstractBaseUser | None = None
+) -> RefreshResult:
+    """Make a draft the active version and recompute every customer's score with it."""
+    if not scoring_model.is_draft:
+        raise ValidationError(
+            _("Version %(version)s is already published.") % {"version": scoring_model.version}
+        )
+    elements = list(scoring_model.elements.all())
+    if not elements:
+        raise ValidationError(_("A scoring model needs at least one element."))
+    if any(e.weight <= 0 for e in elements):
+        raise ValidationError(_("Every element needs a weight above zero."))
+    with transaction.atomic():
+        ScoringModel.objects.filter(is_active=True).update(is_active=False)
+        scoring_model.is_active = True
+        scoring_model.published_at = timezone.now()
+        scoring_model.published_by = cast("User | None", user)
+        scoring_model.save(update_fields=["is_active", "published_at", "published_by"])
+        return scores_refresh()
+
+
+def scoring_model_draft_save(
+    *, form: ModelForm[Any], formset: BaseInlineFormSet[Any, Any, Any]
+) -> ScoringModel:
+    """Store a draft's name and notes and its elements, as the editor's checked forms hold
+    them, together."""
+    with transaction.atomic():
+        draft = form.save()
+        formset.save()
+    return draft
+
+
+def scoring_model_draft_discard(*, draft: ScoringModel) -> int:
+    """Delete a draft with its elements; its version number."""
+    if not draft.is_draft:
+        raise ValidationError(
+            _("Version %(version)s is already published.") % {"version": draft.version}
+        )
+    version = draft.version
+    draft.delete()
+    return version

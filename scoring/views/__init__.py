@@ -1,0 +1,45 @@
+"""Pages, by sub-domain: ``customers`` (the list, the customer page, one assessment),
+``matrix`` (scoring a customer), ``scoring_models`` (the model editor), ``uploads`` and
+``dashboard``. Views are thin: permission, form, one service or selector call, render."""
+
+from scoring.roles import management_required
+from scoring.views.customers import (
+    SORTS,
+    assessment_detail,
+    customer_detail,
+    customer_list,
+    visible_customer,
+)
+from scoring.views.dashboard import dashboard_customers, dashboard_export, dashboard_page
+from scoring.views.matrix import assessment_result, customer_matrix, customer_matrix_preview
+from scoring.views.scoring_models import (
+    model_discard,
+    model_draft_create,
+    model_edit,
+    model_list,
+    model_publish,
+)
+from scoring.views.uploads import upload, upload_done, upload_preview
+
+__all__ = [
+    "SORTS",
+    "assessment_detail",
+    "assessment_result",
+    "customer_detail",
+    "customer_list",
+    "customer_matrix",
+    "customer_matrix_preview",
+    "dashboard_customers",
+    "dashboard_export",
+    "dashboard_page",
+    "management_required",
+    "model_discard",
+    "model_draft_create",
+    "model_edit",
+    "model_list",
+    "model_publish",
+    "upload",
+    "upload_done",
+    "upload_preview",
+    "visible_customer",
+]

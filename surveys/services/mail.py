@@ -1,0 +1,106 @@
+"""Building the e-mails: an invitation or a reminder, HTML and plain text, in the recipient's
+language; a staff member's invitations of one round together in one e-mail."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from scoring.models import RespondentKind
+from surveys.models import Invitation
+
+# A staff member's e-mail lists this many of their customers; the rest are on the page of
+# their invitations.
+STAFF_DIGEST_LISTED = 25
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def days_left(invitation: Invitation, now: datetime) -> int:
+    return max(0, math.ceil((invitation.expires_at - now).total_seconds() / 86400))
+
+
+def _matrix_link(invitation: Invitation) -> str:
+    return site_url(reverse("scoring:customer-matrix", args=[invitation.customer_id]))
+
+
+def invitation_message(
+    invitation: Invitation,
+    *,
+    token: str,
+    reminder: bool = False,
+    now: datetime | None = None,
+    connection: object | None = None,
+    together: Sequence[Invitation] = (),
+) -> EmailMultiAlternatives:
+    """The invitation or reminder e-mail, HTML and plain text, in the recipient's language.
+
+    A staff member's invitations of one round go out ``together`` in one e-mail that lists
+    the customers (the first STAFF_DIGEST_LISTED, each with its matrix link)."""
+    now = now or timezone.now()
+    staff = invitation.respondent_kind == RespondentKind.STAFF
+    together = sorted(together or [invitation], key=lambda i: (i.customer.name, i.customer_id))
+    if staff:
+        link = _matrix_link(invitation)
+        opt_out = ""
+        unsubscribe = f"<mailto:{_address_of(settings.SURVEYS_FROM_EMAIL)}?subject=unsubscribe>"
+    else:
+        link = site_url(reverse("surveys:link", args=[token]))
+        opt_out = site_url(reverse("surveys:opt-out-link", args=[token]))
+        unsubscribe = f"<{opt_out}>"
+    campaign = invitation.round.campaign
+    context = {
+        "invitation": invitation,
+        "customer": invitation.customer,
+        "campaign": campaign,
+        "name": invitation.name,
+        "kind": invitation.respondent_kind,
+        "staff": staff,
+        "link": link,
+        "opt_out": opt_out,
+        "reminder": reminder,
+        "days_left": min(days_left(i, now) for i in together),
+        "expires_at": min(i.expires_at for i in together),
+        "count": len(together),
+        "customers": [
+            {"name": i.customer.name, "link": _matrix_link(i)}
+            for i in together[:STAFF_DIGEST_LISTED]
+        ],
+        "more": max(0, len(together) - STAFF_DIGEST_LISTED),
+        "overview": site_url(reverse("surveys:my-invitations") + "?status=sent"),
+        "ask_nps": campaign.ask_nps and invitation.respondent_kind == RespondentKind.CUSTOMER,
+    }
+    name = "reminder" if reminder else "invitation"
+    with translation.override(invitation.language):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+    headers = {"List-Unsubscribe": unsubscribe, "Auto-Submitted": "auto-generated"}
+    if not staff:
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.SURVEYS_FROM_EMAIL,
+        to=[
+            formataddr((invitation.name, invitation.email)) if invitation.name else invitation.email
+        ],
+        headers=headers,
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _address_of(sender: str) -> str:
+    return parseaddr(sender)[1] or sender

@@ -46,7 +46,10 @@ def _floor_urlconf() -> str:
         return render(request, "base.html")
 
     module = types.ModuleType("bench_relations_urls")
-    module.urlpatterns = [path("bench-floor/", floor), *klantbinding.urls.urlpatterns]
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        path("bench-floor/", floor),
+        *klantbinding.urls.urlpatterns,
+    ]
     sys.modules[module.__name__] = module
     return module.__name__
 

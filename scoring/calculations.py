@@ -617,7 +617,7 @@ def score_change_lines(
         contribution[both] = (
             100.0 * w[both] * (after[both] - before[both]) / (SCALE_MAX * answered_after)
         )
-    moved = [i for i in np.flatnonzero(both) if abs(contribution[i]) > 1e-9]
+    moved = [int(i) for i in np.flatnonzero(both) if abs(contribution[i]) > 1e-9]
     moved.sort(key=lambda i: (-abs(contribution[i]), i))
     rest = (after_score - before_score) - float(contribution[moved].sum())
     exact = [float(contribution[i]) for i in moved] + [rest]

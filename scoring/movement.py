@@ -169,7 +169,7 @@ def movements(
             before_values, before_score = [None] * len(active.codes), None
         change = calculations.score_change_lines(
             active.codes,
-            active.weights,
+            list(active.weights),
             before_values,
             after_values,
             before_score=before_score,

@@ -144,7 +144,7 @@ def evaluation_state(
         .order_by("customer_id")
     )
     wanted = None if customer_ids is None else set(customer_ids)
-    if wanted is not None and len(wanted) > scoring_selectors.CHUNK_SIZE:
+    if wanted is not None and len(wanted) > db.CHUNK_SIZE:
         # Most of the portfolio (a full recompute): reading everyone once and keeping the
         # wanted costs less than the same statements once per chunk of ids.
         customer_ids = None
@@ -228,7 +228,7 @@ def _nps(
         assessed_at__gte=datetime.fromtimestamp(start, tz=timezone.get_current_timezone()),
         assessed_at__lte=now,
     ).values_list("id", "customer_id", "respondent_email", _as_text("assessed_at"), "nps")
-    if n <= scoring_selectors.CHUNK_SIZE:
+    if n <= db.CHUNK_SIZE:
         answers = answers.filter(customer_id__in=customer_ids.tolist())
     frame = pd.DataFrame(list(answers), columns=["id", "customer", "respondent", "at", "nps"])
     if frame.empty:
@@ -278,7 +278,7 @@ def alerts_in_play(rules: Sequence[AlertRule], customer_ids: Sequence[int] | Non
         Q(resolved_at__isnull=True) | Q(rearmed_at__isnull=True)
     )
     wanted = None if customer_ids is None else set(customer_ids)
-    if wanted is not None and len(wanted) > scoring_selectors.CHUNK_SIZE:
+    if wanted is not None and len(wanted) > db.CHUNK_SIZE:
         customer_ids = None  # most of the portfolio: one statement, then keep the wanted
     rows = _per_chunk(queryset.values_list(*ALERT_FIELDS), customer_ids)
     if wanted is not None and customer_ids is None:

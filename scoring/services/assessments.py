@@ -113,7 +113,7 @@ class CleanAssessment:
             nps=self.nps,
             source=self.source,
             submission_key=self.submission_key,
-            imported_by=self.imported_by,
+            imported_by=cast("User | None", self.imported_by),
         )
 
     def score_rows(self, assessment_id: int) -> list[tuple[int, int, int | None, str]]:

@@ -69,10 +69,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         narrow=narrow,
     )
     page, sort = listed.page, listed.sort
+    listed_rows = list(page.object_list)
     rows, extra_columns = list_columns.with_cells(
-        request,
-        page.object_list,
-        rendering.customer_rows(page.object_list, show_manager=management),
+        request, listed_rows, rendering.customer_rows(listed_rows, show_manager=management)
     )
     query = {name: value for name, value in request.GET.items() if name != "page"}
 

@@ -82,9 +82,15 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
         table = imports.table_read(data, info["name"])
         if request.method == "POST":
             if kind == UploadForm.CUSTOMERS:
-                summary = imports.customers_import(table=table, imported_by=request.user)
+                summary = imports.customers_import(
+                    table=table,
+                    imported_by=request.user,  # type: ignore[arg-type]
+                )
             else:
-                summary = imports.assessments_import(table=table, imported_by=request.user)
+                summary = imports.assessments_import(
+                    table=table,
+                    imported_by=request.user,  # type: ignore[arg-type]
+                )
             uploads.upload_forget(token)
             pending = dict(request.session.get(UPLOADS_SESSION_KEY, {}))
             pending[token] = {**info, "summary": summary.__dict__}

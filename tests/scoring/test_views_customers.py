@@ -126,7 +126,7 @@ def _shown_rows(response) -> list[dict]:
             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
         ]
         _name, _manager, score, satisfaction, alternatives, investment, coverage = cells[:7]
-        last, change, due = cells[7:]
+        last, change, due = cells[7:10]  # other apps add columns after these
         rows.append(
             {
                 "name": html.unescape(NAME_LINK.search(row).group(2)),

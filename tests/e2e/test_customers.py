@@ -72,7 +72,7 @@ def test_customer_list_and_page_on_a_phone(open_page, screenshot, console_errors
     # plotly.js (3.5 MB, parser-blocking) sits above the history: on a busy machine the rest
     # of the page is parsed seconds after the heading shows.
     page.wait_for_load_state("load")
-    performance = page.locator("tr[data-code='performance']")
+    performance = page.locator(".element-table tr[data-code='performance']")
     expect(performance).to_contain_text("3,5")  # (2 + 5) / 2
     expect(performance).to_contain_text("3,0")  # spread 5 − 2
     expect(page.locator("#walls li").first).to_contain_text("IT-integratie")

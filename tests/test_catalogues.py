@@ -77,3 +77,16 @@ def test_every_text_in_the_catalogue_is_translated(language):
     assert catalogue.metadata.get("Language") == language
     assert [entry.msgid for entry in catalogue.untranslated_entries()] == []
     assert [entry.msgid for entry in catalogue.fuzzy_entries()] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalogue_compiles(language, tmp_path):
+    """msgfmt refuses a translation whose format directives differ from its text's (such as
+    "80 % van", read as a directive): compilemessages would fail on a fresh checkout."""
+    catalogue = Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+    result = subprocess.run(
+        ["msgfmt", "--check", "-o", str(tmp_path / "django.mo"), str(catalogue)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -68,7 +68,8 @@ def campaign_launch(
         errors.setdefault("name", []).append(_("Give the campaign a name."))
     if not 5 <= int(holdout_pct) <= 80:
         errors.setdefault("holdout_pct", []).append(
-            _("The control group is between 5 and 80 % of the customers.")
+            _("The control group is between %(low)d and %(high)d %% of the customers.")
+            % {"low": 5, "high": 80}
         )
     if due_on < timezone.localdate(now):
         errors.setdefault("due_on", []).append(_("The due date lies in the past."))

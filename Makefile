@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # (without it, settings refuse to start with no DJANGO_SECRET_KEY). Never set on a server.
 export KB_DEVELOPMENT ?= 1
 
-.PHONY: install run test bench lint format messages makemessages system-packages browser redis-server clean
+.PHONY: install run test bench lint format messages makemessages system-packages browser redis-server compose clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ redis-server:
 	  echo "Installing redis-server for the survey tests ..."; \
 	  apt-get install -y -qq redis-server >/dev/null || sudo apt-get install -y -qq redis-server >/dev/null; }
 
+# The compose test asks Compose itself whether docker-compose.yml is valid (`config`); without a
+# Docker engine, Debian's docker-compose still reads and checks the file.
+compose:
+	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "Installing docker-compose for the compose file test ..."; \
+	  apt-get install -y -qq docker-compose >/dev/null || sudo apt-get install -y -qq docker-compose >/dev/null; }
+
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 
@@ -62,7 +69,7 @@ run: messages
 	$(PY) manage.py runall --port $(PORT)
 
 # Lint first (ruff and mypy): CI runs `make test`, so the types are checked there too.
-test: lint messages browser redis-server
+test: lint messages browser redis-server compose
 	mkdir -p var
 	$(PY) -m pytest
 

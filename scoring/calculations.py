@@ -22,7 +22,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -754,19 +753,6 @@ class CustomerResult:
     respondents: int
     element_values: tuple[float, ...]
     kind_means: tuple[tuple[float, ...], ...]
-
-    def summary(self) -> dict[str, Any]:
-        """The result as the pages and the session keep it (``ScoreResult``)."""
-        return {
-            "binding_score": self.binding_score,
-            "satisfaction": self.satisfaction,
-            "alternatives": self.alternatives,
-            "investment": self.investment,
-            "coverage": self.coverage,
-            "provisional": self.provisional,
-            "band": self.band,
-            "respondents": self.respondents,
-        }
 
 
 def _band_text(score: float | None, thresholds: tuple[float, float, float]) -> str:

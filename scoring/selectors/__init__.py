@@ -37,6 +37,8 @@ from scoring.selectors.customers import (
 from scoring.selectors.dashboard import (
     DashboardPage,
     DashboardSelection,
+    dashboard_cache_key,
+    dashboard_customers,
     dashboard_page,
     dashboard_selection,
 )
@@ -98,6 +100,8 @@ __all__ = [
     "customer_rule_rows",
     "customers_due",
     "customers_visible_to",
+    "dashboard_cache_key",
+    "dashboard_customers",
     "dashboard_page",
     "dashboard_selection",
     "elements_frame",

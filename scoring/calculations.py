@@ -12,7 +12,8 @@ Input frames
     ``respondent`` (e-mail, compared as given; callers lower-case it),
     ``assessed_at`` (tz-aware datetime).
 ``scores``: one row per element score, columns ``assessment_id`` (int), ``code`` (str),
-    ``value`` (float, NaN for "don't know").
+    ``value`` (float, NaN for "don't know"; whole numbers on the 0–6 scale, so every sum of
+    them is exact whatever the order of the rows).
 ``elements``: the active scoring model, columns ``code``, ``factor``, ``weight`` (> 0).
 """
 

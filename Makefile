@@ -75,6 +75,7 @@ test: lint messages browser redis-server compose
 
 bench: install
 	$(PY) benchmarks/bench_recompute.py
+	$(PY) benchmarks/bench_rule.py
 	$(PY) benchmarks/bench_dashboard.py
 	$(PY) benchmarks/bench_pages.py
 	$(PY) benchmarks/bench_surveys.py

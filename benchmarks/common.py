@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +68,50 @@ def setup_portfolio(
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+
+
+@contextmanager
+def scratch_copy() -> Iterator[str]:
+    """Run the block on a copy of the benchmark's database, dropped afterwards.
+
+    A benchmark that writes (publishing a model stores a snapshot per customer) would otherwise
+    grow its database on every run, and the next run would time a bigger table. PostgreSQL
+    copies the seeded database as a template in seconds; Django's connection is pointed at the
+    copy for the block and back afterwards, so the seeded database is left as it was found.
+    """
+    import psycopg
+    from django.db import connections
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    settings = connections["default"].settings_dict
+    original = settings["NAME"]
+    copy = f"{original}_scratch"
+    parts = {key.lower(): settings[key] for key in ("HOST", "PORT", "USER", "PASSWORD")}
+    admin = make_conninfo(dbname="postgres", **{k: str(v) for k, v in parts.items() if v})
+
+    def run(statement: sql.Composed) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(statement)
+
+    connections.close_all()  # a template must have no open sessions
+    run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy)))
+    for attempt in range(10):
+        try:
+            run(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(copy), sql.Identifier(original)
+                )
+            )
+            break
+        except psycopg.errors.ObjectInUse:  # autovacuum still on the template: wait
+            if attempt == 9:
+                raise
+            time.sleep(1.0)
+    settings["NAME"] = copy
+    try:
+        yield copy
+    finally:
+        connections.close_all()
+        settings["NAME"] = original
+        run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy)))

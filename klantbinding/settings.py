@@ -388,4 +388,7 @@ KLANTBINDING = {
     "BAND_THRESHOLDS": tuple(env.list("KB_BAND_THRESHOLDS", cast=float, default=[40, 55, 70])),
     "PROVISIONAL_COVERAGE": env.float("KB_PROVISIONAL_COVERAGE", default=50.0),
     "STAFF_CADENCE_DAYS": env.int("KB_STAFF_CADENCE_DAYS", default=90),
+    # A cached dashboard follows the data (scoring.selectors.dashboard_cache_key); this bounds
+    # how long it shows what only the passing of time changes (who is due for re-scoring).
+    "DASHBOARD_CACHE_SECONDS": env.int("KB_DASHBOARD_CACHE_SECONDS", default=300),
 }

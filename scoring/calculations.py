@@ -1,7 +1,9 @@
 """The binding-score rule (DESIGN.md §3): pure maths on DataFrames, no Django.
 
-This is the one place the rule lives. A whole portfolio is computed in one vectorised pass;
-one customer goes through the same code with smaller frames.
+This is the one place the rule lives. A whole portfolio is computed in one vectorised pass
+(``compute_portfolio``); one customer or one assessment on an interactive page goes through
+``compute_customer``, the same steps in plain Python without the frames' fixed cost, checked
+against ``compute_portfolio`` by a property test.
 
 Input frames
 ------------
@@ -10,7 +12,8 @@ Input frames
     ``respondent`` (e-mail, compared as given; callers lower-case it),
     ``assessed_at`` (tz-aware datetime).
 ``scores``: one row per element score, columns ``assessment_id`` (int), ``code`` (str),
-    ``value`` (float, NaN for "don't know").
+    ``value`` (float, NaN for "don't know"; whole numbers on the 0–6 scale, so every sum of
+    them is exact whatever the order of the rows).
 ``elements``: the active scoring model, columns ``code``, ``factor``, ``weight`` (> 0).
 """
 
@@ -110,6 +113,23 @@ def latest_per_respondent(
     return ordered.drop_duplicates(["customer_id", "kind", "respondent"], keep="last")
 
 
+def _total_weight(weights: Iterable[float]) -> float:
+    """Σ w_e over all elements, left to right (both paths of the rule sum it so)."""
+    total = 0.0
+    for weight in weights:
+        total += float(weight)
+    return total
+
+
+def _source_weights(params: RuleParams) -> list[float]:
+    """s_k in KINDS order; a kind without a (numeric) weight weighs 0."""
+    sources = []
+    for kind in KINDS:
+        weight = params.source_weights.get(kind)
+        sources.append(0.0 if weight is None or weight != weight else float(weight))
+    return sources
+
+
 def compute_portfolio(
     assessments: pd.DataFrame,
     scores: pd.DataFrame,
@@ -128,7 +148,7 @@ def compute_portfolio(
     elements = elements.set_index("code")[["factor", "weight"]].astype({"weight": float})
     if (elements["weight"] <= 0).any():
         raise ValueError("element weights must be positive")
-    total_weight = float(elements["weight"].sum())
+    total_weight = _total_weight(elements["weight"])
     if customer_ids is None:
         index = pd.Index(pd.unique(assessments["customer_id"]), name="customer_id")
     else:
@@ -150,43 +170,66 @@ def compute_portfolio(
         validate="many_to_one",
     )
     # Categories group far faster than strings over hundreds of thousands of rows.
-    codes = answered["code"]
-    if isinstance(codes.dtype, pd.CategoricalDtype):
-        codes = codes.cat.set_categories(list(elements.index))  # drops other versions' codes
+    code_values = answered["code"]
+    if isinstance(code_values.dtype, pd.CategoricalDtype):
+        # Drops other versions' codes.
+        code_values = code_values.cat.set_categories(list(elements.index))
     else:
-        codes = pd.Categorical(codes, categories=list(elements.index))
+        code_values = pd.Categorical(code_values, categories=list(elements.index))
     answered = answered.assign(
-        code=codes, kind=pd.Categorical(answered["kind"], categories=list(KINDS))
+        code=code_values, kind=pd.Categorical(answered["kind"], categories=list(KINDS))
     )
 
-    # m_ek: mean of the answered values per customer, element and respondent kind.
+    # m_ek: mean of the answered values per customer, element and respondent kind. The
+    # values are whole numbers on the scale, so every grouping sums them exactly.
     kind_means = (
         answered.groupby(["customer_id", "code", "kind"], sort=False, observed=True)["value"]
         .mean()
         .rename("mean")
         .reset_index()
     )
-    # v_e: source-weighted mean over the kinds that answered e (a weight of 0 drops a kind).
-    weights = kind_means["kind"].astype(str).map(params.source_weights).astype(float).fillna(0.0)
-    kind_means_weighted = kind_means.assign(sw=weights, swm=weights * kind_means["mean"])
-    kind_means_weighted = kind_means_weighted[kind_means_weighted["sw"] > 0]
-    per_element = kind_means_weighted.groupby(["customer_id", "code"], sort=False, observed=True)[
-        ["swm", "sw"]
-    ].sum()
-    per_element["value"] = per_element["swm"] / per_element["sw"]
-    per_element = per_element.reset_index()[["customer_id", "code", "value"]]
-    per_element["code"] = per_element["code"].astype(str)
-    per_element = per_element.join(elements, on="code")
-    per_element["wv"] = per_element["weight"] * per_element["value"]
+    codes = list(elements.index)
+    row = index.get_indexer(kind_means["customer_id"])
+    known = row >= 0
+    means = np.full((len(index), len(KINDS), len(codes)), np.nan)
+    means[
+        row[known],
+        kind_means["kind"].cat.codes.to_numpy()[known],
+        kind_means["code"].cat.codes.to_numpy()[known],
+    ] = kind_means["mean"].to_numpy(dtype=float)[known]
 
-    overall = per_element.groupby("customer_id")[["wv", "weight"]].sum()
+    # Steps 3–6 in one fixed order of operations (kinds in KINDS order, elements in the
+    # model's order, left to right), which compute_customer repeats: the numbers do not depend
+    # on the order of the rows, and both paths agree to the last bit.
+    sources = _source_weights(params)
+    weights = elements["weight"].to_numpy(dtype=float)
+    factor_of = elements["factor"].to_numpy(dtype=object)
+    weighted = np.zeros((len(index), len(codes)))
+    source_sum = np.zeros((len(index), len(codes)))
+    for k, source in enumerate(sources):
+        if source > 0:  # a weight of 0 drops a kind
+            has = ~np.isnan(means[:, k, :])
+            weighted = weighted + np.where(has, source * means[:, k, :], 0.0)
+            source_sum = source_sum + np.where(has, source, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(source_sum > 0, weighted / source_sum, np.nan)
+    valued = ~np.isnan(values)
+
+    def weighted_score(columns: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        wv = np.zeros(len(index))
+        w = np.zeros(len(index))
+        for e in columns:
+            wv = wv + np.where(valued[:, e], weights[e] * values[:, e], 0.0)
+            w = w + np.where(valued[:, e], weights[e], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(w > 0, 100.0 * wv / (SCALE_MAX * w), np.nan), w
+
     result = pd.DataFrame(index=index)
-    result["binding_score"] = 100.0 * overall["wv"] / (SCALE_MAX * overall["weight"])
-    by_factor = per_element.groupby(["customer_id", "factor"])[["wv", "weight"]].sum()
-    factor_scores = (100.0 * by_factor["wv"] / (SCALE_MAX * by_factor["weight"])).unstack("factor")
+    binding, answered_weight = weighted_score(range(len(codes)))
+    result["binding_score"] = binding
     for factor in FACTORS:
-        result[factor] = factor_scores.get(factor, np.nan)
-    result["coverage"] = (100.0 * overall["weight"] / total_weight).reindex(index).fillna(0.0)
+        result[factor] = weighted_score(np.flatnonzero(factor_of == factor))[0]
+    result["coverage"] = 100.0 * answered_weight / total_weight
     result["provisional"] = result["coverage"] < params.provisional_coverage
     result["band"] = bands(result["binding_score"], params.band_thresholds)
     respondents = answered.drop_duplicates(["customer_id", "kind", "respondent"])
@@ -194,13 +237,11 @@ def compute_portfolio(
         respondents.groupby("customer_id").size().reindex(index).fillna(0).astype(int)
     )
 
-    element_values = per_element.pivot(index="customer_id", columns="code", values="value")
-    element_values = element_values.reindex(index=index, columns=list(elements.index))
-    kind_table = kind_means.pivot_table(
-        index="customer_id", columns=["kind", "code"], values="mean", aggfunc="first"
-    ).reindex(
+    element_values = pd.DataFrame(values, index=index, columns=pd.Index(codes, name="code"))
+    kind_table = pd.DataFrame(
+        means.reshape(len(index), len(KINDS) * len(codes)),
         index=index,
-        columns=pd.MultiIndex.from_product([KINDS, elements.index], names=["kind", "code"]),
+        columns=pd.MultiIndex.from_product([KINDS, codes], names=["kind", "code"]),
     )
     return PortfolioResult(
         scores=result, element_values=element_values, kind_means=kind_table, latest=latest
@@ -649,3 +690,174 @@ def _largest_remainder(values: Sequence[float], target: int) -> list[int]:
 
 def _clean(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
+
+
+# --------------------------------------------------------------------------------------------
+# One customer without pandas (issue 12): the same rule for one customer or one assessment
+# --------------------------------------------------------------------------------------------
+#
+# Why a second path: ``compute_portfolio`` builds and groups frames, a fixed cost of 35–50 ms
+# even for one customer, paid by the customer page, every live preview and every submit. This
+# path applies the same steps of DESIGN.md §3 to one customer's few dozen rows in plain
+# Python (a fraction of a millisecond), with the same floating-point operations in the same
+# order as ``compute_portfolio``'s arrays, so both give the same numbers to the last bit;
+# tests/scoring/test_calculations_customer.py checks that on thousands of random customers.
+
+# (id, kind, respondent, assessed_at): one row of the ``assessments`` frame, without the
+# customer (all rows are the customer's).
+AssessmentRow = tuple[int, str, str, datetime]
+# (assessment_id, code, value): one row of the ``scores`` frame; None or NaN is "don't know".
+ScoreRow = tuple[int, str, float | None]
+
+
+@dataclass(frozen=True)
+class RuleElements:
+    """The active model's elements as the one-customer rule takes them (``elements`` frame)."""
+
+    codes: tuple[str, ...]
+    factors: tuple[str, ...]
+    weights: tuple[float, ...]
+    total_weight: float  # Σ w_e, summed as compute_portfolio sums it
+
+    @classmethod
+    def of(
+        cls, codes: Sequence[str], factors: Sequence[str], weights: Sequence[float]
+    ) -> RuleElements:
+        values = tuple(float(w) for w in weights)
+        if any(not w > 0 for w in values):
+            raise ValueError("element weights must be positive")
+        return cls(
+            codes=tuple(str(c) for c in codes),
+            factors=tuple(str(f) for f in factors),
+            weights=values,
+            total_weight=_total_weight(values),
+        )
+
+    @classmethod
+    def from_frame(cls, elements: pd.DataFrame) -> RuleElements:
+        return cls.of(list(elements["code"]), list(elements["factor"]), list(elements["weight"]))
+
+
+@dataclass(frozen=True)
+class CustomerResult:
+    """What the rule yields for one customer: a row of ``PortfolioResult.scores`` (None where
+    there is no score), its element values *v_e* in the elements' order and its means *m_ek*
+    per kind (KINDS order, then the elements' order), NaN where unanswered."""
+
+    binding_score: float | None
+    satisfaction: float | None
+    alternatives: float | None
+    investment: float | None
+    coverage: float
+    provisional: bool
+    band: str
+    respondents: int
+    element_values: tuple[float, ...]
+    kind_means: tuple[tuple[float, ...], ...]
+
+
+def _band_text(score: float | None, thresholds: tuple[float, float, float]) -> str:
+    """``bands`` for one score, without pandas: the same rounding, the same comparisons."""
+    if score is None:
+        return ""
+    rounded = math.floor(score * 10.0 + 0.5 + 1e-9) / 10.0
+    t_orange, t_yellow, t_green = thresholds
+    if rounded < t_orange:
+        return "red"
+    if rounded < t_yellow:
+        return "orange"
+    if rounded < t_green:
+        return "yellow"
+    return "green"
+
+
+def compute_customer(
+    assessments: Iterable[AssessmentRow],
+    scores: Iterable[ScoreRow],
+    elements: RuleElements,
+    *,
+    now: datetime,
+    params: RuleParams | None = None,
+) -> CustomerResult:
+    """Apply the rule to one customer: what ``compute_portfolio`` gives for its row.
+
+    ``assessments`` are the customer's (any time: the window is applied here), ``scores`` the
+    element scores of any of them (others are ignored), in the order the frames would hold
+    them. One assessment on its own, dated ``now``, gives that assessment's own score.
+    """
+    params = params or RuleParams()
+    start = params.window_start(now)
+    # Step 1: each respondent's latest assessment in the window; ties go to the higher id.
+    latest: dict[tuple[str, str], tuple[datetime, int]] = {}
+    for assessment_id, kind, respondent, at in assessments:
+        if start <= at <= now:
+            key = (kind, respondent)
+            mark = (at, assessment_id)
+            held = latest.get(key)
+            if held is None or mark > held:
+                latest[key] = mark
+    counted = {mark[1]: key for key, mark in latest.items()}
+
+    # Step 2: m_ek, the sums of whole numbers (exact in any order) over their count.
+    position = {code: i for i, code in enumerate(elements.codes)}
+    kind_index = {kind: k for k, kind in enumerate(KINDS)}
+    e_count = len(elements.codes)
+    sums = [[0.0] * e_count for _ in KINDS]
+    counts = [[0] * e_count for _ in KINDS]
+    answered: set[tuple[int | None, str]] = set()
+    for assessment_id, code, value in scores:
+        who = counted.get(assessment_id)
+        if who is None or value is None or value != value:
+            continue
+        element = position.get(code)
+        if element is None:
+            continue
+        k = kind_index.get(who[0])
+        answered.add((k, who[1]))  # as pandas, which drops the duplicates by kind category
+        if k is None:  # not a respondent kind of the rule: counted, never weighed
+            continue
+        sums[k][element] += float(value)
+        counts[k][element] += 1
+    means = [
+        [total / n if n else math.nan for total, n in zip(sums[k], counts[k], strict=True)]
+        for k in range(len(KINDS))
+    ]
+
+    # Steps 3–6, operation for operation as compute_portfolio's arrays (kinds in KINDS order,
+    # elements in the model's order, left to right).
+    sources = _source_weights(params)
+    values = [math.nan] * e_count
+    for e in range(e_count):
+        weighted = 0.0
+        source_sum = 0.0
+        for k, source in enumerate(sources):
+            if source > 0 and counts[k][e]:
+                weighted = weighted + source * means[k][e]
+                source_sum = source_sum + source
+        if source_sum > 0:
+            values[e] = weighted / source_sum
+
+    def weighted_score(factor: str | None) -> tuple[float | None, float]:
+        wv = 0.0
+        w = 0.0
+        for e, value in enumerate(values):
+            if value == value and (factor is None or elements.factors[e] == factor):
+                wv = wv + elements.weights[e] * value
+                w = w + elements.weights[e]
+        return (100.0 * wv / (SCALE_MAX * w) if w > 0 else None), w
+
+    # Steps 4–8: scores, coverage, provisional and band; nothing answered, no score.
+    binding, answered_weight = weighted_score(None)
+    coverage = 100.0 * answered_weight / elements.total_weight
+    return CustomerResult(
+        binding_score=binding,
+        satisfaction=weighted_score("satisfaction")[0],
+        alternatives=weighted_score("alternatives")[0],
+        investment=weighted_score("investment")[0],
+        coverage=coverage,
+        provisional=coverage < params.provisional_coverage,
+        band=_band_text(binding, params.band_thresholds),
+        respondents=len(answered),
+        element_values=tuple(values),
+        kind_means=tuple(tuple(row) for row in means),
+    )

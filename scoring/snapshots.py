@@ -93,10 +93,21 @@ def details_encode(result: calculations.PortfolioResult, customer_ids: np.ndarra
         result.kind_means[kind].reindex(index=customer_ids, columns=codes).to_numpy(dtype=float)
         for kind in calculations.KINDS
     ]
-    matrix = np.hstack(blocks)
+    return _details_lines(np.hstack(blocks))
+
+
+def _details_lines(matrix: np.ndarray) -> list[str]:
+    """The details lines of rows of numbers (the blocks side by side); both paths of the rule
+    write theirs through here, so one customer's line is the portfolio's."""
     text = np.round(matrix, 3).astype(str)  # "3.667", "6.0": one vectorised conversion
     text[np.isnan(matrix)] = ""
     return [",".join(row) for row in text.tolist()]
+
+
+def _customer_blocks(result: calculations.CustomerResult) -> list[float]:
+    """One customer's element values, then its means per kind: a row of ``details_encode``'s
+    blocks (and the tail of a fingerprint's numbers)."""
+    return [*result.element_values, *(m for kind in result.kind_means for m in kind)]
 
 
 def details_decode(details: str, width: int) -> dict[str, list[float | None]]:
@@ -199,14 +210,112 @@ def fingerprints(
             result.kind_means.reindex(ids).to_numpy(dtype=float),
         ]
     )
+    return _hashes(numbers, scores["band"].tolist(), scoring_model)
+
+
+def _hashes(numbers: np.ndarray, bands: list[str], scoring_model: ScoringModel) -> list[str]:
+    """The fingerprints of rows of numbers (scores, coverage, respondents, last assessed,
+    element values, kind means) and their bands; both paths of the rule hash through here."""
     numbers = np.round(numbers, 9) + 0.0  # + 0.0 turns -0.0 into 0.0
     numbers[np.isnan(numbers)] = -1.0  # every real value is ≥ 0
     salt = f"{scoring_model.pk}|".encode()
-    bands = scores["band"].tolist()
     return [
         hashlib.blake2b(salt + row.tobytes() + band.encode(), digest_size=16).hexdigest()
         for row, band in zip(numbers, bands, strict=True)
     ]
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def customer_snapshots(
+    results: Mapping[int, calculations.CustomerResult],
+    *,
+    scoring_model: ScoringModel,
+    now: datetime,
+    last_assessed: Mapping[int, datetime],
+    current: Mapping[int, tuple[str, float | None]],
+) -> list[dict[str, Any]]:
+    """``changed_snapshots`` for results of the one-customer rule: the same rows, the same
+    fingerprints and details lines as the portfolio's for the same results."""
+    ids = sorted(results)
+    if not ids:
+        return []
+    numbers = np.array(
+        [
+            [
+                _number(results[i].binding_score),
+                *(_number(getattr(results[i], f)) for f in calculations.FACTORS),
+                results[i].coverage,
+                float(results[i].respondents),
+                last_assessed[i].timestamp() if i in last_assessed else np.nan,
+                *_customer_blocks(results[i]),
+            ]
+            for i in ids
+        ],
+        dtype=float,
+    )
+    prints = _hashes(numbers, [results[i].band for i in ids], scoring_model)
+    changed = [
+        position
+        for position, customer_id in enumerate(ids)
+        if _changed(
+            customer_id,
+            prints[position],
+            has_score=results[customer_id].binding_score is not None,
+            last_assessed=last_assessed,
+            current=current,
+        )
+    ]
+    width = len(_customer_blocks(results[ids[0]]))
+    details = _details_lines(
+        np.array([_customer_blocks(results[ids[p]]) for p in changed], dtype=float).reshape(
+            len(changed), width
+        )
+    )
+    rows = []
+    for position, detail in zip(changed, details, strict=True):
+        customer_id = ids[position]
+        result = results[customer_id]
+        previous = current.get(customer_id)
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "scoring_model_id": scoring_model.pk,
+                "computed_at": now,
+                "is_current": True,
+                "binding_score": result.binding_score,
+                "satisfaction": result.satisfaction,
+                "alternatives": result.alternatives,
+                "investment": result.investment,
+                "coverage": float(result.coverage),
+                "provisional": bool(result.provisional),
+                "band": result.band,
+                "respondents": int(result.respondents),
+                "last_assessed_at": last_assessed.get(customer_id),
+                "previous_score": previous[1] if previous else None,
+                "details": detail,
+                "fingerprint": prints[position],
+            }
+        )
+    return rows
+
+
+def _changed(
+    customer_id: int,
+    fingerprint: str,
+    *,
+    has_score: bool,
+    last_assessed: Mapping[int, datetime],
+    current: Mapping[int, tuple[str, float | None]],
+) -> bool:
+    """Whether a customer's new result needs a snapshot: it differs from the current one, or
+    it is the first result of a customer that was assessed or has a score."""
+    previous = current.get(customer_id)
+    if previous is None:
+        return customer_id in last_assessed or has_score
+    return previous[0] != fingerprint
 
 
 def current_fingerprints(
@@ -234,16 +343,20 @@ def changed_snapshots(
     current snapshot."""
     ids = result.scores.index.to_numpy()
     prints = fingerprints(result, ids, scoring_model=scoring_model, last_assessed=last_assessed)
-    changed: list[int] = []
-    for position, (customer_id, fingerprint) in enumerate(zip(ids.tolist(), prints, strict=True)):
-        previous = current.get(customer_id)
-        if previous is None:
-            never_assessed = customer_id not in last_assessed
-            if never_assessed and math.isnan(result.scores["binding_score"].iat[position]):
-                continue  # nothing to store
-        elif previous[0] == fingerprint:
-            continue
-        changed.append(position)
+    binding = result.scores["binding_score"].to_numpy(dtype=float)
+    changed = [
+        position
+        for position, (customer_id, fingerprint) in enumerate(
+            zip(ids.tolist(), prints, strict=True)
+        )
+        if _changed(
+            customer_id,
+            fingerprint,
+            has_score=not math.isnan(binding[position]),
+            last_assessed=last_assessed,
+            current=current,
+        )
+    ]
 
     changed_ids = ids[changed]
     rows = result.scores.iloc[changed]

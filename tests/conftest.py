@@ -32,6 +32,15 @@ def outsider(db):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Each test starts with an empty cache: ids repeat between tests on SQLite, so a cached
+    dashboard of one test could otherwise be served in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings) -> None:
     """The factories hash a password per user; PBKDF2 would make up most of the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -106,8 +106,9 @@ class AssessmentPage:
     groups: list[ScoreGroup]
 
 
-def assessment_page(assessment: Assessment) -> AssessmentPage:
-    """The assessment's values and comments by factor, and the score it gives on its own."""
+def assessment_page(assessment: Assessment, *, own_score: bool = True) -> AssessmentPage:
+    """The assessment's values and comments by factor, and the score it gives on its own
+    (None with ``own_score`` False: a page that does not show it)."""
     scores = list(
         assessment.scores.select_related("element").order_by("element__order", "element__pk")
     )
@@ -118,7 +119,7 @@ def assessment_page(assessment: Assessment) -> AssessmentPage:
     return AssessmentPage(
         assessment=assessment,
         customer=assessment.customer,
-        result=assessment_scores([assessment]).get(assessment.pk),
+        result=assessment_scores([assessment]).get(assessment.pk) if own_score else None,
         groups=[g for g in groups if g["scores"]],
     )
 
@@ -146,7 +147,9 @@ def assessment_outcome(
     assessment: Assessment, *, submitted: Mapping[str, Any] | None
 ) -> AssessmentOutcome:
     """The result page of a submit: ``submitted`` holds the before and after this session
-    kept when it submitted; without it, the customer's current score is the after."""
+    kept when it submitted, as the submit computed and stored them; without it, the
+    customer's current score (its stored snapshot) is the after. The rule does not run: the
+    page shows no score of the assessment on its own."""
     before: Mapping[str, Any] = (submitted["before"] if submitted else None) or {}
     after: Mapping[str, Any] = (
         submitted["after"] if submitted else snapshots.current_summary(assessment.customer_id)
@@ -173,7 +176,7 @@ def assessment_outcome(
     if before.get("binding_score") is not None and after.get("binding_score") is not None:
         change = after["binding_score"] - before["binding_score"]
     return AssessmentOutcome(
-        page=assessment_page(assessment),
+        page=assessment_page(assessment, own_score=False),
         before=before,
         after=after,
         known_before=submitted is not None,

@@ -7,21 +7,31 @@ The dashboard shows the stored results, never a fresh run of the rule.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scoring import calculations
-from scoring.models import Customer, active_language, band_label, localised
+from scoring.models import (
+    Assessment,
+    Customer,
+    ScoreSnapshot,
+    ScoringModel,
+    active_language,
+    band_label,
+    localised,
+)
+from scoring.roles import is_management
 from scoring.selectors.dashboard_frames import (
     BAND_CHOICES,
     NO_SCORE,
@@ -294,10 +304,6 @@ def dashboard_page(
     entrapped = quadrants[quadrants["quadrant"] == "entrapped"].sort_values(
         "revenue", ascending=False, kind="stable"
     )
-    # Other apps' panels get the customers in view; a band filter narrows them at "now" only.
-    in_view = customers_in_view(user, filters)
-    if filters.band and is_current(filters.as_of):
-        in_view = customers_in_band(in_view, filters.band, timezone.now(), True)
     return DashboardPage(
         filters=filters,
         moment=data.moment,
@@ -317,8 +323,54 @@ def dashboard_page(
         pearls=pearl_customers(data),
         lowest=lowest_scoring(data),
         elements=data.elements,
-        customers=in_view,
+        customers=dashboard_customers(user, filters),
     )
+
+
+def dashboard_customers(
+    user: AbstractBaseUser | AnonymousUser, filters: DashboardFilters
+) -> QuerySet[Customer]:
+    """The customers in view, for other apps' panels (a query, not yet run); a band filter
+    narrows them at "now" only."""
+    in_view = customers_in_view(user, filters)
+    if filters.band and is_current(filters.as_of):
+        in_view = customers_in_band(in_view, filters.band, timezone.now(), True)
+    return in_view
+
+
+def dashboard_version() -> str:
+    """What every dashboard is made of, summed up in a few index lookups and one count.
+
+    Changes whenever a snapshot is stored (snapshots are only ever added: the newest id), an
+    assessment is submitted, a customer is added, saved (``updated_at``, which imports set
+    too), deactivated or removed, or a scoring model is published. A cached dashboard is
+    valid exactly as long as this is unchanged (and for a limited time, as "now" moves on).
+    """
+    customers = Customer.objects.aggregate(
+        count=Count("pk"),
+        active=Count("pk", filter=Q(active=True)),
+        last=Max("pk"),
+        changed=Max("updated_at"),
+    )
+    parts = [
+        ScoreSnapshot.objects.aggregate(last=Max("pk"))["last"],
+        Assessment.objects.aggregate(last=Max("pk"))["last"],
+        *customers.values(),
+        ScoringModel.objects.filter(is_active=True).values_list("pk", "published_at").first(),
+    ]
+    return "|".join(str(part) for part in parts)
+
+
+def dashboard_cache_key(
+    user: AbstractBaseUser | AnonymousUser, filters: DashboardFilters, language: str
+) -> str:
+    """The cache key of one dashboard: the data's version, the filters, the language and whose
+    customers it shows (management sees all; an account manager their own)."""
+    scope = "all" if is_management(user) else f"user:{user.pk}"
+    raw = "|".join(
+        [dashboard_version(), scope, language, repr(astuple(filters)), str(timezone.localdate())]
+    )
+    return "kb:dashboard:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
 @dataclass(frozen=True)

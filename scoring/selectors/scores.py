@@ -2,14 +2,16 @@
 and each assessment's own score.
 
 The frames are read with one raw query each, so a whole portfolio costs a fixed number of
-queries whatever its size.
+queries whatever its size. One customer (the preview, a submit) or a page of assessments goes
+through the one-customer rule (``calculations.compute_customer``) on rows read with one query:
+no frames, no pandas.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +21,18 @@ from django.utils import timezone
 from klantbinding.lib import db
 from scoring import calculations
 from scoring.conf import rule_params
-from scoring.models import Assessment, Customer, Element, ElementScore, RespondentKind
-from scoring.selectors.scoring_models import elements_frame, scoring_model_active
+from scoring.models import (
+    Assessment,
+    Customer,
+    Element,
+    ElementScore,
+    RespondentKind,
+    ScoringModel,
+)
+from scoring.selectors.scoring_models import (
+    rule_elements,
+    scoring_model_active,
+)
 from scoring.snapshots import SnapshotSummary
 
 
@@ -102,22 +114,71 @@ def last_assessed_at(
     return result
 
 
-def _result_of(result: calculations.PortfolioResult, key: int) -> ScoreResult:
-    """One row of a rule result as plain Python: None where there is no score."""
-    row = result.scores.loc[key]
-
-    def number(value: Any) -> float | None:
-        return None if pd.isna(value) else float(value)
-
+def score_result(result: calculations.CustomerResult) -> ScoreResult:
+    """A result of the one-customer rule as the pages and the session keep it."""
     return {
-        "binding_score": number(row["binding_score"]),
-        "satisfaction": number(row["satisfaction"]),
-        "alternatives": number(row["alternatives"]),
-        "investment": number(row["investment"]),
-        "coverage": float(row["coverage"]),
-        "provisional": bool(row["provisional"]),
-        "band": str(row["band"] or ""),
-        "respondents": int(row["respondents"]),
+        "binding_score": result.binding_score,
+        "satisfaction": result.satisfaction,
+        "alternatives": result.alternatives,
+        "investment": result.investment,
+        "coverage": result.coverage,
+        "provisional": result.provisional,
+        "band": result.band,
+        "respondents": result.respondents,
+    }
+
+
+CustomerRows = tuple[list[calculations.AssessmentRow], list[calculations.ScoreRow]]
+
+
+def customer_rule_rows(
+    customer_ids: Sequence[int], *, start: datetime, end: datetime
+) -> dict[int, CustomerRows]:
+    """Per customer, its assessments with start ≤ assessed_at ≤ end and their answered element
+    scores, as ``calculations.compute_customer`` takes them; one query (per chunk of ids).
+
+    An assessment without answers is kept: as its respondent's latest it still counts.
+    Element codes come from each score's own model version, as in ``assessment_frames``.
+    """
+    a_table = Assessment._meta.db_table
+    s_table = ElementScore._meta.db_table
+    e_table = Element._meta.db_table
+    rows = db.fetch_for_ids(
+        f"SELECT a.id, a.customer_id, a.respondent_kind, LOWER(a.respondent_email), "
+        f"a.assessed_at, e.code, s.value FROM {a_table} a "
+        f"LEFT JOIN {s_table} s ON s.assessment_id = a.id AND s.value IS NOT NULL "
+        f"LEFT JOIN {e_table} e ON e.id = s.element_id "
+        f"WHERE a.assessed_at >= %s AND a.assessed_at <= %s",
+        [start, end],
+        customer_ids,
+        "a.customer_id",
+    )
+    result: dict[int, CustomerRows] = {}
+    seen: set[int] = set()
+    for assessment_id, customer_id, kind, respondent, at, code, value in rows:
+        assessments, scores = result.setdefault(customer_id, ([], []))
+        if assessment_id not in seen:
+            seen.add(assessment_id)
+            moment = db.aware(at)
+            assert moment is not None  # assessed_at is NOT NULL
+            assessments.append((assessment_id, kind, respondent, moment))
+        if code is not None:
+            scores.append((assessment_id, code, float(value)))
+    return result
+
+
+def customer_results(
+    customer_ids: Sequence[int], *, now: datetime, scoring_model: ScoringModel | None = None
+) -> dict[int, calculations.CustomerResult]:
+    """The rule for each of a few customers, one at a time without frames (a submit's refresh)."""
+    params = rule_params()
+    elements = rule_elements(scoring_model or scoring_model_active())
+    rows = customer_rule_rows(customer_ids, start=params.window_start(now), end=now)
+    return {
+        customer_id: calculations.compute_customer(
+            *rows.get(customer_id, ([], [])), elements, now=now, params=params
+        )
+        for customer_id in customer_ids
     }
 
 
@@ -135,33 +196,18 @@ def matrix_preview(
     """
     now = now or timezone.now()
     params = rule_params()
-    elements = elements_frame(scoring_model_active())
-    assessments, scores = assessment_frames(
-        start=params.window_start(now), end=now, customer_ids=[customer.pk]
+    elements = rule_elements(scoring_model_active())
+    assessments, scores = customer_rule_rows(
+        [customer.pk], start=params.window_start(now), end=now
+    ).get(customer.pk, ([], []))
+    pending_id = max((row[0] for row in assessments), default=0) + 1
+    assessments.append(
+        (pending_id, RespondentKind.STAFF.value, respondent_email.strip().lower(), now)
     )
-    pending_id = int(assessments["id"].max()) + 1 if len(assessments) else 1
-    pending = pd.DataFrame(
-        {
-            "id": [pending_id],
-            "customer_id": [customer.pk],
-            "kind": [RespondentKind.STAFF.value],
-            "respondent": [respondent_email.strip().lower()],
-            "assessed_at": pd.to_datetime([now], utc=True),
-        }
+    scores.extend((pending_id, code, float(v)) for code, v in values.items() if v is not None)
+    return score_result(
+        calculations.compute_customer(assessments, scores, elements, now=now, params=params)
     )
-    answered = pd.DataFrame(
-        [(pending_id, code, float(v)) for code, v in values.items() if v is not None],
-        columns=["assessment_id", "code", "value"],
-    )
-    result = calculations.compute_portfolio(
-        pd.concat([assessments, pending], ignore_index=True),
-        pd.concat([scores.astype({"code": str}), answered], ignore_index=True),
-        elements,
-        now=now,
-        params=params,
-        customer_ids=[customer.pk],
-    )
-    return _result_of(result, customer.pk)
 
 
 def assessment_scores(
@@ -169,32 +215,39 @@ def assessment_scores(
 ) -> dict[int, ScoreResult]:
     """Each assessment's own result: the rule over that one assessment, with the active model.
 
-    One query and one pass of the rule for all of them: each assessment is its own "customer".
+    One query for all of them, then the one-customer rule per assessment (each assessment is
+    its own "customer", dated now).
     """
     if not assessments:
         return {}
-    now = now or timezone.now()
     ids = [a.pk for a in assessments]
-    frame = pd.DataFrame(
-        {
-            "id": ids,
-            "customer_id": ids,
-            "kind": [a.respondent_kind for a in assessments],
-            "respondent": [""] * len(ids),
-            "assessed_at": pd.to_datetime([now] * len(ids), utc=True),
-        }
-    )
+    values: dict[int, dict[str, int | None]] = defaultdict(dict)
     rows = ElementScore.objects.filter(assessment_id__in=ids, value__isnull=False).values_list(
         "assessment_id", "element__code", "value"
     )
-    scores = pd.DataFrame(list(rows), columns=["assessment_id", "code", "value"])
-    scores["value"] = scores["value"].astype(float)
-    result = calculations.compute_portfolio(
-        frame,
-        scores,
-        elements_frame(scoring_model_active()),
-        now=now,
-        params=rule_params(),
-        customer_ids=ids,
+    for assessment_id, code, value in rows:
+        values[assessment_id][code] = value
+    elements = rule_elements(scoring_model_active())
+    return {
+        a.pk: own_score(a.respondent_kind, values[a.pk], now=now, elements=elements)
+        for a in assessments
+    }
+
+
+def own_score(
+    respondent_kind: str,
+    values: Mapping[str, int | None],
+    *,
+    now: datetime | None = None,
+    elements: calculations.RuleElements | None = None,
+) -> ScoreResult:
+    """The result of one assessment's ``values`` (by element code) on their own, with the
+    active model: what the assessment page shows next to the values."""
+    now = now or timezone.now()
+    elements = elements or rule_elements(scoring_model_active())
+    scores = [(0, code, float(v)) for code, v in values.items() if v is not None]
+    return score_result(
+        calculations.compute_customer(
+            [(0, respondent_kind, "", now)], scores, elements, now=now, params=rule_params()
+        )
     )
-    return {pk: _result_of(result, pk) for pk in ids}

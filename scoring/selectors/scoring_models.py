@@ -40,6 +40,31 @@ def elements_frame(scoring_model: ScoringModel) -> pd.DataFrame:
     return frame.astype({"weight": float})
 
 
+# Per process, like the asked elements below: a published model's elements never change.
+_rule_elements: dict[tuple[int, datetime], calculations.RuleElements] = {}
+
+
+def rule_elements(scoring_model: ScoringModel) -> calculations.RuleElements:
+    """The model's elements as the one-customer rule takes them. A published model's are read
+    once per process: the customer page, the live preview and the submit ask every time."""
+    key = (scoring_model.pk, scoring_model.published_at) if scoring_model.published_at else None
+    if key is not None and key in _rule_elements:
+        return _rule_elements[key]
+    rows = list(
+        Element.objects.filter(scoring_model=scoring_model)
+        .order_by("order", "pk")
+        .values_list("code", "factor", "weight")
+    )
+    elements = calculations.RuleElements.of(
+        [code for code, _f, _w in rows],
+        [factor for _c, factor, _w in rows],
+        [float(weight) for _c, _f, weight in rows],
+    )
+    if key is not None:
+        _rule_elements[key] = elements
+    return elements
+
+
 def model_elements(scoring_model: ScoringModel) -> QuerySet[Element]:
     """The model's elements in matrix order."""
     return scoring_model.elements.order_by("order", "pk")

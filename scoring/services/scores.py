@@ -25,15 +25,23 @@ class RefreshResult:
     computed_at: datetime
 
 
+# Up to this many customers a refresh runs the one-customer rule per customer: the portfolio
+# rule's frames cost 35–50 ms whatever their size, the one-customer rule well under 1 ms each.
+FEW_CUSTOMERS = 50
+
+
 def scores_refresh(
     *, customer_ids: Sequence[int] | None = None, now: datetime | None = None
 ) -> RefreshResult:
     """Recompute the binding score of these customers (all without ids) and store what changed.
 
-    One vectorised pass of the rule; a new snapshot is written only for customers whose result
-    differs from their current one, and it becomes the current one.
+    One vectorised pass of the rule (a few customers, as after a submit: the one-customer
+    rule, which gives the same numbers and snapshots); a new snapshot is written only for
+    customers whose result differs from their current one, and it becomes the current one.
     """
     now = now or timezone.now()
+    if customer_ids is not None and len(set(customer_ids)) <= FEW_CUSTOMERS:
+        return _few_refresh(sorted(set(customer_ids)), now=now)
     params = rule_params()
     scoring_model = selectors.scoring_model_active()
     elements = selectors.elements_frame(scoring_model)
@@ -57,6 +65,22 @@ def scores_refresh(
     with transaction.atomic():
         snapshots.snapshots_store(new_snapshots)
     return RefreshResult(customers=len(universe), changed=len(new_snapshots), computed_at=now)
+
+
+def _few_refresh(customer_ids: list[int], *, now: datetime) -> RefreshResult:
+    """``scores_refresh`` of a few customers, without frames."""
+    scoring_model = selectors.scoring_model_active()
+    results = selectors.customer_results(customer_ids, now=now, scoring_model=scoring_model)
+    new_snapshots = snapshots.customer_snapshots(
+        results,
+        scoring_model=scoring_model,
+        now=now,
+        last_assessed=selectors.last_assessed_at(end=now, customer_ids=customer_ids),
+        current=snapshots.current_fingerprints(customer_ids),
+    )
+    with transaction.atomic():
+        snapshots.snapshots_store(new_snapshots)
+    return RefreshResult(customers=len(customer_ids), changed=len(new_snapshots), computed_at=now)
 
 
 def scores_backfill(*, moments: Sequence[datetime]) -> int:

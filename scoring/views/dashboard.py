@@ -2,6 +2,11 @@
 
 Management sees every customer; an account manager sees the same dashboard over their own
 customers. The filters live in the URL, so a view can be shared.
+
+The page's figures and tables come from the cache (Django's: the local memory in development,
+Redis in production) under a key that changes with the data (``dashboard_cache_key``): the
+first request after a snapshot, a customer or the scoring model changed builds them, the rest
+are served from the cache. Other apps' panels are drawn fresh on every request.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -111,25 +118,13 @@ def _movement_rows(page: DashboardPage) -> tuple[list[Any], list[Any], dict[str,
     return heads, rows, tracks
 
 
-@login_required
-def dashboard_page(request: HttpRequest) -> HttpResponse:
-    """The dashboard: headline figures, trend, movements, quadrants, gaps, wall, Pareto."""
-    form = _filter_form(request)
-    filters = form.filters()
-    try:
-        page = selectors.dashboard_page(request.user, filters)
-    except selectors.NoActiveModelError:
-        return render(
-            request,
-            "scoring/dashboard_unavailable.html",
-            {"reason": _("There is no active scoring model yet.")},
-            status=503,
-        )
+def _dashboard_body(page: DashboardPage) -> dict[str, Any]:
+    """What the dashboard template shows of a page, as plain data that can be cached."""
+    filters = page.filters
     heads, movement_rows, tracks = _movement_rows(page)
     customer_url = _customer_url_template()
     headline = page.headline
-    context = {
-        "form": form,
+    return {
         "filters": filters,
         "query": _querystring(filters),
         "moment": page.moment,
@@ -144,7 +139,6 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             for row in headline["bands"]
         ],
         "figures": charts.dashboard_figures(page, active_language()),
-        "plotly_template": charts.template_json(),
         "moves_start": page.moves_start,
         "moves_end": page.moves_end,
         "movement_heads": heads,
@@ -153,7 +147,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "quadrants": [
             {
                 "name": name,
-                "label": label,
+                "label": str(label),
                 "count": page.quadrant_counts.get(name, 0),
                 "query": _querystring(filters, show="quadrant", which=name),
             }
@@ -169,8 +163,40 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "pearls_query": _querystring(filters, show="pearls"),
         "overdue_query": _querystring(filters, show="overdue"),
         "lowest_count": len(page.lowest),
-        "panels": panels_html(dashboard_panels(request, page.customers), request),
         "customer_url": customer_url,
+    }
+
+
+def _cache_seconds() -> int:
+    """How long a cached dashboard may serve at most: its key follows the data, this bounds
+    what only the passing of time changes (who is due for re-scoring)."""
+    return int(settings.KLANTBINDING.get("DASHBOARD_CACHE_SECONDS", 300))
+
+
+@login_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The dashboard: headline figures, trend, movements, quadrants, gaps, wall, Pareto."""
+    form = _filter_form(request)
+    filters = form.filters()
+    try:
+        key = selectors.dashboard_cache_key(request.user, filters, active_language())
+        body = cache.get(key)
+        if body is None:
+            body = _dashboard_body(selectors.dashboard_page(request.user, filters))
+            cache.set(key, body, _cache_seconds())
+    except selectors.NoActiveModelError:
+        return render(
+            request,
+            "scoring/dashboard_unavailable.html",
+            {"reason": _("There is no active scoring model yet.")},
+            status=503,
+        )
+    in_view = selectors.dashboard_customers(request.user, filters)
+    context = {
+        **body,
+        "form": form,
+        "plotly_template": charts.template_json(),
+        "panels": panels_html(dashboard_panels(request, in_view), request),
         "selection_url": reverse("scoring:dashboard-customers"),  # base.html has customers_url
         "placeholder": CUSTOMER_URL_PLACEHOLDER,
     }

@@ -334,3 +334,34 @@ def test_matrix_speaks_dutch_to_a_dutch_browser(client, anne):
     assert "Prestaties en leverbetrouwbaarheid" in html
     assert "weet ik niet" in html
     assert "Klanttevredenheid" in html
+
+
+def test_preview_submit_result_and_customer_page_skip_the_portfolio_rule(
+    client_en, anne, monkeypatch
+):
+    """The interactive pages run the one-customer rule, never the frames of the portfolio
+    rule; the result page runs no rule at all (it shows what the submit stored)."""
+    from scoring import calculations
+
+    customer = CustomerFactory(account_manager=anne)
+    assess(customer, {"performance": 3}, user=anne, at=timezone.now() - timedelta(days=2))
+    client_en.force_login(anne)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a rule ran that this page should not run")
+
+    monkeypatch.setattr(calculations, "compute_portfolio", refuse)
+    data = matrix_data({"performance": "6"})
+    preview = client_en.post(reverse("scoring:customer-matrix-preview", args=[customer.pk]), data)
+    assert preview.json()["binding_score"] == pytest.approx(100.0)
+    submitted = client_en.post(reverse("scoring:customer-matrix", args=[customer.pk]), data)
+    assert submitted.status_code == 302
+    assert current(customer).binding_score == pytest.approx(100.0)
+    detail = client_en.get(reverse("scoring:customer-detail", args=[customer.pk]))
+    assert detail.status_code == 200
+
+    monkeypatch.setattr(calculations, "compute_customer", refuse)
+    result = client_en.get(submitted["Location"])
+    html = result.content.decode()
+    assert result.status_code == 200
+    assert "Binding score before → after" in html and "+50.0" in html

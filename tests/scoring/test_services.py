@@ -250,3 +250,51 @@ def test_backfill_writes_history_that_ends_in_the_current_score(anne):
     assert [round(s.binding_score, 4) for s in history] == [round(100 / 6, 4), round(500 / 6, 4)]
     assert [s.is_current for s in history] == [False, True]
     assert services.scores_refresh(now=now).changed == 0
+
+
+def test_a_few_customers_are_stored_as_the_portfolio_rule_stores_them(anne):
+    """The one-customer rule (a submit's refresh) writes the very snapshot rows the portfolio
+    rule writes: scores, details line and fingerprint, so a later full refresh changes nothing."""
+    from scoring import calculations, selectors, snapshots
+    from scoring.conf import rule_params
+
+    start = timezone.now()
+    customers = [CustomerFactory(account_manager=anne) for _ in range(3)]
+    assess(customers[0], {"performance": 4, "service": None, "contract": 5}, user=anne)
+    assess(customers[0], {"performance": 3, "presence": 1}, kind="customer", email="k@example.nl")
+    assess(customers[0], {"performance": 6}, kind="customer", email="l@example.nl")
+    assess(customers[0], {"distinctiveness": 2}, kind="expert", email="x@example.nl")
+    assess(customers[1], {"performance": None}, user=anne, at=start - timedelta(days=400))
+    assess(customers[1], {"it_integration": 5}, kind="customer", at=start - timedelta(days=30))
+    now = timezone.now()
+    # customers[2] was never assessed: neither path stores anything for it.
+    ids = [c.pk for c in customers]
+    model = selectors.scoring_model_active()
+    last = selectors.last_assessed_at(end=now, customer_ids=ids)
+    few = snapshots.customer_snapshots(
+        selectors.customer_results(ids, now=now),
+        scoring_model=model,
+        now=now,
+        last_assessed=last,
+        current={},
+    )
+    params = rule_params()
+    assessments, scores = selectors.assessment_frames(
+        start=params.window_start(now), end=now, customer_ids=ids
+    )
+    portfolio = calculations.compute_portfolio(
+        assessments,
+        scores,
+        selectors.elements_frame(model),
+        now=now,
+        params=params,
+        customer_ids=ids,
+    )
+    many = snapshots.changed_snapshots(
+        portfolio, scoring_model=model, now=now, last_assessed=last, current={}
+    )
+    assert [row["customer_id"] for row in few] == ids[:2]
+    assert few == many
+    assert few[0]["respondents"] == 4 and few[0]["details"]
+
+    assert services.scores_refresh(now=now + timedelta(seconds=1)).changed == 0

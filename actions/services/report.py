@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -44,6 +44,8 @@ class RebuildResult:
     version: str
     computed: bool  # False: the stored report was already of this version
     seconds: float
+    # Seconds of the parts: "read" (the inputs), "engine" (and its stages), "store".
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def report_store(stored: selectors.StoredReport, *, version: str, computed_at: datetime) -> None:
@@ -69,9 +71,13 @@ def effect_report_rebuild(*, force: bool = False) -> RebuildResult:
         EffectReportStore.objects.filter(key=KEY).update(rebuild_requested_at=None)
         return RebuildResult(version, False, time.perf_counter() - started)
     inputs = selectors.effect_inputs(small=small)
+    read = time.perf_counter()
     stored = selectors.report_compute(inputs)
+    computed = time.perf_counter()
     report_store(stored, version=version, computed_at=small.now)
-    return RebuildResult(version, True, time.perf_counter() - started)
+    done = time.perf_counter()
+    timings = {"read": read - started, **stored.timings, "store": done - computed}
+    return RebuildResult(version, True, done - started, timings)
 
 
 def effect_report_rebuild_request() -> bool:

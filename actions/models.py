@@ -543,3 +543,25 @@ class EffectReportStore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} · {self.version[:8]}"
+
+
+class AssessmentLine(models.Model):
+    """One submitted assessment's numbers packed in one line of text, written once.
+
+    A derived copy for the effect report's read (``actions.assessment_lines`` says why and
+    what a line holds); assessments and their scores are append-only, so a line never goes
+    stale.
+    """
+
+    assessment = models.OneToOneField(
+        "scoring.Assessment", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    assessed_at = models.DateTimeField(db_index=True)
+    line = models.TextField()
+
+    class Meta:
+        verbose_name = _("assessment line")
+        verbose_name_plural = _("assessment lines")
+
+    def __str__(self) -> str:
+        return str(self.assessment_id)

@@ -2,9 +2,9 @@
 
 ``effect_inputs`` reads everything the engine needs in a fixed number of queries whatever the
 number of customers or actions: the decided actions, the campaign assignments, the action
-types' horizons, the assessments and their scores (``scoring.selectors.assessment_frames``:
-one raw query each) and the elements of the scoring model active *now*, so that every value
-is computed with today's weights and a weight change cannot create an effect.
+types' horizons, the assessments and their scores (``actions.assessment_lines``: one line of
+numbers per assessment, stored once) and the elements of the scoring model active *now*, so
+that every value is computed with today's weights and a weight change cannot create an effect.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from actions import calculations
+from actions import assessment_lines, calculations
 from actions.models import (
     Action,
     ActionCampaign,
@@ -30,7 +30,7 @@ from actions.models import (
 from actions.selectors.actions import element_names
 from scoring.conf import rule_params
 from scoring.models import Assessment, ScoringModel
-from scoring.selectors import assessment_frames, elements_frame, scoring_model_active
+from scoring.selectors import elements_frame, scoring_model_active
 
 ACTION_COLUMNS = ("action_id", "customer_id", "action_type_id", "code", "decided_at", "campaign_id")
 ASSIGNMENT_COLUMNS = (
@@ -142,7 +142,9 @@ def assessments_start(small: SmallInputs) -> datetime:
 def effect_inputs(*, now: datetime | None = None, small: SmallInputs | None = None) -> EffectInputs:
     """The engine's input frames from the database (a fixed number of queries)."""
     small = small or small_inputs(now=now)
-    assessments, scores = assessment_frames(start=assessments_start(small), end=small.now)
+    assessments, scores = assessment_lines.assessment_frames(
+        start=assessments_start(small), end=small.now
+    )
     return EffectInputs(
         assessments=assessments,
         scores=scores,

@@ -17,6 +17,7 @@ from actions.services.report import KEY
 from tests.actions.factories import make_action
 from tests.actions.test_report import BASE, page_of, portfolio
 from tests.factories import CustomerFactory, assess
+from tests.surveys.support import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +175,23 @@ def test_a_rebuild_asked_for_long_ago_is_asked_for_again(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.effect_report_rebuild_request()
     assert len(queued) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_through_a_real_worker_a_new_action_gets_the_page_a_fresh_report(
+    celery_worker, anne, mira, settings
+):
+    made = portfolio(anne, mira, treated=12, controls=14, effect=2)
+    services.effect_report_current()  # the first one, computed here (the setting is off)
+    settings.ACTIONS_EFFECT_REPORT_BACKGROUND = True
+
+    make_action(made["controls"][0], by=mira)  # committed: the receiver queues the rebuild
+    wait_for(
+        lambda: EffectReportStore.objects.get(key=KEY).rebuild_requested_at is None,
+        what="the worker to store the new report",
+    )
+
+    page = services.effect_report_current()
+    assert page is not None and not page.rebuilding and page.decided_actions == 13
+    assert page.timings["engine"] == 0.0  # served: the worker computed it
+    assert effect_of(page) == pytest.approx(2.0)

@@ -16,6 +16,11 @@ from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis is a dependency
+    RedisError = OSError  # type: ignore[assignment,misc]
+
 
 @shared_task(
     name="actions.digest_send",
@@ -65,7 +70,7 @@ class _SafeQueueTask(DjangoTask):
     def apply_async(self, *args, **kwargs):  # type: ignore[override]
         try:
             return super().apply_async(*args, **kwargs)
-        except (OperationalError, OSError) as exc:
+        except (OperationalError, OSError, RedisError) as exc:
             logger.warning("Broker unreachable, %s not queued (%s)", self.name, exc)
             return None
 

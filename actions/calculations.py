@@ -342,7 +342,8 @@ def effect_report(
         now=now,
         params=params,
         groups=tuple(groups),
-        timings=dict(clock.laps),
+        # "matched" includes "bootstrap" (the intervals of every matched group).
+        timings={**clock.laps, **ctx.seconds},
         cpu_timings=dict(clock.cpu_laps),
     )
 
@@ -832,6 +833,8 @@ class _Context:
     act_code: np.ndarray  # str objects, "" for the whole binding
     act_time: np.ndarray
     act_campaign: np.ndarray  # -1 when not decided through a campaign
+    # Wall-clock seconds of parts inside the stages (the bootstrap), for the timings.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -1143,7 +1146,9 @@ def _matched_group(
     clusters = np.where(customer >= 0, customer, -1 - np.arange(n_units))
     rng = _group_rng(params, MATCHED, type_id, code)
     contributions = np.column_stack(columns) if columns else np.zeros((n_units, 0))
+    started = time.perf_counter()
     low, high = _bootstrap(contributions, clusters, params, rng, np.asarray(sharing))
+    ctx.seconds["bootstrap"] = ctx.seconds.get("bootstrap", 0.0) + time.perf_counter() - started
     width = 3 + len(BANDS)
 
     outcomes = []

@@ -515,3 +515,53 @@ class DigestPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.language}"
+
+
+class EffectReportStore(models.Model):
+    """The effect report as last computed, served to every request until its inputs change.
+
+    The engine takes over a second at 10,000 customers, so the page does not run it: a rebuild
+    (``actions.services.effect_report_rebuild``, in a Celery task when
+    ``ACTIONS_EFFECT_REPORT_BACKGROUND`` is on) computes it once per ``version`` (a hash of
+    every input, see ``actions.selectors.report.report_version``) and keeps it here; the page
+    shows when it was computed and, while a newer one is being computed, says so.
+
+    ``report`` is the pickled ``actions.selectors.report.StoredReport``, written by the
+    rebuild only (never from user input); a row that cannot be read back (another release's
+    classes) counts as missing.
+    """
+
+    key = models.CharField(max_length=50, unique=True)
+    version = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    report = models.BinaryField(null=True, blank=True)
+    rebuild_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stored effect report")
+        verbose_name_plural = _("stored effect reports")
+
+    def __str__(self) -> str:
+        return f"{self.key} · {self.version[:8]}"
+
+
+class AssessmentLine(models.Model):
+    """One submitted assessment's numbers packed in one line of text, written once.
+
+    A derived copy for the effect report's read (``actions.assessment_lines`` says why and
+    what a line holds); assessments and their scores are append-only, so a line never goes
+    stale.
+    """
+
+    assessment = models.OneToOneField(
+        "scoring.Assessment", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    assessed_at = models.DateTimeField(db_index=True)
+    line = models.TextField()
+
+    class Meta:
+        verbose_name = _("assessment line")
+        verbose_name_plural = _("assessment lines")
+
+    def __str__(self) -> str:
+        return str(self.assessment_id)

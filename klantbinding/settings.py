@@ -316,6 +316,10 @@ SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=2
 # evaluated at once in the process that stored them, more in a Celery task.
 ALERTS_FROM_EMAIL = env.str("ALERTS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
 ALERTS_INLINE_CUSTOMERS = env.int("ALERTS_INLINE_CUSTOMERS", default=20)
+# The effect report is computed when its inputs change and served from a store; on, a Celery
+# task computes it and the page shows the last one meanwhile; off (development, tests), the
+# first request after a change computes it (actions/services/report.py).
+ACTIONS_EFFECT_REPORT_BACKGROUND = env.bool("ACTIONS_EFFECT_REPORT_BACKGROUND", default=not LOCAL)
 
 # Production hardening: on unless this is a laptop or a test run (LOCAL), each switchable.
 # Behind a TLS proxy that sets X-Forwarded-Proto (and redirects to https itself, if wanted),

@@ -52,13 +52,24 @@ from actions.selectors.report import (
     EffectInputs,
     GroupView,
     ReportPage,
+    SmallInputs,
+    StoredReport,
     effect_inputs,
     effect_params,
     effect_report_run,
+    report_compute,
     report_page,
+    report_version,
+    stored_report,
 )
 from actions.selectors.report import (
     export_rows as report_export_rows,
+)
+from actions.selectors.report import (
+    page_of as report_page_of,
+)
+from actions.selectors.report import (
+    small_inputs as report_small_inputs,
 )
 
 __all__ = [
@@ -84,6 +95,8 @@ __all__ = [
     "GroupView",
     "MyActions",
     "ReportPage",
+    "SmallInputs",
+    "StoredReport",
     "action_detail",
     "action_types_active",
     "actions_visible_to",
@@ -109,7 +122,12 @@ __all__ = [
     "element_names",
     "my_actions",
     "propose_candidates",
+    "report_compute",
     "report_export_rows",
     "report_page",
+    "report_page_of",
+    "report_small_inputs",
+    "report_version",
+    "stored_report",
     "timeliness",
 ]

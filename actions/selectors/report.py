@@ -2,25 +2,35 @@
 
 ``effect_inputs`` reads everything the engine needs in a fixed number of queries whatever the
 number of customers or actions: the decided actions, the campaign assignments, the action
-types' horizons, the assessments and their scores (``scoring.selectors.assessment_frames``:
-one raw query each) and the elements of the scoring model active *now*, so that every value
-is computed with today's weights and a weight change cannot create an effect.
+types' horizons, the assessments and their scores (``actions.assessment_lines``: one line of
+numbers per assessment, stored once) and the elements of the scoring model active *now*, so
+that every value is computed with today's weights and a weight change cannot create an effect.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
+from django.db.models import Count, Max
 from django.utils import timezone
 
-from actions import calculations
-from actions.models import Action, ActionCampaign, ActionType, CampaignAssignment
+from actions import assessment_lines, calculations
+from actions.models import (
+    Action,
+    ActionCampaign,
+    ActionType,
+    CampaignAssignment,
+    EffectReportStore,
+)
 from actions.selectors.actions import element_names
 from scoring.conf import rule_params
-from scoring.selectors import assessment_frames, elements_frame, scoring_model_active
+from scoring.models import Assessment, ScoringModel
+from scoring.selectors import elements_frame, scoring_model_active
 
 ACTION_COLUMNS = ("action_id", "customer_id", "action_type_id", "code", "decided_at", "campaign_id")
 ASSIGNMENT_COLUMNS = (
@@ -54,12 +64,25 @@ def _utc(values: list) -> pd.Series:
 def effect_params() -> calculations.EffectParams:
     """The engine's settings: the issue's defaults, each action type's own horizon, and the
     binding-score rule's settings."""
-    horizons = dict(ActionType.objects.values_list("pk", "horizon_days"))
+    horizons = dict(ActionType.objects.order_by("pk").values_list("pk", "horizon_days"))
     return calculations.EffectParams(horizon_by_type=horizons, rule=rule_params())
 
 
-def effect_inputs(*, now: datetime | None = None) -> EffectInputs:
-    """The engine's input frames from the database (a fixed number of queries)."""
+@dataclass(frozen=True)
+class SmallInputs:
+    """The engine's inputs but the assessments: a few thousand rows, read on every request to
+    tell whether the stored report is still the report of today's data."""
+
+    actions: pd.DataFrame
+    assignments: pd.DataFrame
+    params: calculations.EffectParams
+    now: datetime
+    model: ScoringModel
+    elements: pd.DataFrame
+
+
+def small_inputs(*, now: datetime | None = None) -> SmallInputs:
+    """Decided actions, campaign assignments, the settings and the active model's elements."""
     now = now or timezone.now()
     params = effect_params()
     decided = list(
@@ -93,27 +116,77 @@ def effect_inputs(*, now: datetime | None = None) -> EffectInputs:
     assignments = assignments.astype(
         {"campaign_id": "int64", "customer_id": "int64", "action_type_id": "int64"}
     )
-
-    # Far enough back for the value at the first decision, its pre-trend one horizon earlier
-    # and the score trend before that.
-    moments = [*actions["decided_at"], *assignments["started_at"]]
-    first = min(moments) if moments else pd.Timestamp(now)
-    longest = max([params.horizon_days, *params.horizon_by_type.values()])
-    start = first.to_pydatetime() - timedelta(
-        days=params.rule.validity_days + longest + params.trend_days + 1
-    )
-    assessments, scores = assessment_frames(start=start, end=now)
     model = scoring_model_active()
-    return EffectInputs(
-        assessments=assessments,
-        scores=scores,
-        elements=elements_frame(model)[["code", "factor", "weight"]],
+    return SmallInputs(
         actions=actions,
         assignments=assignments,
         params=params,
         now=now,
-        model_version=model.version,
+        model=model,
+        elements=elements_frame(model)[["code", "factor", "weight"]],
     )
+
+
+def assessments_start(small: SmallInputs) -> datetime:
+    """How far back the assessments are read: far enough for the value at the first decision,
+    its pre-trend one horizon earlier and the score trend before that."""
+    params = small.params
+    moments = [*small.actions["decided_at"], *small.assignments["started_at"]]
+    first = min(moments) if moments else pd.Timestamp(small.now)
+    longest = max([params.horizon_days, *params.horizon_by_type.values()])
+    return first.to_pydatetime() - timedelta(
+        days=params.rule.validity_days + longest + params.trend_days + 1
+    )
+
+
+def effect_inputs(*, now: datetime | None = None, small: SmallInputs | None = None) -> EffectInputs:
+    """The engine's input frames from the database (a fixed number of queries)."""
+    small = small or small_inputs(now=now)
+    assessments, scores = assessment_lines.assessment_frames(
+        start=assessments_start(small), end=small.now
+    )
+    return EffectInputs(
+        assessments=assessments,
+        scores=scores,
+        elements=small.elements,
+        actions=small.actions,
+        assignments=small.assignments,
+        params=small.params,
+        now=small.now,
+        model_version=small.model.version,
+    )
+
+
+# Part of every version: raise it when the engine's results or the stored classes change, so
+# a release never serves a report computed by the code before it.
+ENGINE_VERSION = 1
+
+
+def report_version(small: SmallInputs) -> str:
+    """A hash of everything the report depends on, as of ``small.now``'s local date.
+
+    The small inputs are hashed whole (decided actions, assignments, horizons, the rule's
+    settings, the active model's elements); the assessments are append-only (database
+    triggers), so their number and highest id say whether any were added. The local date is in
+    it because the analysis moment moves pending actions into the estimate: the report is
+    recomputed at least once a day.
+    """
+    summary = Assessment.objects.aggregate(count=Count("pk"), last=Max("pk"))
+    digest = hashlib.sha256()
+    parts = (
+        ENGINE_VERSION,
+        timezone.localdate(small.now).isoformat(),
+        small.model.pk,
+        small.model.version,
+        repr(small.params),
+        summary["count"],
+        summary["last"],
+    )
+    digest.update(repr(parts).encode())
+    for frame in (small.elements, small.actions, small.assignments):
+        digest.update(repr(list(frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def effect_report_run(inputs: EffectInputs) -> calculations.EffectReport:
@@ -168,6 +241,19 @@ class GroupView:
 
 
 @dataclass(frozen=True)
+class StoredReport:
+    """What the store keeps of one computation: the engine's report and what the page says
+    about its inputs."""
+
+    report: calculations.EffectReport
+    now: datetime
+    model_version: int
+    params: calculations.EffectParams
+    decided_actions: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReportPage:
     """What the effect report page shows."""
 
@@ -178,15 +264,47 @@ class ReportPage:
     forest: tuple[tuple[GroupView, calculations.ForestRow], ...]
     decided_actions: int
     timings: dict[str, float] = field(default_factory=dict)
+    # When the report was computed; None for one computed for this request.
+    computed_at: datetime | None = None
+    # A newer report (the data changed since) is being computed.
+    rebuilding: bool = False
+
+
+def report_compute(inputs: EffectInputs) -> StoredReport:
+    """The engine over the inputs, with the page's facts about them."""
+    started = time.perf_counter()
+    report = effect_report_run(inputs)
+    return StoredReport(
+        report=report,
+        now=inputs.now,
+        model_version=inputs.model_version,
+        params=inputs.params,
+        decided_actions=len(inputs.actions),
+        timings={
+            "engine": time.perf_counter() - started,
+            **{f"engine:{k}": v for k, v in report.timings.items()},
+        },
+    )
 
 
 def report_page(*, now: datetime | None = None) -> ReportPage:
-    """The effect report: every campaign and every action type × element, with names."""
+    """The effect report computed now: every campaign and every action type × element."""
     clock = time.perf_counter()
     inputs = effect_inputs(now=now)
     read = time.perf_counter()
-    report = effect_report_run(inputs)
-    computed = time.perf_counter()
+    stored = report_compute(inputs)
+    return page_of(stored, timings={"read": read - clock, **stored.timings})
+
+
+def page_of(
+    stored: StoredReport,
+    *,
+    computed_at: datetime | None = None,
+    rebuilding: bool = False,
+    timings: dict[str, float] | None = None,
+) -> ReportPage:
+    """The page of a computed report: names in the reader's language, groups in order."""
+    report = stored.report
     types = {t.pk: t for t in ActionType.objects.all()}
     campaigns = dict(ActionCampaign.objects.values_list("pk", "name"))
     names = element_names()
@@ -229,18 +347,30 @@ def report_page(*, now: datetime | None = None) -> ReportPage:
     order = {id(v): i for i, v in enumerate(views)}
     forest_rows.sort(key=lambda pair: order[id(pair[0])])
     return ReportPage(
-        now=inputs.now,
-        model_version=inputs.model_version,
-        params=inputs.params,
+        now=stored.now,
+        model_version=stored.model_version,
+        params=stored.params,
         groups=tuple(views),
         forest=tuple(forest_rows),
-        decided_actions=len(inputs.actions),
-        timings={
-            "read": read - clock,
-            "engine": computed - read,
-            **{f"engine:{k}": v for k, v in report.timings.items()},
-        },
+        decided_actions=stored.decided_actions,
+        timings=dict(timings or {}),
+        computed_at=computed_at,
+        rebuilding=rebuilding,
     )
+
+
+def stored_report(key: str) -> tuple[EffectReportStore | None, StoredReport | None]:
+    """The store's row and its report read back (None when there is none or it cannot be
+    read: a report pickled by another release counts as missing)."""
+    row = EffectReportStore.objects.filter(key=key).first()
+    if row is None or row.report is None:
+        return row, None
+    try:
+        # Written by services.report_store only, never from user input.
+        stored = pickle.loads(bytes(row.report))
+    except Exception:  # another release's classes: compute it again
+        return row, None
+    return row, stored if isinstance(stored, StoredReport) else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,12 +30,20 @@ from actions.services.digests import (
     digests_due_owners,
 )
 from actions.services.measurements import MeasurementResult, measurements_request_due
+from actions.services.report import (
+    RebuildResult,
+    effect_report_current,
+    effect_report_inputs_changed,
+    effect_report_rebuild,
+    effect_report_rebuild_request,
+)
 
 __all__ = [
     "TRANSITIONS",
     "CampaignTarget",
     "DigestOutcome",
     "MeasurementResult",
+    "RebuildResult",
     "action_cancel",
     "action_clean",
     "action_complete",
@@ -55,6 +63,10 @@ __all__ = [
     "digest_preference_set",
     "digest_send",
     "digests_due_owners",
+    "effect_report_current",
+    "effect_report_inputs_changed",
+    "effect_report_rebuild",
+    "effect_report_rebuild_request",
     "measurements_request_due",
     "transition_error",
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from actions import charts, exports, selectors
+from actions import charts, exports, selectors, services
 from scoring.charts import figure_json, template_json
 from scoring.views import management_required
 
@@ -31,7 +31,9 @@ def _figures(page: selectors.ReportPage) -> list[dict]:
 @management_required
 def effect_report(request: HttpRequest) -> HttpResponse:
     """Both estimators for every campaign and every action type × element, on one page."""
-    page = selectors.report_page()
+    page = services.effect_report_current()
+    if page is None:  # the first report is being computed in the background
+        return render(request, "actions/report_pending.html")
     request.report_timings = page.timings  # the split benchmarks/bench_actions.py reports
     return render(
         request,
@@ -44,7 +46,8 @@ def effect_report(request: HttpRequest) -> HttpResponse:
 def effect_report_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    rows = selectors.report_export_rows(selectors.report_page())
+    page = services.effect_report_current() or selectors.report_page()
+    rows = selectors.report_export_rows(page)
     stamp = timezone.localdate().isoformat()
     if fmt == "csv":
         text = io.StringIO()

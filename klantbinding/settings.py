@@ -249,6 +249,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to write a date per language (Dutch 1-12-2026 / 1 december 2026, English 1 Dec 2026).
+FORMAT_MODULE_PATH = ["klantbinding.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = env.bool("USE_TZ", default=True)

@@ -112,7 +112,7 @@ def band_badge(
     classes = "badge badge-band score" + (f" band-{escape(band)}" if band else "")
     title = label
     star = ""
-    if provisional:
+    if provisional and value is not None:  # "no score" is not a provisional score
         classes += " provisional"
         title += f" · {text.provisional}"
         star = "*"
@@ -144,7 +144,8 @@ class _ListText:
 
 
 def _customer_row(c: Mapping[str, object], t: _ListText, show_manager: bool) -> str:
-    pk, provisional = c["pk"], bool(c["provisional"])
+    # Provisional is a property of a score: a row without one carries no marker.
+    pk, provisional = c["pk"], bool(c["provisional"]) and c["binding_score"] is not None
     inactive = "" if c["active"] else f' <span class="badge text-bg-secondary">{t.inactive}</span>'
     cells = [
         f'<tr><td><a href="{t.detail[0]}{pk}{t.detail[1]}" class="fw-semibold">'

@@ -46,6 +46,8 @@ if not LOCAL and (not SECRET_KEY or SECRET_KEY in PUBLISHED_SECRET_KEYS):
 SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form says why in the app's layout (the error pages: klantbinding/errors.py).
+CSRF_FAILURE_VIEW = "klantbinding.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -249,6 +251,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to write a date per language (Dutch 1-12-2026 / 1 december 2026, English 1 Dec 2026).
+FORMAT_MODULE_PATH = ["klantbinding.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = env.bool("USE_TZ", default=True)

@@ -26,3 +26,9 @@ urlpatterns = [
     path("relations/", include("relations.urls")),
     path("alerts/", include("alerts.urls")),
 ]
+
+# The error pages in the app's layout, with the user's menu (klantbinding/errors.py).
+handler400 = "klantbinding.errors.bad_request"
+handler403 = "klantbinding.errors.permission_denied"
+handler404 = "klantbinding.errors.page_not_found"
+handler500 = "klantbinding.errors.server_error"

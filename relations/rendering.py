@@ -17,12 +17,11 @@ from urllib.parse import quote
 
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import dateformat, translation
-from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from klantbinding.lib import dates
 from relations import calculations
 from relations.models import ContactKind
 from relations.selectors.cadence import ToContactRow
@@ -32,8 +31,6 @@ PLACEHOLDER = "2147483647"
 # The standard library's escape gives the same text as Django's (and its template's
 # autoescape) without Django's check for lazy text on every call.
 escape = html.escape
-# Dates as the house writes them: Dutch 1-12-2026, English 1 Dec 2026 (never 12/01/2026).
-DAY_FORMATS = {"nl": "j-n-Y", "en": "j M Y"}
 # Bootstrap's colours with text that keeps a contrast of at least 4.5:1.
 STATE_COLOURS = {
     calculations.OK: "success",
@@ -52,31 +49,13 @@ def state_labels() -> dict[str, str]:
     }
 
 
-def _language() -> str:
-    language = (translation.get_language() or "nl")[:2]
-    return language if language in DAY_FORMATS else "en"
-
-
 def day_text(day: date | None) -> str:
-    """A date in the active language's short form ("" for None), through ``dateformat``."""
-    if day is None:
-        return ""
-    return dateformat.format(day, DAY_FORMATS[_language()])
+    """A date in the active language's short form ("" for None): 1-12-2026, 1 Dec 2026."""
+    return dates.day(day)
 
 
-class DayText:
-    """``day_text`` for many dates: the same text without ``dateformat``'s cost per call."""
-
-    def __init__(self) -> None:
-        self.dutch = _language() == "nl"
-        self.months = ["", *(str(MONTHS_3[m]).title() for m in range(1, 13))]
-
-    def __call__(self, day: date | None) -> str:
-        if day is None:
-            return ""
-        if self.dutch:
-            return f"{day.day}-{day.month}-{day.year}"
-        return f"{day.day} {self.months[day.month]} {day.year}"
+# ``day_text`` for many dates: the same text without ``dateformat``'s cost per call.
+DayText = dates.DateFormatter
 
 
 def badge_html(state: str, title: str, labels: Mapping[str, str]) -> str:

@@ -389,6 +389,13 @@ def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     )
 
 
+def known_state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
+    """``state_at`` with each customer's last result that had a score: a customer whose
+    assessments all fell out of the validity window keeps their last known score and band
+    (an expired score is not a move to "no score"); one that never had a score has no row."""
+    return state_at(history[history["binding_score"].notna().to_numpy()], moment)
+
+
 def band_moves(before: pd.Series, after: pd.Series, customers: pd.Index) -> pd.DataFrame:
     """Each customer's band at two moments, and which track the move belongs to.
 

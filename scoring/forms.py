@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from klantbinding.lib import dates
 from scoring.calculations import BANDS
 from scoring.imports import uploads
 from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel, band_label
@@ -307,7 +308,7 @@ class DashboardFilterForm(forms.Form):
         value = self.cleaned_data.get(name)
         if value and value > timezone.localdate():
             raise forms.ValidationError(
-                gettext("%(date)s lies in the future.") % {"date": value.isoformat()}
+                gettext("%(date)s lies in the future.") % {"date": dates.day(value)}
             )
         return value
 

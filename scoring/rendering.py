@@ -18,14 +18,14 @@ import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from klantbinding.lib.dates import DateFormatter
 from scoring import calculations
 from scoring.forms import DONT_KNOW, SCORE_CHOICES
 from scoring.models import Band, Element, Factor, RespondentKind, band_label
@@ -77,29 +77,8 @@ def percent_text(value: float | None) -> str:
     return f"{int(half_up(value, 0))} %"  # type: ignore[arg-type]
 
 
-class DateText:
-    """Dates in the active language's short format, as the ``date`` filter writes them."""
-
-    # dateformat is slow for 50 rows; the usual day, month and year formats are simple.
-    _CODES = {"d": "{d:02d}", "j": "{d}", "m": "{m:02d}", "n": "{m}", "Y": "{Y}", "y": "{y:02d}"}
-
-    def __init__(self) -> None:
-        self.format = formats.get_format("SHORT_DATE_FORMAT")
-        self.zone: tzinfo = timezone.get_current_timezone()
-        fmt = self.format
-        simple = all(c in self._CODES or not c.isalpha() for c in fmt) and "\\" not in fmt
-        self._fast = (
-            "".join(self._CODES.get(c, c.replace("{", "{{").replace("}", "}}")) for c in fmt)
-            if simple
-            else None
-        )
-
-    def __call__(self, moment: datetime) -> str:
-        """The day of ``moment`` in the current time zone, as plain text."""
-        day = moment.astimezone(self.zone).date()
-        if self._fast is not None:
-            return self._fast.format(d=day.day, m=day.month, Y=day.year, y=day.year % 100)
-        return str(dateformat.format(day, self.format))
+# Dates in the active language's short format, as the ``date`` filter writes them.
+DateText = DateFormatter
 
 
 @dataclass
@@ -133,7 +112,7 @@ def band_badge(
     classes = "badge badge-band score" + (f" band-{escape(band)}" if band else "")
     title = label
     star = ""
-    if provisional:
+    if provisional and value is not None:  # "no score" is not a provisional score
         classes += " provisional"
         title += f" · {text.provisional}"
         star = "*"
@@ -165,7 +144,8 @@ class _ListText:
 
 
 def _customer_row(c: Mapping[str, object], t: _ListText, show_manager: bool) -> str:
-    pk, provisional = c["pk"], bool(c["provisional"])
+    # Provisional is a property of a score: a row without one carries no marker.
+    pk, provisional = c["pk"], bool(c["provisional"]) and c["binding_score"] is not None
     inactive = "" if c["active"] else f' <span class="badge text-bg-secondary">{t.inactive}</span>'
     cells = [
         f'<tr><td><a href="{t.detail[0]}{pk}{t.detail[1]}" class="fw-semibold">'

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -425,6 +426,32 @@ def current_snapshot(customer: Customer) -> ScoreSnapshot | None:
         .select_related("scoring_model")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ExpiredScore:
+    """The last known score of a customer whose assessments all fell out of the validity
+    window: shown as such, never as "no score"."""
+
+    snapshot: ScoreSnapshot  # the last stored result with a score
+    expired_since: datetime  # when the last assessment left the validity window
+
+
+def expired_score(customer: Customer, current: ScoreSnapshot | None) -> ExpiredScore | None:
+    """The customer's last known score when the current result has none because every
+    assessment expired; None while there is a score, or when there never was one."""
+    if current is None or current.binding_score is not None or current.last_assessed_at is None:
+        return None
+    last = (
+        ScoreSnapshot.objects.filter(customer=customer, binding_score__isnull=False)
+        .select_related("scoring_model")
+        .order_by("-computed_at", "-pk")
+        .first()
+    )
+    if last is None:
+        return None
+    validity = timedelta(days=settings.KLANTBINDING["VALIDITY_DAYS"])
+    return ExpiredScore(snapshot=last, expired_since=current.last_assessed_at + validity)
 
 
 def current_summary(customer: Customer | int) -> SnapshotSummary | None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from alerts import calculations as calc
 from alerts.models import Alert, AlertSettings, Delivery, Severity
+from klantbinding.lib import dates
 from scoring.calculations import KINDS
 from scoring.models import Customer, Element, RespondentKind
 from scoring.roles import MANAGEMENT, is_management
@@ -155,17 +156,9 @@ class _Texts:
         self.detail = reverse("alerts:detail", args=[sentinel]).split(sentinel)
         self.snooze = reverse("alerts:snooze", args=[sentinel]).split(sentinel)
         self.acknowledge = reverse("alerts:acknowledge", args=[sentinel]).split(sentinel)
-        # "1 Dec 2026, 09:30" with the month abbreviations of the active language, made once:
-        # dateformat per row cost more than the rest of a row.
-        self.months = [dateformat.format(date(2000, m, 1), "M") for m in range(1, 13)]
-        self.zone = timezone.get_current_timezone()
-
-    def moment(self, value: datetime) -> str:
-        local = value.astimezone(self.zone)
-        return f"{local.day} {self.months[local.month - 1]} {local.year}, {local:%H:%M}"
-
-    def day(self, value: date | None) -> str:
-        return f"{value.day} {self.months[value.month - 1]} {value.year}" if value else ""
+        # Dates as the house writes them, the formats looked up once for all rows.
+        self.moment = dates.DateFormatter("SHORT_DATETIME_FORMAT")
+        self.day = dates.DateFormatter("SHORT_DATE_FORMAT")
 
     def score(self, value: float | None) -> str:
         if value is None:
@@ -327,7 +320,7 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                 band_before_label=band_label(alert.band_before) if alert.band_before else "",
                 band_after_label=band_label(alert.band_after) if alert.band_after else "",
                 opened_text=texts.moment(alert.opened_at),
-                opened_iso=alert.opened_at.astimezone(texts.zone).isoformat(),
+                opened_iso=timezone.localtime(alert.opened_at).isoformat(),
                 snoozed_text=texts.day(alert.snoozed_until),
             )
         )

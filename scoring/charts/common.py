@@ -14,13 +14,16 @@ from __future__ import annotations
 import base64
 import json
 import math
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from django.utils import translation
+from django.utils import formats, translation
+
+from klantbinding.lib import dates
 
 Figure = dict[str, Any]  # {"data": [trace, ...], "layout": {...}} in plotly's schema
 
@@ -50,6 +53,33 @@ def page_layout(**extra: object) -> dict:
     }
     layout.update(extra)
     return layout
+
+
+# Django's date format codes and the d3 ones plotly.js reads ("-" drops the leading zero).
+D3_CODES = {
+    "j": "%-d",
+    "d": "%d",
+    "n": "%-m",
+    "m": "%m",
+    "Y": "%Y",
+    "y": "%y",
+    "M": "%b",
+    "F": "%B",
+    "H": "%H",
+    "i": "%M",
+}
+
+
+def d3_date_format(name: str = "SHORT_DATE_FORMAT") -> str:
+    """The active language's named date format (klantbinding/formats) for plotly's tickformat and
+    hovertemplate: Dutch 1-12-2026, English 1 Dec 2026, as the page writes its dates."""
+    return "".join(D3_CODES.get(code, code) for code in formats.get_format(name))
+
+
+def month_label(month: str) -> str:
+    """A "2026-03" month key as the active language writes a month: maart 2026, Mar 2026."""
+    year, number = month.split("-")
+    return dates.format_date(date(int(year), int(number), 1), "YEAR_MONTH_FORMAT")
 
 
 def grid_axis(title: str = "", **extra: object) -> dict:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from scoring.charts.common import (
     FACTOR_COLOURS,
     KIND_COLOURS,
+    d3_date_format,
     figure_json,
     grid_axis,
     page_layout,
@@ -54,6 +55,7 @@ def score_history_figure(history: pd.DataFrame) -> go.Figure:
         history.loc[len(history) - 1, "computed_at"] = now
     times = history["computed_at"]
     at = times.dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    day = d3_date_format("SHORT_DATE_FORMAT")
     pad = max((times.max() - times.min()) * 0.05, pd.Timedelta(days=7)) if len(times) else None
     series = [
         ("binding_score", _("Binding score"), "#212529", 3),
@@ -69,7 +71,7 @@ def score_history_figure(history: pd.DataFrame) -> go.Figure:
                 name=label,
                 mode="lines+markers",
                 line={"color": colour, "width": width, "shape": "hv"},
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>%{fullData.name}</extra>",
+                hovertemplate="%{x|" + day + "}: %{y:.1f}<extra>%{fullData.name}</extra>",
             )
             for column, label, colour, width in series
         ],
@@ -78,6 +80,8 @@ def score_history_figure(history: pd.DataFrame) -> go.Figure:
             yaxis=grid_axis(_("Score"), range=[0, 100]),
             xaxis=grid_axis(
                 type="date",
+                tickformat=day,
+                hoverformat=day,
                 range=[(times.min() - pad).isoformat(), (times.max() + pad).isoformat()]
                 if pad is not None
                 else None,

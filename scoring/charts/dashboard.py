@@ -23,6 +23,7 @@ from scoring.charts.common import (
     figure_dict,
     figure_json,
     grid_axis,
+    month_label,
     page_layout,
 )
 from scoring.conf import rule_params
@@ -33,7 +34,10 @@ if TYPE_CHECKING:
 
 
 def _months(trend: pd.DataFrame) -> np.ndarray:
-    return trend["month"].to_numpy(dtype=object) if "month" in trend else np.array([], dtype=object)
+    """The trend's months as the axis shows them, in the active language (maart 2026, Mar 2026)."""
+    if "month" not in trend:
+        return np.array([], dtype=object)
+    return np.array([month_label(month) for month in trend["month"]], dtype=object)
 
 
 def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) -> Figure:

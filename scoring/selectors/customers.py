@@ -338,6 +338,7 @@ class CustomerPage:
 
     customer: Customer
     snapshot: ScoreSnapshot | None
+    expired: snapshots.ExpiredScore | None  # the last known score when every one expired
     groups: list[ElementGroup]
     factors: list[FactorScore]
     walls: list[Wall]
@@ -425,6 +426,7 @@ def customer_page(
     return CustomerPage(
         customer=customer,
         snapshot=snapshot,
+        expired=snapshots.expired_score(customer, snapshot),
         groups=[g for g in groups if g["rows"]],
         factors=_factors(snapshot),
         walls=_walls(rows, elements),

@@ -188,8 +188,9 @@ def moves_period(filters: DashboardFilters, moment: datetime) -> tuple[datetime,
 
 def movements(data: DashboardData, start: datetime, end: datetime) -> pd.DataFrame:
     """Per customer in view: band at ``start`` and at ``end``, and the track of the move."""
-    before = calculations.state_at(data.history, start)["band"]
-    after = calculations.state_at(data.history, end)["band"]
+    # An expired score keeps its band here: it is due for re-scoring, not a move.
+    before = calculations.known_state_at(data.history, start)["band"]
+    after = calculations.known_state_at(data.history, end)["band"]
     return calculations.band_moves(before, after, data.customers.index)
 
 

@@ -134,6 +134,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "customer": customer,
             "snapshot": page.snapshot,
+            "expired": page.expired,
             "groups": page.groups,
             "factors": page.factors,
             "kinds": RespondentKind.choices,

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from klantbinding.lib import db
+from klantbinding.lib import dates, db
 from scoring.models import Customer
 from surveys import selectors
 from surveys.models import OPEN_STATUSES, Campaign, Invitation, Round
@@ -84,7 +84,7 @@ def round_open(
         if period is None:
             raise ValidationError(
                 _("This campaign starts on %(date)s; no round can open before that.")
-                % {"date": campaign.starts_on.isoformat()}
+                % {"date": dates.long_day(campaign.starts_on)}
             )
     existing = Round.objects.filter(campaign=campaign, period=period).first()
     if existing is not None:

@@ -59,7 +59,19 @@ LIST_ROWS = [
     list_row(active=False, manager="", provisional=False, change=0.04, rescoring_due=False),
     list_row(binding_score=None, band=None, provisional=None, coverage=None, change=None),
     list_row(last_assessed_at=None, change=12.25, name="O'Brien"),
+    # No score from a coverage of 0 %: the snapshot says provisional, the row must not.
+    list_row(binding_score=None, band="", provisional=True, coverage=0.0, change=None),
 ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_score_carries_no_provisional_asterisk(db, language):
+    with translation.override(language):
+        row = str(rendering.customer_rows([LIST_ROWS[-1]], show_manager=False))
+        assert "*" not in row and "provisional" not in row
+        badge = str(rendering.band_badge("", None, True))
+        assert "*" not in badge and "provisional" not in badge
+        assert "*" in str(rendering.band_badge("red", 30.0, True))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

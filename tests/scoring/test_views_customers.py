@@ -135,7 +135,7 @@ def _shown_rows(response) -> list[dict]:
                 "alternatives": number(alternatives),
                 "investment": number(investment),
                 "coverage": number(coverage.split(" %")[0]),
-                "last": datetime.strptime(last, "%m/%d/%Y") if last != "–" else None,
+                "last": datetime.strptime(last, "%d %b %Y") if last != "–" else None,
                 "change": number(change),
                 "due": due == "due",
             }

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,14 +32,6 @@ def _visible_alert(request: HttpRequest, pk: int) -> Alert:
     )
 
 
-def _soft_url(name: str) -> str:
-    """A page of an app that may not be installed yet (actions, relations), or ""."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
-
-
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The alerts in the user's scope: asking attention, acknowledged, snoozed, resolved."""
@@ -49,9 +40,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     if page.status == "attention":
         request.alert_count = page.counts["attention"]  # the menu's number, counted already
-    labels = rendering.CardLabels.for_page(
-        propose_url=_soft_url("actions:propose"), contact_url=_soft_url("relations:contact-create")
-    )
+    labels = rendering.CardLabels.for_page()
     cards = rendering.cards_html(page.rows, request, labels)
     return render(request, "alerts/inbox.html", {"inbox": page, "cards": cards})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -134,6 +135,10 @@ class AlertRow:
     opened_text: str = ""
     opened_iso: str = ""
     snoozed_text: str = ""
+    # One click to act on it: propose an action on the element that moved most (an active
+    # customer only), log a contact with the customer.
+    propose_url: str = ""
+    contact_url: str = ""
 
     @property
     def shown_change(self) -> float | None:
@@ -155,6 +160,8 @@ class _Texts:
         self.detail = reverse("alerts:detail", args=[sentinel]).split(sentinel)
         self.snooze = reverse("alerts:snooze", args=[sentinel]).split(sentinel)
         self.acknowledge = reverse("alerts:acknowledge", args=[sentinel]).split(sentinel)
+        self.propose = reverse("actions:propose")
+        self.contact = reverse("relations:contact-log", args=[sentinel]).split(sentinel)
         # "1 Dec 2026, 09:30" with the month abbreviations of the active language, made once:
         # dateformat per row cost more than the rest of a row.
         self.months = [dateformat.format(date(2000, m, 1), "M") for m in range(1, 13)]
@@ -269,6 +276,20 @@ def headline(alert: Alert, element_name: str) -> str:
             "before": round(alert.value_before or 0),
             "after": round(alert.value_after or 0),
         }
+    days = int(alert.value_after) if alert.value_after is not None else "–"
+    if alert.trigger == "action_overdue":
+        if alert.element_code:
+            return _("An action on %(element)s is %(days)s days past its due date.") % {
+                "element": element_name,
+                "days": days,
+            }
+        return _("An action is %(days)s days past its due date.") % {"days": days}
+    if alert.trigger == "contact_lost":
+        return _("Lost touch: the contact rhythm is %(days)s days past its maximum.") % {
+            "days": days
+        }
+    if alert.trigger == "departure":
+        return _("Management recorded that this customer is leaving or left.")
     from alerts.triggers import get_trigger
 
     trigger = get_trigger(alert.trigger)
@@ -329,6 +350,13 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                 opened_text=texts.moment(alert.opened_at),
                 opened_iso=alert.opened_at.astimezone(texts.zone).isoformat(),
                 snoozed_text=texts.day(alert.snoozed_until),
+                propose_url=(
+                    f"{texts.propose}?customer={alert.customer_id}"
+                    f"&element={quote(alert.element_code)}&origin=alert"
+                    if alert.customer.active
+                    else ""
+                ),
+                contact_url=texts.link(texts.contact, alert.customer_id),
             )
         )
     return rows

@@ -207,7 +207,8 @@ def alerts_evaluate(
 
         found = trigger.fires(state, params)
         if len(found.positions):
-            eligible = selectors.scope_mask(rule, scoped) & state.active & ~blocked
+            watched = state.active | trigger.inactive_too
+            eligible = selectors.scope_mask(rule, scoped) & watched & ~blocked
             keep = eligible[found.positions]
             if not keep.all():
                 found = _subset(found, keep)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from actions.models import Action
 from relations.calculations import BAND_NONE, PAYMENT_UNKNOWN
 from relations.models import (
     CADENCE_KINDS,
@@ -22,7 +23,7 @@ from relations.models import (
     Segment,
     SegmentRule,
 )
-from relations.selectors.contacts import contact_persons, staff_users
+from relations.selectors.contacts import contact_actions, contact_persons, staff_users
 from scoring.models import Band, Contact, Customer, Language, PaymentBehaviour
 from scoring.selectors import account_manager_choices
 
@@ -31,6 +32,10 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 def _person(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def _action_label(action: Action) -> str:
+    return f"{action.title} ({action.get_status_display()}, {action.due_on:%d-%m-%Y})"
 
 
 class ContactLogForm(forms.Form):
@@ -60,6 +65,12 @@ class ContactLogForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    action = forms.ModelChoiceField(
+        label=gettext_lazy("For the action"),
+        queryset=Action.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("No action"),
+    )
 
     def __init__(self, *args: object, customer: Customer, user: AbstractBaseUser, **kwargs):
         now = timezone.localtime().replace(second=0, microsecond=0)
@@ -71,6 +82,9 @@ class ContactLogForm(forms.Form):
         # Our staff: the user, the customer's account manager and management, not every user.
         self.fields["staff"].queryset = staff_users()
         self.fields["staff"].label_from_instance = _person
+        # Only this customer's actions that were not cancelled, the unfinished ones first.
+        self.fields["action"].queryset = contact_actions(customer)
+        self.fields["action"].label_from_instance = _action_label
 
     def clean_at(self) -> object:
         at = self.cleaned_data["at"]

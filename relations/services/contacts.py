@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.models import Action
 from relations.models import ContactKind, ContactMoment
 from relations.selectors.contacts import staff_users
 from relations.services.cadence import cadence_refresh
@@ -32,13 +33,13 @@ def contact_log(
     staff: Iterable[AbstractBaseUser] = (),
     user: AbstractBaseUser | None = None,
     source: str = ContactMoment.Source.APP,
-    action_id: int | None = None,
+    action: Action | None = None,
     now: datetime | None = None,
 ) -> ContactMoment:
     """Log a contact with the customer and recompute its contact rhythm at once.
 
-    Refuses a moment in the future, an unknown kind, an empty summary, contact persons of
-    another customer and staff who are not account managers or management.
+    Refuses a moment in the future, an unknown kind, an empty summary, an action or contact
+    persons of another customer and staff who are not account managers or management.
     """
     now = now or timezone.now()
     summary = (summary or "").strip()
@@ -60,6 +61,8 @@ def contact_log(
             _("The summary is %(length)d characters long; at most %(limit)d fit.")
             % {"length": len(summary), "limit": SUMMARY_MAX}
         ]
+    if action is not None and action.customer_id != customer.pk:
+        errors["action"] = [_("Choose an action of this customer.")]
     if any(person.customer_id != customer.pk for person in contact_persons):
         errors["contact_persons"] = [_("Choose contact persons of this customer.")]
     if staff:
@@ -79,7 +82,7 @@ def contact_log(
             notes=(notes or "").strip(),
             logged_by=user,
             source=source,
-            action_id=action_id,
+            action=action,
         )
         if contact_persons:
             moment.contact_persons.set(contact_persons)

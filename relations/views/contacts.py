@@ -37,6 +37,10 @@ def contact_log(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactLogForm(
         request.POST if request.method == "POST" else None, customer=customer, user=request.user
     )
+    served = request.GET.get("action", "")
+    if request.method != "POST" and served.isdigit():
+        # Logged from an action's page: that action, when it is one of the customer's.
+        form.initial["action"] = form.fields["action"].queryset.filter(pk=int(served)).first()
     if request.method == "POST" and form.is_valid():
         try:
             moment = services.contact_log(
@@ -47,6 +51,7 @@ def contact_log(request: HttpRequest, pk: int) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
                 contact_persons=form.cleaned_data["contact_persons"],
                 staff=form.cleaned_data["staff"],
+                action=form.cleaned_data["action"],
                 user=request.user,
             )
         except ValidationError as error:

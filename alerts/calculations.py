@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from scoring.calculations import BANDS, KINDS, band_codes, bands, values_score
@@ -170,7 +171,7 @@ def snapshots_from_rows(
     return result
 
 
-def tenths(values: np.ndarray) -> np.ndarray:
+def tenths(values: npt.ArrayLike) -> np.ndarray:
     """Scores as the user reads them, in tenths (round half up), NaN kept."""
     return np.floor(np.asarray(values, dtype=float) * 10.0 + 0.5 + 1e-9)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils import dateformat, timezone
 
@@ -30,7 +31,7 @@ def alerts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Alert]
         return Alert.objects.all()
     if not user.is_authenticated:
         return Alert.objects.none()
-    return Alert.objects.filter(customer__account_manager=user)
+    return Alert.objects.filter(customer__account_manager_id=user.pk)
 
 
 def needs_attention(today: date | None = None) -> Q:
@@ -53,7 +54,7 @@ def default_settings(user: AbstractBaseUser) -> AlertSettings:
     language = django_settings.LANGUAGE_CODE[:2]
     if is_management(user):
         return AlertSettings(
-            user=user,
+            user_id=user.pk,
             critical=Delivery.DAILY,
             warning=Delivery.INBOX,
             info=Delivery.INBOX,
@@ -61,7 +62,7 @@ def default_settings(user: AbstractBaseUser) -> AlertSettings:
             language=language,
         )
     return AlertSettings(
-        user=user,
+        user_id=user.pk,
         critical=Delivery.IMMEDIATELY,
         warning=Delivery.DAILY,
         info=Delivery.INBOX,
@@ -71,11 +72,11 @@ def default_settings(user: AbstractBaseUser) -> AlertSettings:
 
 
 def settings_of(user: AbstractBaseUser) -> AlertSettings:
-    stored = AlertSettings.objects.filter(user=user).first()
+    stored = AlertSettings.objects.filter(user_id=user.pk).first()
     return stored or default_settings(user)
 
 
-def users_with_alerts() -> list[AbstractBaseUser]:
+def users_with_alerts() -> list[User]:
     """The users who may receive alert e-mails: management and account managers (with an
     e-mail address), each with its settings attached as ``alert_preferences``."""
     from scoring.roles import ACCOUNT_MANAGERS
@@ -90,8 +91,14 @@ def users_with_alerts() -> list[AbstractBaseUser]:
     )
     stored = {s.user_id: s for s in AlertSettings.objects.filter(user__in=users)}
     for user in users:
-        user.alert_preferences = stored.get(user.pk) or default_settings(user)
+        user.__dict__["alert_preferences"] = stored.get(user.pk) or default_settings(user)
     return users
+
+
+def preferences(user: AbstractBaseUser) -> AlertSettings:
+    """The settings ``users_with_alerts`` attached to the user (read now for another user)."""
+    attached = user.__dict__.get("alert_preferences")
+    return attached if isinstance(attached, AlertSettings) else settings_of(user)
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,7 +152,7 @@ class AlertRow:
         a = self.alert
         if a.score_before is None or a.score_after is None:
             return None
-        return (calc.tenths(a.score_after) - calc.tenths(a.score_before)) / 10.0
+        return float(calc.tenths(a.score_after) - calc.tenths(a.score_before)) / 10.0
 
 
 class _Texts:
@@ -177,7 +184,7 @@ class _Texts:
     def score(self, value: float | None) -> str:
         if value is None:
             return ""
-        return f"{calc.tenths(value) / 10:.1f}".replace(".", self.decimal)
+        return f"{float(calc.tenths(value)) / 10:.1f}".replace(".", self.decimal)
 
     def signed(self, tenths: float | None) -> tuple[str, str]:
         """A change in tenths as "+3,2" / "−1,0" / "±0,0" with its colour."""
@@ -199,7 +206,7 @@ def kind_label(kind: str) -> str:
 
 
 def severity_rank(severity: str) -> int:
-    return [Severity.INFO, Severity.WARNING, Severity.CRITICAL].index(severity)
+    return [Severity.INFO.value, Severity.WARNING.value, Severity.CRITICAL.value].index(severity)
 
 
 def element_names(codes: Iterable[str] | None = None) -> dict[str, str]:
@@ -326,9 +333,9 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                     tone=tone,
                 )
             )
-        change = None
+        change: float | None = None
         if alert.score_before is not None and alert.score_after is not None:
-            change = calc.tenths(alert.score_after) - calc.tenths(alert.score_before)
+            change = float(calc.tenths(alert.score_after) - calc.tenths(alert.score_before))
         change_text, change_tone = texts.signed(change)
         rows.append(
             AlertRow(
@@ -404,7 +411,7 @@ def inbox(
     number = min(max(1, number), max(1, math.ceil(total / INBOX_PAGE_SIZE)))
     start = (number - 1) * INBOX_PAGE_SIZE
     ids = list(chosen.values_list("pk", flat=True)[start : start + INBOX_PAGE_SIZE])
-    current = Paginator(range(total), INBOX_PAGE_SIZE).page(number)
+    current = Paginator(cast(Sequence[Any], range(total)), INBOX_PAGE_SIZE).page(number)
     # The rows with their customer and rule for those ids only: no join over every alert.
     current.object_list = list(
         Alert.objects.filter(pk__in=ids)

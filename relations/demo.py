@@ -153,7 +153,9 @@ def _seed_contacts(
                 customer_id=customer_id,
                 kind=kind,
                 at=now - timedelta(days=float(days), hours=int(hour) - 12),
-                summary=SUMMARIES[kind][int(rng.integers(len(SUMMARIES[kind])))],
+                summary=SUMMARIES[ContactKind(kind)][
+                    int(rng.integers(len(SUMMARIES[ContactKind(kind)])))
+                ],
                 logged_by_id=manager_id,
                 source=ContactMoment.Source.DEMO,
             )
@@ -437,7 +439,7 @@ def link_contacts_to_actions(
     if not decided:
         return "Relations: no decided actions to link contacts to."
     customers = sorted({customer_id for _, customer_id, _ in decided})
-    earliest = min(at for _, _, at in decided)
+    earliest = min(at for _, _, at in decided if at is not None)
     contacts = pd.DataFrame(
         list(
             ContactMoment.objects.filter(

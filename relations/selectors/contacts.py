@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
@@ -27,8 +28,8 @@ KIND_ICONS = {
 }
 
 
-def _person(user: object) -> str:
-    return user.get_full_name() or user.get_username()
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
 
 
 def contact_timeline(request: HttpRequest, customer: Customer, limit: int) -> list[TimelineEntry]:
@@ -63,7 +64,7 @@ def contact_timeline(request: HttpRequest, customer: Customer, limit: int) -> li
                 title=f"{str(labels[moment.kind]).capitalize()}: {moment.summary}",
                 detail=" · ".join(detail),
                 url=moment.action.get_absolute_url() if moment.action is not None else "",
-                icon=KIND_ICONS.get(moment.kind, "•"),
+                icon=KIND_ICONS.get(ContactKind(moment.kind), "•"),
             )
         )
     return entries

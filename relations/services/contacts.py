@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +19,7 @@ from relations.services.cadence import cadence_refresh
 from scoring.models import Contact, Customer
 from scoring.roles import is_management
 
-SUMMARY_MAX = ContactMoment._meta.get_field("summary").max_length
+SUMMARY_MAX = int(ContactMoment._meta.get_field("summary").max_length or 200)
 
 
 def contact_log(
@@ -30,8 +30,8 @@ def contact_log(
     summary: str,
     notes: str = "",
     contact_persons: Iterable[Contact] = (),
-    staff: Iterable[AbstractBaseUser] = (),
-    user: AbstractBaseUser | None = None,
+    staff: Iterable[User] = (),
+    user: User | None = None,
     source: str = ContactMoment.Source.APP,
     action: Action | None = None,
     now: datetime | None = None,
@@ -93,7 +93,7 @@ def contact_log(
     return moment
 
 
-def contact_delete(*, moment: ContactMoment, user: AbstractBaseUser) -> None:
+def contact_delete(*, moment: ContactMoment, user: User) -> None:
     """Remove a contact logged by mistake (by the one who logged it, or management); the
     cadence is recomputed."""
     if not (is_management(user) or (moment.logged_by_id and moment.logged_by_id == user.pk)):

@@ -10,12 +10,16 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import demo, panels, receivers
+        from alerts.selectors import linked, register_state_reader
         from scoring import extensions
         from scoring.signals import snapshots_stored
 
         snapshots_stored.connect(
             receivers.evaluate_new_snapshots, dispatch_uid="alerts.evaluate_new_snapshots"
         )
+        for name, reader in linked.READERS.items():
+            register_state_reader(name, reader)
+        receivers.connect_linked_apps()
         extensions.register_customer_panel(
             extensions.Panel(
                 name="alerts",

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from scoring.calculations import BANDS, KINDS, band_codes, bands, values_score
@@ -170,7 +171,7 @@ def snapshots_from_rows(
     return result
 
 
-def tenths(values: np.ndarray) -> np.ndarray:
+def tenths(values: npt.ArrayLike) -> np.ndarray:
     """Scores as the user reads them, in tenths (round half up), NaN kept."""
     return np.floor(np.asarray(values, dtype=float) * 10.0 + 0.5 + 1e-9)
 
@@ -417,3 +418,83 @@ def provisional_holds(
 ) -> np.ndarray:
     position = alerts["position"].to_numpy()
     return state.current.provisional[position] & ~np.isnan(state.current.score[position])
+
+
+# --------------------------------------------------------------------------------------------
+# Triggers on the other apps' facts: an action overdue, a contact rhythm lost touch, a
+# departure recorded. Their state readers (alerts.selectors.linked) add the columns below to
+# ``State.extra``, aligned to the customers; NaN where the customer has none.
+# --------------------------------------------------------------------------------------------
+
+ACTION_OVERDUE_DAYS = "action_overdue_days"  # days the most overdue running action is late
+ACTION_OVERDUE_ELEMENT = "action_overdue_element"  # that action's element code ("" whole)
+CONTACT_LOST_DAYS = "contact_lost_days"  # days past the maximum of the most urgent rhythm
+DEPARTURE_DAYS = "departure_days"  # days since the newest departure was recorded
+
+
+def _extra(state: State, name: str) -> np.ndarray:
+    values = state.extra.get(name)
+    if values is None:
+        return np.full(len(state), np.nan)
+    return np.asarray(values, dtype=float)
+
+
+def _at_least(values: np.ndarray, minimum: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return values >= float(minimum) - 1e-9
+
+
+def _at_most(values: np.ndarray, maximum: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return values <= float(maximum) + 1e-9
+
+
+def action_overdue_fires(state: State, params: Mapping[str, float]) -> Findings:
+    """A running (open or in progress) action is at least ``days`` days past its due date
+    (a time-based condition: whoever is in it and has no alert gets one). The alert names
+    the most overdue action's element."""
+    late = _extra(state, ACTION_OVERDUE_DAYS)
+    positions = np.flatnonzero(_at_least(late, params["days"]))
+    codes = state.extra.get(ACTION_OVERDUE_ELEMENT)
+    index = {code: i for i, code in enumerate(state.codes)}
+    element = np.array(
+        [index.get(str(codes[p]) if codes is not None else "", -1) for p in positions.tolist()],
+        dtype=np.int64,
+    )
+    return Findings(positions=positions, element=element, value_after=late[positions])
+
+
+def action_overdue_holds(
+    state: State, params: Mapping[str, float], alerts: pd.DataFrame
+) -> np.ndarray:
+    """Some running action of the customer is still ``days`` days past its due date."""
+    late = _extra(state, ACTION_OVERDUE_DAYS)
+    return _at_least(late[alerts["position"].to_numpy()], params["days"])
+
+
+def contact_lost_fires(state: State, params: Mapping[str, float]) -> Findings:
+    """The customer's contact rhythm is past its maximum (relations' "lost touch") by at
+    least ``days`` days; a contact of that kind clears it."""
+    past = _extra(state, CONTACT_LOST_DAYS)
+    positions = np.flatnonzero(_at_least(past, params["days"]))
+    return Findings(positions=positions, value_after=past[positions])
+
+
+def contact_lost_holds(
+    state: State, params: Mapping[str, float], alerts: pd.DataFrame
+) -> np.ndarray:
+    past = _extra(state, CONTACT_LOST_DAYS)
+    return _at_least(past[alerts["position"].to_numpy()], params["days"])
+
+
+def departure_fires(state: State, params: Mapping[str, float]) -> Findings:
+    """A departure of the customer was recorded in the last ``days`` days (one alert per
+    episode; it resolves by itself when the departure is older)."""
+    since = _extra(state, DEPARTURE_DAYS)
+    positions = np.flatnonzero(_at_most(since, params["days"]))
+    return Findings(positions=positions, value_after=np.floor(since[positions]))
+
+
+def departure_holds(state: State, params: Mapping[str, float], alerts: pd.DataFrame) -> np.ndarray:
+    since = _extra(state, DEPARTURE_DAYS)
+    return _at_most(since[alerts["position"].to_numpy()], params["days"])

@@ -41,9 +41,9 @@ def seed_alerts(
         "pk", "customer__account_manager_id"
     ):
         by_manager.setdefault(manager, []).append(pk)
-    for manager, ids in by_manager.items():
+    for owner, ids in by_manager.items():
         Alert.objects.filter(pk__in=ids).update(
-            status=Alert.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by_id=manager
+            status=Alert.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by_id=owner
         )
     kinds = ", ".join(f"{count} {trigger}" for trigger, count in sorted(kept.items()))
     return f"{len(raised)} alerts raised; {sum(kept.values())} left open ({kinds or 'none'})."

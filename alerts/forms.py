@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -14,6 +15,10 @@ from alerts.triggers import Trigger, trigger_choices
 from scoring.roles import ACCOUNT_MANAGERS
 
 
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
 class SnoozeForm(forms.Form):
     # A date picker takes and gives ISO dates (2026-12-15), whatever the page's language.
     until = forms.DateField(
@@ -22,7 +27,7 @@ class SnoozeForm(forms.Form):
     )
     reason = forms.ChoiceField(label=_("Reason"), choices=Alert.SnoozeReason.choices)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("until", timezone.localdate() + timedelta(days=14))
@@ -41,24 +46,26 @@ class RuleForm(forms.Form):
     scope_sector = forms.CharField(label=_("Sector"), max_length=100, required=False)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-    def __init__(self, *args: object, trigger: Trigger | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, trigger: Trigger | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["trigger"].choices = trigger_choices()
-        self.fields["scope_user"].queryset = (
+        choice = self.fields["trigger"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = trigger_choices()
+        user_field = self.fields["scope_user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = (
             get_user_model()
             .objects.filter(groups__name=ACCOUNT_MANAGERS)
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["scope_user"].label_from_instance = lambda u: (
-            u.get_full_name() or u.get_username()
-        )
-        self.trigger = trigger
+        user_field.label_from_instance = _person  # type: ignore[method-assign,assignment]
+        self.chosen_trigger = trigger
         if trigger is not None:
-            self.fields["trigger"].disabled = True
-            self.fields["trigger"].initial = trigger.key
+            choice.disabled = True
+            choice.initial = trigger.key
             for param in trigger.params:
                 self.fields[f"param_{param.name}"] = forms.DecimalField(
-                    label=param.label,
+                    label=str(param.label),
                     min_value=param.minimum,
                     max_value=param.maximum,
                     initial=param.default,
@@ -81,11 +88,11 @@ class RuleForm(forms.Form):
         return cls(data, trigger=trigger, initial=initial)
 
     def params(self) -> dict[str, float]:
-        if self.trigger is None:
+        if self.chosen_trigger is None:
             return {}
         return {
             p.name: float(self.cleaned_data[f"param_{p.name}"])
-            for p in self.trigger.params
+            for p in self.chosen_trigger.params
             if self.cleaned_data.get(f"param_{p.name}") is not None
         }
 

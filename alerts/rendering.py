@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import quote
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -26,7 +27,7 @@ BADGE = {"critical": "text-bg-danger", "warning": "text-bg-warning"}
 
 @dataclass(frozen=True)
 class CardLabels:
-    """What every card on a page shares: labels in the active language and the soft links."""
+    """What every card on a page shares: labels in the active language."""
 
     score: str
     to: str
@@ -35,11 +36,9 @@ class CardLabels:
     contact: str
     acknowledge: str
     snooze: str
-    propose_url: str
-    contact_url: str
 
     @classmethod
-    def for_page(cls, propose_url: str = "", contact_url: str = "") -> CardLabels:
+    def for_page(cls) -> CardLabels:
         return cls(
             score=_("Binding score"),
             to=_("to"),
@@ -48,8 +47,6 @@ class CardLabels:
             contact=_("Log a contact"),
             acknowledge=_("Acknowledge"),
             snooze=_("Snooze"),
-            propose_url=propose_url,
-            contact_url=contact_url,
         )
 
 
@@ -106,18 +103,16 @@ def _card(row: AlertRow, labels: CardLabels, csrf: str, here: str) -> str:
         f"{e(row.opened_text)}</time> · {status}</div></div>"
         '<div class="d-flex flex-wrap align-items-start gap-1">'
     )
-    if labels.propose_url:
-        parts.append(
-            f'<a class="btn btn-sm btn-outline-primary" href="{e(labels.propose_url)}'
-            f"?customer={alert.customer_id}&amp;element={e(alert.element_code)}"
-            f'&amp;origin=alert">{e(labels.propose)}</a>'
-        )
-    if labels.contact_url:
-        parts.append(
-            f'<a class="btn btn-sm btn-outline-primary" href="{e(labels.contact_url)}'
-            f'?customer={alert.customer_id}">{e(labels.contact)}</a>'
-        )
     hidden_name = f'<span class="visually-hidden"> · {name}</span>'
+    if row.propose_url:
+        parts.append(
+            f'<a class="btn btn-sm btn-outline-primary propose-action" '
+            f'href="{e(row.propose_url)}">{e(labels.propose)}{hidden_name}</a>'
+        )
+    parts.append(
+        f'<a class="btn btn-sm btn-outline-primary log-contact" href="{e(row.contact_url)}'
+        f'?next={e(quote(here, safe="/"))}">{e(labels.contact)}{hidden_name}</a>'
+    )
     if alert.status != "resolved":
         if alert.status != "acknowledged":
             parts.append(

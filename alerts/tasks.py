@@ -8,20 +8,16 @@ import logging
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
-
-try:
-    from redis.exceptions import RedisError
-except ImportError:  # pragma: no cover - redis is a dependency
-    RedisError = OSError
 
 
 class SafeQueueTask(DjangoTask):
     """Queueing never fails the caller: with the broker away it logs and returns None, and
     the nightly evaluation or the e-mail sweep picks the work up."""
 
-    def apply_async(self, *args, **kwargs):  # type: ignore[override]
+    def apply_async(self, *args, **kwargs):
         try:
             return super().apply_async(*args, **kwargs)
         except (OperationalError, OSError, RedisError) as exc:

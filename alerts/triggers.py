@@ -5,7 +5,9 @@ three functions over many customers at once (``alerts.calculations``). Managemen
 from triggers (a trigger with parameters, a scope and a severity). Apps that land later add
 their triggers here from their own code (``register_trigger``): an action overdue, a contact
 overdue past its maximum, a departure recorded. Their ``fires``/``holds`` read extra columns a
-``state_reader`` of theirs adds (see ``register_state_reader``).
+``state_reader`` of theirs adds (see ``register_state_reader``). Those three are registered at
+the end of this module: alerts depends on the actions and relations apps (never the reverse),
+and ``alerts.selectors.linked`` reads their facts.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Trigger:
     measures: str = "score"
     lookback_param: str = ""  # a parameter naming days back the state must hold snapshots for
     default_rule: bool = True  # a rule with the defaults is made on a new install
+    inactive_too: bool = False  # also watches inactive customers (a departure makes one)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, float]:
@@ -200,5 +203,58 @@ register_trigger(
         holds=calc.provisional_holds,
         severity=Severity.INFO,
         measures="%",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# On the actions and relations apps' facts (read by alerts.selectors.linked)
+# --------------------------------------------------------------------------------------------
+
+register_trigger(
+    Trigger(
+        key="action_overdue",
+        label=_("An action is overdue"),
+        description=_(
+            "An open or running improvement action of the customer is at least the given "
+            "number of days past its due date. It resolves when the action is done, cancelled "
+            "or given a later date."
+        ),
+        params=(Param("days", _("days past the due date"), 1, 1, 365),),
+        fires=calc.action_overdue_fires,
+        holds=calc.action_overdue_holds,
+        severity=Severity.INFO,
+        measures="days",
+    )
+)
+register_trigger(
+    Trigger(
+        key="contact_lost",
+        label=_("Lost touch: a contact is overdue past its maximum"),
+        description=_(
+            "The customer's contact rhythm (its segment's maximum interval for a kind of "
+            "contact) is at least the given number of days past its maximum. It resolves "
+            "when a contact of that kind is logged."
+        ),
+        params=(Param("days", _("days past the maximum"), 1, 1, 365),),
+        fires=calc.contact_lost_fires,
+        holds=calc.contact_lost_holds,
+        measures="days",
+    )
+)
+register_trigger(
+    Trigger(
+        key="departure",
+        label=_("A departure was recorded"),
+        description=_(
+            "Management recorded that the customer left (fully, partly or by moving to less) "
+            "in the last given number of days. The alert comes when the departure is saved "
+            "and resolves by itself after those days."
+        ),
+        params=(Param("days", _("days the alert stays open"), 30, 1, 365),),
+        fires=calc.departure_fires,
+        holds=calc.departure_holds,
+        measures="days",
+        inactive_too=True,
     )
 )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +24,13 @@ from scoring.movement import movements
 from scoring.views import management_required
 
 
+def _user(request: HttpRequest) -> User:
+    """The signed-in user of a view behind ``login_required``."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def _visible_alert(request: HttpRequest, pk: int) -> Alert:
     return get_object_or_404(
         selectors.alerts_visible_to(request.user).select_related(
@@ -33,25 +40,16 @@ def _visible_alert(request: HttpRequest, pk: int) -> Alert:
     )
 
 
-def _soft_url(name: str) -> str:
-    """A page of an app that may not be installed yet (actions, relations), or ""."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
-
-
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The alerts in the user's scope: asking attention, acknowledged, snoozed, resolved."""
     page = selectors.inbox(
-        request.user, status=request.GET.get("status", ""), page=request.GET.get("page", "")
+        _user(request), status=request.GET.get("status", ""), page=request.GET.get("page", "")
     )
     if page.status == "attention":
-        request.alert_count = page.counts["attention"]  # the menu's number, counted already
-    labels = rendering.CardLabels.for_page(
-        propose_url=_soft_url("actions:propose"), contact_url=_soft_url("relations:contact-create")
-    )
+        # The menu's number, counted already (alerts.context_processors reads it).
+        request.alert_count = page.counts["attention"]  # type: ignore[attr-defined]
+    labels = rendering.CardLabels.for_page()
     cards = rendering.cards_html(page.rows, request, labels)
     return render(request, "alerts/inbox.html", {"inbox": page, "cards": cards})
 
@@ -95,7 +93,7 @@ def _refused(request: HttpRequest, error: ValidationError) -> None:
 def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _visible_alert(request, pk)
     try:
-        services.alert_acknowledge(alert=alert, user=request.user)
+        services.alert_acknowledge(alert=alert, user=_user(request))
     except ValidationError as error:
         _refused(request, error)
     else:
@@ -108,7 +106,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 def alert_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _visible_alert(request, pk)
     try:
-        services.alert_reopen(alert=alert, user=request.user)
+        services.alert_reopen(alert=alert, user=_user(request))
     except ValidationError as error:
         _refused(request, error)
     return _done(request, alert)
@@ -123,7 +121,7 @@ def alert_snooze(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.alert_snooze(
                 alert=alert,
-                user=request.user,
+                user=_user(request),
                 until=form.cleaned_data["until"],
                 reason=form.cleaned_data["reason"],
             )
@@ -146,12 +144,12 @@ def alert_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def alert_settings(request: HttpRequest) -> HttpResponse:
     """How this user hears of alerts, per severity, and the language of the e-mails."""
-    current = selectors.settings_of(request.user)
+    current = selectors.settings_of(_user(request))
     form = SettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.settings_save(
-            user=request.user,
+            user=_user(request),
             critical=data["critical"],
             warning=data["warning"],
             info=data["info"],
@@ -178,10 +176,11 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 def _rule_save(request: HttpRequest, form: RuleForm, rule: AlertRule | None) -> AlertRule | None:
     data = form.cleaned_data
+    assert form.chosen_trigger is not None  # the views make the form with its trigger
     try:
         return services.rule_save(
             rule=rule,
-            trigger=form.trigger.key,
+            trigger=form.chosen_trigger.key,
             name=data["name"],
             severity=data["severity"],
             scope=data["scope"],

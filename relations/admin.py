@@ -58,7 +58,7 @@ class ReasonSetInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ("perspective", "reasons", "note", "source", "recorded_by", "recorded_at")
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[override]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -62,3 +62,8 @@ class RelationsConfig(AppConfig):
         extensions.register_demo_step(
             extensions.DemoStep(name="relations", run=demo.seed_relations, order=50)
         )
+        extensions.register_demo_step(  # after the actions (50) and before the alerts (200)
+            extensions.DemoStep(
+                name="relations-actions", run=demo.link_contacts_to_actions, order=60
+            )
+        )

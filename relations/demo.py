@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Case, DateTimeField, Value, When
 from django.utils import timezone
 
 from relations import calculations
@@ -152,7 +153,9 @@ def _seed_contacts(
                 customer_id=customer_id,
                 kind=kind,
                 at=now - timedelta(days=float(days), hours=int(hour) - 12),
-                summary=SUMMARIES[kind][int(rng.integers(len(SUMMARIES[kind])))],
+                summary=SUMMARIES[ContactKind(kind)][
+                    int(rng.integers(len(SUMMARIES[ContactKind(kind)])))
+                ],
                 logged_by_id=manager_id,
                 source=ContactMoment.Source.DEMO,
             )
@@ -342,8 +345,10 @@ def _seed_departures(rng: np.random.Generator, now: datetime, today: date) -> in
         for n, row in enumerate(partial)
     ]
     departures = []
-    for (customer_id, manager_id, revenue), kind in plans:
+    for n, ((customer_id, manager_id, revenue), kind) in enumerate(plans):
         left = today - timedelta(days=int(rng.integers(10, 330)))
+        if n >= len(plans) - 2:  # two left in the last weeks: their alerts are still open
+            left = today - timedelta(days=int(rng.integers(3, 21)))
         share = Decimal(1) if kind == Departure.Kind.FULL else Decimal(str(rng.uniform(0.2, 0.6)))
         departures.append(
             Departure(
@@ -360,6 +365,22 @@ def _seed_departures(rng: np.random.Generator, now: datetime, today: date) -> in
         )
     with transaction.atomic():
         created = Departure.objects.bulk_create(departures)
+        # Recorded the afternoon they left (``recorded_at`` is set on saving): the alerts'
+        # "departure recorded" rule then sees the recent ones as it would have at the time.
+        Departure.objects.filter(pk__in=[d.pk for d in created]).update(
+            recorded_at=Case(
+                *[
+                    When(
+                        pk=d.pk,
+                        then=Value(
+                            min(timezone.make_aware(datetime.combine(d.left_on, time(15))), now)
+                        ),
+                    )
+                    for d in created
+                ],
+                output_field=DateTimeField(),
+            )
+        )
         sets = []
         for departure in created:
             recorded = timezone.make_aware(datetime.combine(departure.left_on, time(15)))
@@ -399,3 +420,55 @@ def _seed_departures(rng: np.random.Generator, now: datetime, today: date) -> in
                 )
         ReasonSet.objects.bulk_create(sets)
     return len(created)
+
+
+def link_contacts_to_actions(
+    *, seed: int, now: datetime, progress: Callable[[str, int, int], None] | None = None
+) -> str:
+    """A ``seed_demo`` step after the actions and the contacts exist: about two in three
+    decided actions get the first visit or call with their customer after the decision as the
+    contact that served them (and a second one now and then). Bulk writes only."""
+    from actions.models import DECIDED_STATUSES, Action
+
+    rng = np.random.default_rng(seed + 1415)
+    decided = list(
+        Action.objects.filter(status__in=DECIDED_STATUSES, decided_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "customer_id", "decided_at")
+    )
+    if not decided:
+        return "Relations: no decided actions to link contacts to."
+    customers = sorted({customer_id for _, customer_id, _ in decided})
+    earliest = min(at for _, _, at in decided if at is not None)
+    contacts = pd.DataFrame(
+        list(
+            ContactMoment.objects.filter(
+                customer_id__in=customers,
+                at__gte=earliest,
+                kind__in=[ContactKind.VISIT, ContactKind.CALL, ContactKind.VIDEO_CALL],
+                action__isnull=True,
+            )
+            .order_by("customer_id", "at", "pk")
+            .values_list("pk", "customer_id", "at")
+        ),
+        columns=["pk", "customer_id", "at"],
+    )
+    by_customer = {c: rows for c, rows in contacts.groupby("customer_id")} if len(contacts) else {}
+    taken: set[int] = set()
+    links: list[ContactMoment] = []
+    for action_id, customer_id, decided_at in decided:
+        if rng.random() >= 2 / 3 or customer_id not in by_customer:
+            continue
+        rows = by_customer[customer_id]
+        after = [
+            int(pk)
+            for pk, at in zip(rows["pk"], rows["at"], strict=True)
+            if at >= decided_at and int(pk) not in taken
+        ]
+        for pk in after[: 2 if rng.random() < 0.3 else 1]:
+            taken.add(pk)
+            links.append(ContactMoment(pk=pk, action_id=action_id))
+    ContactMoment.objects.bulk_update(links, ["action"], batch_size=2000)
+    if progress:
+        progress("contacts for actions", 1, 1)
+    return f"Relations: {len(links)} contacts linked to the actions they served."

@@ -3,14 +3,17 @@ check the rules again (the forms never write)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from actions.models import Action
 from relations.calculations import BAND_NONE, PAYMENT_UNKNOWN
 from relations.models import (
     CADENCE_KINDS,
@@ -22,15 +25,37 @@ from relations.models import (
     Segment,
     SegmentRule,
 )
-from relations.selectors.contacts import contact_persons, staff_users
+from relations.selectors.contacts import contact_actions, contact_persons, staff_users
 from scoring.models import Band, Contact, Customer, Language, PaymentBehaviour
 from scoring.selectors import account_manager_choices
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def _person(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
+def _number(form: forms.BaseForm, name: str) -> forms.IntegerField | forms.DecimalField:
+    field = form.fields[name]
+    assert isinstance(field, forms.IntegerField | forms.DecimalField)
+    return field
+
+
+def _action_label(action: Action) -> str:
+    return f"{action.title} ({action.get_status_display()}, {action.due_on:%d-%m-%Y})"
 
 
 class ContactLogForm(forms.Form):
@@ -60,17 +85,29 @@ class ContactLogForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    action = forms.ModelChoiceField(
+        label=gettext_lazy("For the action"),
+        queryset=Action.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("No action"),
+    )
 
-    def __init__(self, *args: object, customer: Customer, user: AbstractBaseUser, **kwargs):
+    def __init__(self, *args: Any, customer: Customer, user: User, **kwargs: Any):
         now = timezone.localtime().replace(second=0, microsecond=0)
         kwargs.setdefault("initial", {"kind": ContactKind.VISIT, "at": now, "staff": [user.pk]})
         super().__init__(*args, **kwargs)
         self.fields["at"].widget.attrs["max"] = now.strftime(DATETIME_FORMAT)
-        self.fields["contact_persons"].queryset = contact_persons(customer)
-        self.fields["contact_persons"].label_from_instance = lambda c: c.name
+        _model_choice(self, "contact_persons").queryset = contact_persons(customer)
+        persons = _model_choice(self, "contact_persons")
+        persons.label_from_instance = lambda c: c.name  # type: ignore[method-assign,assignment]
         # Our staff: the user, the customer's account manager and management, not every user.
-        self.fields["staff"].queryset = staff_users()
-        self.fields["staff"].label_from_instance = _person
+        _model_choice(self, "staff").queryset = staff_users()
+        staff = _model_choice(self, "staff")
+        staff.label_from_instance = _person  # type: ignore[method-assign,assignment]
+        # Only this customer's actions that were not cancelled, the unfinished ones first.
+        _model_choice(self, "action").queryset = contact_actions(customer)
+        served = _model_choice(self, "action")
+        served.label_from_instance = _action_label  # type: ignore[method-assign,assignment]
 
     def clean_at(self) -> object:
         at = self.cleaned_data["at"]
@@ -89,7 +126,7 @@ class SegmentOverrideForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, required=False)
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("segment") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why this customer belongs in another segment."))
         return data
@@ -122,7 +159,7 @@ class DepartureForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate().isoformat()
         for name in ("decided_on", "left_on"):
@@ -143,7 +180,7 @@ class DepartureForm(forms.ModelForm):
         return self._not_future("left_on")
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("decided_on") and data.get("left_on") and data["decided_on"] > data["left_on"]:
             self.add_error("decided_on", _("The customer decided before (or on the day) it left."))
         return data
@@ -163,20 +200,21 @@ class ReasonsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         reasons = DepartureReason.objects.filter(active=True).order_by("order", "pk")
-        self.fields["reasons"].choices = [(r.code, r.name) for r in reasons]
+        _choice(self, "reasons").choices = [(r.code, r.name) for r in reasons]
         self.needs_note = [r.code for r in reasons if r.needs_note]
 
 
 class ExitSurveyForm(forms.Form):
     contact = forms.ModelChoiceField(label=gettext_lazy("Ask"), queryset=Contact.objects.none())
 
-    def __init__(self, *args: object, customer: Customer, **kwargs: object) -> None:
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = contact_persons(customer)
-        self.fields["contact"].label_from_instance = lambda c: f"{c.name} <{c.email}>"
+        _model_choice(self, "contact").queryset = contact_persons(customer)
+        contact = _model_choice(self, "contact")
+        contact.label_from_instance = lambda c: f"{c.name} <{c.email}>"  # type: ignore[method-assign,assignment]
 
 
 class DigestPreferenceForm(forms.Form):
@@ -199,7 +237,7 @@ class ToContactFilterForm(forms.Form):
 
     def __init__(
         self,
-        data: object,
+        data: Any,
         *,
         segments: list[tuple[str, str]],
         managers: list[tuple[str, str]] | None = None,
@@ -207,11 +245,11 @@ class ToContactFilterForm(forms.Form):
         """``managers`` (management only) and ``segments``: (id, name) choices."""
         super().__init__(data)
         if managers is not None:
-            self.fields["account_manager"].choices = [("", _("All account managers")), *managers]
+            _choice(self, "account_manager").choices = [("", _("All account managers")), *managers]
         else:
             del self.fields["account_manager"]
-        self.fields["segment"].choices = [("", _("All segments")), *segments]
-        self.fields["state"].choices = [
+        _choice(self, "segment").choices = [("", _("All segments")), *segments]
+        _choice(self, "state").choices = [
             ("", _("Due, overdue and lost touch")),
             ("due", _("Due within a week")),
             ("overdue", _("Overdue")),
@@ -226,7 +264,10 @@ class ToContactFilterForm(forms.Form):
             {
                 "name": name,
                 "label": field.label,
-                "choices": [(str(value), label) for value, label in field.choices],
+                "choices": [
+                    (str(value), label)
+                    for value, label in cast(Iterable, _choice(self, name).choices)
+                ],
                 "value": "" if data.get(name) is None else str(data.get(name)),
             }
             for name, field in self.fields.items()
@@ -258,13 +299,13 @@ class WhyFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, data: object) -> None:
+    def __init__(self, data: Any) -> None:
         super().__init__(data)
-        self.fields["segment"].choices = [
+        _choice(self, "segment").choices = [
             ("", _("All segments")),
             *((str(s.pk), s.name) for s in Segment.objects.order_by("order", "pk")),
         ]
-        self.fields["account_manager"].choices = [
+        _choice(self, "account_manager").choices = [
             ("", _("All account managers")),
             *account_manager_choices(),
         ]
@@ -274,7 +315,7 @@ class WhyFilterForm(forms.Form):
             )
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("start", _("The start lies after the end."))
         return data
@@ -288,7 +329,7 @@ class WhyFilterForm(forms.Form):
 class SmallWidgets(forms.ModelForm):
     """Bootstrap's small controls on every field: the set-up pages are tables of forms."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
@@ -337,15 +378,15 @@ class SegmentRuleForm(SmallWidgets):
             "potential_max",
         ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.order_by("order", "pk")
+        _model_choice(self, "segment").queryset = Segment.objects.order_by("order", "pk")
         for name in ("contribution_top", "contribution_tail"):
-            self.fields[name].min_value = 0
-            self.fields[name].max_value = 100
+            _number(self, name).min_value = 0
+            _number(self, name).max_value = 100
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         for low, high in (
             ("revenue_min", "revenue_max"),
             ("margin_min", "margin_max"),
@@ -372,14 +413,14 @@ class CadenceTargetForm(SmallWidgets):
         model = CadenceTarget
         fields = ["segment", "kind", "target_days", "max_days"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.order_by("order", "pk")
-        self.fields["kind"].choices = [("", "—"), *((k.value, k.label) for k in CADENCE_KINDS)]
-        self.fields["target_days"].min_value = 1
+        _model_choice(self, "segment").queryset = Segment.objects.order_by("order", "pk")
+        _choice(self, "kind").choices = [("", "—"), *((k.value, k.label) for k in CADENCE_KINDS)]
+        _number(self, "target_days").min_value = 1
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         target, maximum = data.get("target_days"), data.get("max_days")
         if target is not None and maximum is not None and maximum < target:
             self.add_error("max_days", _("The maximum cannot be shorter than the target."))
@@ -423,7 +464,7 @@ SegmentFormSet = forms.modelformset_factory(
 class CodeFixedForm(SmallWidgets):
     """A list entry whose code is set once: history refers to it by that code."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["code"].disabled = True
@@ -436,7 +477,7 @@ class DepartureReasonForm(CodeFixedForm):
         model = DepartureReason
         fields = ["order", "code", "name_nl", "name_en", "element_code", "needs_note", "active"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from scoring.selectors import scoring_model_active
 
@@ -445,7 +486,7 @@ class DepartureReasonForm(CodeFixedForm):
         current = self.instance.element_code if self.instance.pk else ""
         if current and current not in dict(choices):
             choices.append((current, current))
-        self.fields["element_code"].choices = choices
+        _choice(self, "element_code").choices = choices
 
 
 RelationshipTypeFormSet = forms.modelformset_factory(

@@ -46,7 +46,7 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 }
 _KINDS = {word: kind for kind, words in KIND_WORDS.items() for word in words}
 _SPLIT = re.compile(r"[;,\s]+")
-SUMMARY_MAX = ContactMoment._meta.get_field("summary").max_length
+SUMMARY_MAX = int(ContactMoment._meta.get_field("summary").max_length or 200)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -29,6 +30,7 @@ from relations.selectors.segments import customer_segment, segment_and_band_move
 from relations.selectors.types import customer_relationship as relationship_of
 from relations.selectors.types import mismatch_tables
 from relations.services.types import relationship_wish_record
+from relations.views.common import signed_in
 from scoring.extensions import ListColumn, SurveyQuestion
 from scoring.models import Customer, RespondentKind
 from scoring.roles import is_management
@@ -81,13 +83,13 @@ CADENCE_COLUMN = ListColumn(
 def customer_contact_log(request: HttpRequest, customer: Customer) -> dict:
     """The quick form to log a contact (the page only shows customers the user may see)."""
     mine = (
-        ContactMoment.objects.filter(customer=customer, logged_by=request.user)
+        ContactMoment.objects.filter(customer=customer, logged_by_id=request.user.pk)
         .order_by("-logged_at", "-pk")
         .only("pk", "kind", "at", "summary")[:3]
     )
     return {
         "customer": customer,
-        "form": ContactLogForm(customer=customer, user=request.user),
+        "form": ContactLogForm(customer=customer, user=signed_in(request)),
         "action": reverse("relations:contact-log", args=[customer.pk]),
         "next": reverse("scoring:customer-detail", args=[customer.pk]),
         "recent": list(mine),
@@ -216,7 +218,7 @@ def relationship_question_fields(respondent_kind: str, customer: object) -> dict
     }
 
 
-def relationship_question_save(assessment: object, cleaned_data: Mapping) -> None:
+def relationship_question_save(assessment: Any, cleaned_data: Mapping) -> None:
     code = cleaned_data.get(WISH_FIELD)
     if not code:
         return

@@ -14,13 +14,9 @@ from datetime import date
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError  # the broker's own connection errors
 
 logger = logging.getLogger(__name__)
-
-try:  # the broker's own connection errors, when the broker is Redis
-    from redis.exceptions import RedisError
-except ImportError:  # pragma: no cover - redis is a dependency
-    RedisError = OSError
 
 BROKER_ERRORS = (OperationalError, OSError, RedisError)
 
@@ -29,7 +25,7 @@ class QueueSafeTask(DjangoTask):
     """Queueing never fails the caller: the rows are the outbox, and the next sweep or beat
     run queues what could not be queued now."""
 
-    def apply_async(self, *args, **kwargs):  # type: ignore[override]
+    def apply_async(self, *args, **kwargs):
         try:
             return super().apply_async(*args, **kwargs)
         except BROKER_ERRORS as exc:

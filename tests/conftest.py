@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.factories import UserFactory, account_manager, manager
@@ -44,6 +46,39 @@ def empty_cache() -> None:
 def fast_passwords(settings) -> None:
     """The factories hash a password per user; PBKDF2 would make up most of the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+MEMORY_BROKER = "memory://"
+
+
+def _point_celery_at(url: str) -> None:
+    """Point the Celery app at ``url`` and drop the connections made to any other broker."""
+    from klantbinding.celery import app as celery_app
+
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_in_memory() -> Iterator[None]:
+    """Tasks queued by a test (alerts evaluated on commit, e-mails handed to a worker) go to
+    an in-memory broker, never to the shared Redis on 127.0.0.1:6379 database 0 that the
+    settings name. A test that needs a real broker and worker points the app at a Redis of
+    its own (the ``broker`` fixtures of the survey, actions, relations and alerts tests)."""
+    _point_celery_at(MEMORY_BROKER)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def celery_back_in_memory() -> Iterator[None]:
+    """After a test that pointed Celery at a broker of its own, the next one starts in memory
+    again (that broker may be gone)."""
+    yield
+    from klantbinding.celery import app as celery_app
+
+    if celery_app.conf.broker_url != MEMORY_BROKER:
+        _point_celery_at(MEMORY_BROKER)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

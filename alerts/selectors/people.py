@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any, cast
+from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -30,7 +32,7 @@ def alerts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Alert]
         return Alert.objects.all()
     if not user.is_authenticated:
         return Alert.objects.none()
-    return Alert.objects.filter(customer__account_manager=user)
+    return Alert.objects.filter(customer__account_manager_id=user.pk)
 
 
 def needs_attention(today: date | None = None) -> Q:
@@ -53,7 +55,7 @@ def default_settings(user: AbstractBaseUser) -> AlertSettings:
     language = django_settings.LANGUAGE_CODE[:2]
     if is_management(user):
         return AlertSettings(
-            user=user,
+            user_id=user.pk,
             critical=Delivery.DAILY,
             warning=Delivery.INBOX,
             info=Delivery.INBOX,
@@ -61,7 +63,7 @@ def default_settings(user: AbstractBaseUser) -> AlertSettings:
             language=language,
         )
     return AlertSettings(
-        user=user,
+        user_id=user.pk,
         critical=Delivery.IMMEDIATELY,
         warning=Delivery.DAILY,
         info=Delivery.INBOX,
@@ -71,11 +73,11 @@ def default_settings(user: AbstractBaseUser) -> AlertSettings:
 
 
 def settings_of(user: AbstractBaseUser) -> AlertSettings:
-    stored = AlertSettings.objects.filter(user=user).first()
+    stored = AlertSettings.objects.filter(user_id=user.pk).first()
     return stored or default_settings(user)
 
 
-def users_with_alerts() -> list[AbstractBaseUser]:
+def users_with_alerts() -> list[User]:
     """The users who may receive alert e-mails: management and account managers (with an
     e-mail address), each with its settings attached as ``alert_preferences``."""
     from scoring.roles import ACCOUNT_MANAGERS
@@ -90,8 +92,14 @@ def users_with_alerts() -> list[AbstractBaseUser]:
     )
     stored = {s.user_id: s for s in AlertSettings.objects.filter(user__in=users)}
     for user in users:
-        user.alert_preferences = stored.get(user.pk) or default_settings(user)
+        user.__dict__["alert_preferences"] = stored.get(user.pk) or default_settings(user)
     return users
+
+
+def preferences(user: AbstractBaseUser) -> AlertSettings:
+    """The settings ``users_with_alerts`` attached to the user (read now for another user)."""
+    attached = user.__dict__.get("alert_preferences")
+    return attached if isinstance(attached, AlertSettings) else settings_of(user)
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,13 +143,17 @@ class AlertRow:
     opened_text: str = ""
     opened_iso: str = ""
     snoozed_text: str = ""
+    # One click to act on it: propose an action on the element that moved most (an active
+    # customer only), log a contact with the customer.
+    propose_url: str = ""
+    contact_url: str = ""
 
     @property
     def shown_change(self) -> float | None:
         a = self.alert
         if a.score_before is None or a.score_after is None:
             return None
-        return (calc.tenths(a.score_after) - calc.tenths(a.score_before)) / 10.0
+        return float(calc.tenths(a.score_after) - calc.tenths(a.score_before)) / 10.0
 
 
 class _Texts:
@@ -156,6 +168,8 @@ class _Texts:
         self.detail = reverse("alerts:detail", args=[sentinel]).split(sentinel)
         self.snooze = reverse("alerts:snooze", args=[sentinel]).split(sentinel)
         self.acknowledge = reverse("alerts:acknowledge", args=[sentinel]).split(sentinel)
+        self.propose = reverse("actions:propose")
+        self.contact = reverse("relations:contact-log", args=[sentinel]).split(sentinel)
         # Dates as the house writes them, the formats looked up once for all rows.
         self.moment = dates.DateFormatter("SHORT_DATETIME_FORMAT")
         self.day = dates.DateFormatter("SHORT_DATE_FORMAT")
@@ -163,7 +177,7 @@ class _Texts:
     def score(self, value: float | None) -> str:
         if value is None:
             return ""
-        return f"{calc.tenths(value) / 10:.1f}".replace(".", self.decimal)
+        return f"{float(calc.tenths(value)) / 10:.1f}".replace(".", self.decimal)
 
     def signed(self, tenths: float | None) -> tuple[str, str]:
         """A change in tenths as "+3,2" / "−1,0" / "±0,0" with its colour."""
@@ -185,7 +199,7 @@ def kind_label(kind: str) -> str:
 
 
 def severity_rank(severity: str) -> int:
-    return [Severity.INFO, Severity.WARNING, Severity.CRITICAL].index(severity)
+    return [Severity.INFO.value, Severity.WARNING.value, Severity.CRITICAL.value].index(severity)
 
 
 def element_names(codes: Iterable[str] | None = None) -> dict[str, str]:
@@ -262,6 +276,20 @@ def headline(alert: Alert, element_name: str) -> str:
             "before": round(alert.value_before or 0),
             "after": round(alert.value_after or 0),
         }
+    days = int(alert.value_after) if alert.value_after is not None else "–"
+    if alert.trigger == "action_overdue":
+        if alert.element_code:
+            return _("An action on %(element)s is %(days)s days past its due date.") % {
+                "element": element_name,
+                "days": days,
+            }
+        return _("An action is %(days)s days past its due date.") % {"days": days}
+    if alert.trigger == "contact_lost":
+        return _("Lost touch: the contact rhythm is %(days)s days past its maximum.") % {
+            "days": days
+        }
+    if alert.trigger == "departure":
+        return _("Management recorded that this customer is leaving or left.")
     from alerts.triggers import get_trigger
 
     trigger = get_trigger(alert.trigger)
@@ -298,9 +326,9 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                     tone=tone,
                 )
             )
-        change = None
+        change: float | None = None
         if alert.score_before is not None and alert.score_after is not None:
-            change = calc.tenths(alert.score_after) - calc.tenths(alert.score_before)
+            change = float(calc.tenths(alert.score_after) - calc.tenths(alert.score_before))
         change_text, change_tone = texts.signed(change)
         rows.append(
             AlertRow(
@@ -322,6 +350,13 @@ def alert_rows(alerts: Sequence[Alert], names: Mapping[str, str] | None = None) 
                 opened_text=texts.moment(alert.opened_at),
                 opened_iso=timezone.localtime(alert.opened_at).isoformat(),
                 snoozed_text=texts.day(alert.snoozed_until),
+                propose_url=(
+                    f"{texts.propose}?customer={alert.customer_id}"
+                    f"&element={quote(alert.element_code)}&origin=alert"
+                    if alert.customer.active
+                    else ""
+                ),
+                contact_url=texts.link(texts.contact, alert.customer_id),
             )
         )
     return rows
@@ -369,7 +404,7 @@ def inbox(
     number = min(max(1, number), max(1, math.ceil(total / INBOX_PAGE_SIZE)))
     start = (number - 1) * INBOX_PAGE_SIZE
     ids = list(chosen.values_list("pk", flat=True)[start : start + INBOX_PAGE_SIZE])
-    current = Paginator(range(total), INBOX_PAGE_SIZE).page(number)
+    current = Paginator(cast(Sequence[Any], range(total)), INBOX_PAGE_SIZE).page(number)
     # The rows with their customer and rule for those ids only: no join over every alert.
     current.object_list = list(
         Alert.objects.filter(pk__in=ids)

@@ -2,8 +2,8 @@
 
 A fixed number of queries whatever the number of customers: the active model, every model's
 element codes, the current snapshots (with the ids of the previous one and of the one as it
-stood N days ago per look-back, as subqueries), those older snapshots, the NPS answers and
-the alerts in play.
+stood N days ago per look-back, as subqueries), the customers without one, those older
+snapshots, the NPS answers, what other apps' state readers add, and the alerts in play.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from klantbinding.lib import db
 from scoring import selectors as scoring_selectors
 from scoring.calculations import RuleParams
 from scoring.conf import rule_params
-from scoring.models import Assessment, Element, RespondentKind, ScoreSnapshot
+from scoring.models import Assessment, Customer, Element, RespondentKind, ScoreSnapshot
 
 StateReader = Callable[[np.ndarray, datetime], Mapping[str, np.ndarray]]
 _state_readers: dict[str, StateReader] = {}
@@ -148,10 +148,28 @@ def evaluation_state(
         # Most of the portfolio (a full recompute): reading everyone once and keeping the
         # wanted costs less than the same statements once per chunk of ids.
         customer_ids = None
-    rows = _per_chunk(current_qs, customer_ids)
+    scored = _per_chunk(current_qs, customer_ids)
+    # Customers without a score yet have no snapshot but may enter the triggers on the other
+    # apps' facts (an overdue action, a lost touch, a departure): they join with no snapshot.
+    unscored_qs = (
+        Customer.objects.exclude(
+            pk__in=ScoreSnapshot.objects.filter(is_current=True).values("customer_id")
+        )
+        .annotate(customer_id=F("pk"))
+        .values_list("customer_id", "active", "account_manager_id", "sector")
+        .order_by("pk")
+    )
+    unscored = _per_chunk(unscored_qs, customer_ids)
     if wanted is not None and customer_ids is None:
-        rows = [r for r in rows if r[0] in wanted]
-    rows.sort(key=lambda r: r[0])
+        scored = [r for r in scored if r[0] in wanted]
+        unscored = [r for r in unscored if r[0] in wanted]
+    # One row per customer: (id, last assessed, active, manager, sector), snapshots apart.
+    rows = sorted(
+        [(r[0], r[9], r[10], r[11], r[12]) for r in scored]
+        + [(r[0], None, r[1], r[2], r[3]) for r in unscored],
+        key=lambda r: r[0],
+    )
+    scored.sort(key=lambda r: r[0])
     n = len(rows)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     width = len(codes)
@@ -164,7 +182,10 @@ def evaluation_state(
         "provisional_coverage": params.provisional_coverage,
     }
     current = calc.snapshots_from_rows(
-        _snapshot_frame([r[1:9] for r in rows]), np.arange(n), n, **common
+        _snapshot_frame([r[1:9] for r in scored]),
+        np.searchsorted(ids, np.array([r[0] for r in scored], dtype=np.int64)),
+        n,
+        **common,
     )
 
     def latest(snapshots: QuerySet[ScoreSnapshot]) -> calc.Snapshots:
@@ -191,20 +212,20 @@ def evaluation_state(
     state = calc.State(
         now=now.timestamp(),
         customer_ids=ids,
-        active=np.array([bool(r[10]) for r in rows], dtype=bool),
+        active=np.array([bool(r[2]) for r in rows], dtype=bool),
         codes=codes,
         weights=weights,
         current=current,
         previous=previous,
-        last_assessed=_seconds([r[9] for r in rows]),
+        last_assessed=_seconds([r[1] for r in rows]),
         references=references,
         nps_now=nps_now,
         nps_before=nps_before,
         extra=extra,
     )
     scoped = Scoped(
-        manager=np.array([r[11] if r[11] is not None else -1 for r in rows], dtype=np.int64),
-        sector=np.array([r[12] or "" for r in rows], dtype=object),
+        manager=np.array([r[3] if r[3] is not None else -1 for r in rows], dtype=np.int64),
+        sector=np.array([r[4] or "" for r in rows], dtype=object),
     )
     return state, scoped
 

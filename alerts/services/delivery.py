@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -71,10 +71,8 @@ def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _message(
-    user: AbstractBaseUser, name: str, context: dict, connection: object
-) -> EmailMultiAlternatives:
-    language = user.alert_preferences.language
+def _message(user: User, name: str, context: dict, connection: object) -> EmailMultiAlternatives:
+    language = selectors.preferences(user).language
     with translation.override(language):
         context = {**context, "user": user, "inbox_url": site_url(reverse("alerts:inbox"))}
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
@@ -95,7 +93,7 @@ def _message(
 
 
 def _send_claimed(
-    user: AbstractBaseUser,
+    user: User,
     kind: str,
     key: str,
     name: str,
@@ -111,7 +109,7 @@ def _send_claimed(
         result.skipped += 1
         return
     try:
-        with translation.override(user.alert_preferences.language):
+        with translation.override(selectors.preferences(user).language):
             context, count = build()
         _message(user, name, context, connection).send()
     except Exception as exc:
@@ -141,12 +139,12 @@ def _alert_context(rows: Sequence[selectors.AlertRow]) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
-def _recipients(alert: Alert, users: Sequence[AbstractBaseUser]) -> list[AbstractBaseUser]:
+def _recipients(alert: Alert, users: Sequence[User]) -> list[User]:
     """Who hears of this alert at once: its customer's account manager and any manager who
     chose "immediately" for its severity."""
     chosen = []
     for user in users:
-        if user.alert_preferences.delivery(alert.severity) != Delivery.IMMEDIATELY:
+        if selectors.preferences(user).delivery(alert.severity) != Delivery.IMMEDIATELY:
             continue
         if user.pk == alert.customer.account_manager_id or is_management(user):
             chosen.append(user)
@@ -222,12 +220,12 @@ def digests_send(*, day: date | None = None, now: datetime | None = None) -> Sen
     users = [
         u
         for u in selectors.users_with_alerts()
-        if any(u.alert_preferences.delivery(s) == Delivery.DAILY for s in SEVERITIES)
+        if any(selectors.preferences(u).delivery(s) == Delivery.DAILY for s in SEVERITIES)
     ]
     with get_connection() as connection:
         for user in users:
             severities = [
-                s for s in SEVERITIES if user.alert_preferences.delivery(s) == Delivery.DAILY
+                s for s in SEVERITIES if selectors.preferences(user).delivery(s) == Delivery.DAILY
             ]
             alerts = (
                 selectors.alerts_visible_to(user)
@@ -275,7 +273,7 @@ def weekly_summaries_send(*, day: date | None = None, now: datetime | None = Non
     users = [
         u
         for u in selectors.users_with_alerts()
-        if is_management(u) and u.alert_preferences.weekly_summary
+        if is_management(u) and selectors.preferences(u).weekly_summary
     ]
     if not users:
         return result

@@ -56,7 +56,7 @@ def _band(code: int) -> str:
     return BANDS[code] if 0 <= code < len(BANDS) else ""
 
 
-def _number(value: float) -> float | None:
+def _number(value: float | None) -> float | None:
     return None if value is None or np.isnan(value) else float(value)
 
 
@@ -67,15 +67,15 @@ def _lines(state: calc.State, before: calc.Snapshots | None, position: int) -> t
         return [], ""
     change = score_change_lines(
         state.codes,
-        state.weights,
+        state.weights.tolist(),
         before.values[position].tolist(),
         state.current.values[position].tolist(),
         before_score=_number(before.score[position]),
         after_score=_number(state.current.score[position]),
     )
     lines = [[line.code or "", round(line.change, 6), line.shown] for line in change.lines]
-    falling = [line for line in change.lines if line.code is not None and line.change < 0]
-    return lines, (falling[0].code if falling else "")
+    falling = [line.code for line in change.lines if line.code is not None and line.change < 0]
+    return lines, (falling[0] if falling else "")
 
 
 def _new_alerts(
@@ -92,7 +92,7 @@ def _new_alerts(
         kind = ""
         if found.kind is not None and found.kind[n] >= 0:
             kind = KINDS[int(found.kind[n])]
-        has_before = before is not None and before.ids[position] >= 0
+        then = before if before is not None and before.ids[position] >= 0 else None
         alerts.append(
             Alert(
                 rule=rule,
@@ -101,9 +101,9 @@ def _new_alerts(
                 severity=rule.severity,
                 status=Alert.Status.OPEN,
                 opened_at=now,
-                score_before=_number(before.score[position]) if has_before else None,
+                score_before=_number(then.score[position]) if then is not None else None,
                 score_after=_number(current.score[position]),
-                band_before=_band(int(before.band[position])) if has_before else "",
+                band_before=_band(int(then.band[position])) if then is not None else "",
                 band_after=_band(int(current.band[position])),
                 element_code=element or top,
                 respondent_kind=kind,
@@ -113,7 +113,7 @@ def _new_alerts(
                 value_after=_number(found.value_after[n])
                 if found.value_after is not None
                 else None,
-                snapshot_before_id=int(before.ids[position]) if has_before else None,
+                snapshot_before_id=int(then.ids[position]) if then is not None else None,
                 snapshot_after_id=int(current.ids[position])
                 if current.ids[position] >= 0
                 else None,
@@ -136,13 +136,16 @@ def alerts_evaluate(
     now = now or timezone.now()
     started = time.perf_counter()
     result = EvaluationResult()
-    rules = list(rules if rules is not None else AlertRule.objects.filter(active=True))
-    rules = [r for r in rules if get_trigger(r.trigger) is not None]
+    pairs = [
+        (rule, trigger)
+        for rule in (rules if rules is not None else AlertRule.objects.filter(active=True))
+        if (trigger := get_trigger(rule.trigger)) is not None
+    ]
+    rules = [rule for rule, _ in pairs]
     if not rules:
         return result
     lookbacks = set()
-    for rule in rules:
-        trigger = get_trigger(rule.trigger)
+    for rule, trigger in pairs:
         if trigger.lookback_param:
             lookbacks.add(int(trigger.clean_params(rule.params)[trigger.lookback_param]))
     state, scoped = selectors.evaluation_state(
@@ -166,8 +169,7 @@ def alerts_evaluate(
     clear_again: list[int] = []  # disarmed alerts whose condition holds again
     rearm: list[int] = []
     new_alerts: list[Alert] = []
-    for rule in rules:
-        trigger = get_trigger(rule.trigger)
+    for rule, trigger in pairs:
         params = trigger.clean_params(rule.params)
         mine = evaluated[evaluated["rule_id"] == rule.pk]
         blocked = np.zeros(len(state), dtype=bool)
@@ -207,7 +209,8 @@ def alerts_evaluate(
 
         found = trigger.fires(state, params)
         if len(found.positions):
-            eligible = selectors.scope_mask(rule, scoped) & state.active & ~blocked
+            watched = state.active | trigger.inactive_too
+            eligible = selectors.scope_mask(rule, scoped) & watched & ~blocked
             keep = eligible[found.positions]
             if not keep.all():
                 found = _subset(found, keep)
@@ -216,13 +219,13 @@ def alerts_evaluate(
 
     mark = time.perf_counter()
     with transaction.atomic():
-        for at_once, ids in to_resolve.items():
+        for rearmed_now, ids in to_resolve.items():
             for chunk in _chunks(ids):
                 Alert.objects.filter(pk__in=chunk, resolved_at__isnull=True).update(
                     status=Alert.Status.RESOLVED,
                     resolved_at=now,
                     clear_since=now,
-                    rearmed_at=now if at_once else None,
+                    rearmed_at=now if rearmed_now else None,
                 )
         for chunk in _chunks(rearm):
             Alert.objects.filter(pk__in=chunk).update(rearmed_at=now)

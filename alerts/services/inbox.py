@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,9 +23,7 @@ def _unresolved(alert: Alert) -> Alert:
     return locked
 
 
-def alert_acknowledge(
-    *, alert: Alert, user: AbstractBaseUser, now: datetime | None = None
-) -> Alert:
+def alert_acknowledge(*, alert: Alert, user: User, now: datetime | None = None) -> Alert:
     """Mark an alert as seen and being dealt with (it leaves the count in the menu)."""
     with transaction.atomic():
         alert = _unresolved(alert)
@@ -37,7 +35,7 @@ def alert_acknowledge(
 
 
 def alert_snooze(
-    *, alert: Alert, user: AbstractBaseUser, until: date, reason: str, today: date | None = None
+    *, alert: Alert, user: User, until: date, reason: str, today: date | None = None
 ) -> Alert:
     """Put an alert away until a date, for a reason from the list; it returns after that day."""
     today = today or timezone.localdate()
@@ -59,7 +57,7 @@ def alert_snooze(
     return alert
 
 
-def alert_reopen(*, alert: Alert, user: AbstractBaseUser) -> Alert:
+def alert_reopen(*, alert: Alert, user: User) -> Alert:
     """Back to open: undo an acknowledgement or a snooze."""
     with transaction.atomic():
         alert = _unresolved(alert)
@@ -82,7 +80,7 @@ def rule_save(
     trigger: str,
     severity: str,
     scope: str,
-    scope_user: AbstractBaseUser | None = None,
+    scope_user: User | None = None,
     scope_sector: str = "",
     params: dict | None = None,
     active: bool = True,
@@ -132,7 +130,7 @@ def rule_save(
 
 def settings_save(
     *,
-    user: AbstractBaseUser,
+    user: User,
     critical: str,
     warning: str,
     info: str,

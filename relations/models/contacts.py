@@ -50,9 +50,16 @@ class ContactMoment(models.Model):
         related_name="contact_moments",
         blank=True,
     )
-    # The improvement action this contact served. A plain id until the actions app and this
-    # one are both in main; then it becomes a foreign key (relations does not import actions).
-    action_id = models.PositiveBigIntegerField(_("action"), null=True, blank=True)
+    # The improvement action this contact served, one of the customer's (relations depends on
+    # actions, as both depend on scoring; actions never imports relations).
+    action = models.ForeignKey(
+        "actions.Action",
+        verbose_name=_("action"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact_moments",
+    )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("logged by"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -142,7 +143,7 @@ class ReasonSet(models.Model):
     def __str__(self) -> str:
         return f"{self.departure_id} · {self.perspective}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise LockedReasonSetError(_("A saved set of reasons cannot be changed."))
         super().save(*args, **kwargs)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone, translation
 
@@ -165,7 +165,7 @@ def cadence_statuses_visible_to(user: AbstractBaseUser | AnonymousUser) -> Query
         return CadenceStatus.objects.exclude(customer_id__in=inactive)
     if not user.is_authenticated:
         return CadenceStatus.objects.none()
-    return CadenceStatus.objects.filter(customer__account_manager=user, customer__active=True)
+    return CadenceStatus.objects.filter(customer__account_manager_id=user.pk, customer__active=True)
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ def to_contact_page(
     segment_names = {pk: (nl if language == "nl" else en) or en for pk, nl, en in segments}
     managers = account_manager_choices() if management else []
     manager_names = {int(pk): name for pk, name in managers}
-    if not management and user.is_authenticated:
+    if not management and isinstance(user, User):  # a signed-in account manager
         manager_names[user.pk] = user.get_full_name() or user.get_username()
     # A filter value that is not one of the choices filters nothing (as the form shows it).
     if account_manager_id not in manager_names or not management:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.models import OPEN_STATUSES, Action
 from relations.models import ContactKind, ContactMoment, Departure
 from scoring.extensions import TimelineEntry
 from scoring.models import Contact, Customer
@@ -26,14 +28,15 @@ KIND_ICONS = {
 }
 
 
-def _person(user: object) -> str:
-    return user.get_full_name() or user.get_username()
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
 
 
 def contact_timeline(request: HttpRequest, customer: Customer, limit: int) -> list[TimelineEntry]:
     """The customer's newest contacts as timeline entries (three queries)."""
     moments = (
         ContactMoment.objects.filter(customer=customer)
+        .select_related("action")
         .prefetch_related(
             Prefetch("contact_persons", queryset=Contact.objects.order_by("name")),
             Prefetch("staff", queryset=get_user_model().objects.order_by("first_name")),
@@ -50,6 +53,8 @@ def contact_timeline(request: HttpRequest, customer: Customer, limit: int) -> li
             detail.append(_("with %(people)s") % {"people": ", ".join(people)})
         if staff:
             detail.append(_("by %(staff)s") % {"staff": ", ".join(staff)})
+        if moment.action is not None:
+            detail.append(_("for the action “%(action)s”") % {"action": moment.action.title})
         if moment.notes:
             detail.append(moment.notes[:140] + ("…" if len(moment.notes) > 140 else ""))
         entries.append(
@@ -58,7 +63,8 @@ def contact_timeline(request: HttpRequest, customer: Customer, limit: int) -> li
                 kind="contact" if moment.counts else "note",
                 title=f"{str(labels[moment.kind]).capitalize()}: {moment.summary}",
                 detail=" · ".join(detail),
-                icon=KIND_ICONS.get(moment.kind, "•"),
+                url=moment.action.get_absolute_url() if moment.action is not None else "",
+                icon=KIND_ICONS.get(ContactKind(moment.kind), "•"),
             )
         )
     return entries
@@ -98,3 +104,14 @@ def staff_users() -> QuerySet:
 
 def contact_persons(customer: Customer) -> QuerySet[Contact]:
     return Contact.objects.filter(customer=customer).order_by("name")
+
+
+def contact_actions(customer: Customer) -> QuerySet[Action]:
+    """The actions a contact with this customer can have served: the customer's own, not
+    cancelled, the unfinished ones first, then by due date."""
+    unfinished = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
+    return (
+        Action.objects.filter(customer=customer)
+        .exclude(status=Action.Status.CANCELLED)
+        .order_by(unfinished, "due_on", "pk")
+    )

@@ -30,7 +30,7 @@ def departures_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[De
         return departures
     if not user.is_authenticated:
         return departures.none()
-    return departures.filter(customer__account_manager=user)
+    return departures.filter(customer__account_manager_id=user.pk)
 
 
 def perspective_of(user: AbstractBaseUser | AnonymousUser, departure: Departure) -> str | None:
@@ -196,13 +196,13 @@ def why_they_leave(filters: WhyFilters) -> WhyTheyLeave:
         departures = departures.filter(segment_id=filters.segment_id)
     if filters.account_manager_id:
         departures = departures.filter(account_manager_id=filters.account_manager_id)
-    departures = list(departures.order_by("-left_on", "-pk"))
+    listed = list(departures.order_by("-left_on", "-pk"))
     sets: dict[int, dict[str, list[str]]] = {}
     for departure_id, perspective, reasons in ReasonSet.objects.filter(
-        departure__in=[d.pk for d in departures]
+        departure__in=[d.pk for d in listed]
     ).values_list("departure_id", "perspective", "reasons"):
         sets.setdefault(departure_id, {})[perspective] = list(reasons)
-    with_stated = [d for d in departures if Perspective.STATED in sets.get(d.pk, {})]
+    with_stated = [d for d in listed if Perspective.STATED in sets.get(d.pk, {})]
     shown = [d for d in with_stated if Perspective.MANAGEMENT in sets[d.pk]]
     reasons = reason_names()
     codes = list(reasons)
@@ -270,10 +270,10 @@ def _departed_customers(
     if not departures:
         return []
     snapshots: dict[int, list[ScoreSnapshot]] = {}
-    for snapshot in ScoreSnapshot.objects.filter(
+    for stored in ScoreSnapshot.objects.filter(
         customer_id__in={d.customer_id for d in departures}
     ).order_by("customer_id", "computed_at", "pk"):
-        snapshots.setdefault(snapshot.customer_id, []).append(snapshot)
+        snapshots.setdefault(stored.customer_id, []).append(stored)
     codes_of: dict[int, list[str]] = {}
     for model_id, code in (
         Element.objects.filter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from django.db.models import FilteredRelation, Q, QuerySet
@@ -17,7 +18,7 @@ from scoring.models import Customer
 def rule_specs() -> list[calculations.SegmentRuleSpec]:
     """The segment rules in their order, as plain data for ``calculations.assign_segments``."""
 
-    def number(value: object) -> float | None:
+    def number(value: Any) -> float | None:
         return None if value is None else float(value)
 
     return [

@@ -6,19 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.models import Action
 from relations.models import ContactKind, ContactMoment
 from relations.selectors.contacts import staff_users
 from relations.services.cadence import cadence_refresh
 from scoring.models import Contact, Customer
 from scoring.roles import is_management
 
-SUMMARY_MAX = ContactMoment._meta.get_field("summary").max_length
+SUMMARY_MAX = int(ContactMoment._meta.get_field("summary").max_length or 200)
 
 
 def contact_log(
@@ -29,16 +30,16 @@ def contact_log(
     summary: str,
     notes: str = "",
     contact_persons: Iterable[Contact] = (),
-    staff: Iterable[AbstractBaseUser] = (),
-    user: AbstractBaseUser | None = None,
+    staff: Iterable[User] = (),
+    user: User | None = None,
     source: str = ContactMoment.Source.APP,
-    action_id: int | None = None,
+    action: Action | None = None,
     now: datetime | None = None,
 ) -> ContactMoment:
     """Log a contact with the customer and recompute its contact rhythm at once.
 
-    Refuses a moment in the future, an unknown kind, an empty summary, contact persons of
-    another customer and staff who are not account managers or management.
+    Refuses a moment in the future, an unknown kind, an empty summary, an action or contact
+    persons of another customer and staff who are not account managers or management.
     """
     now = now or timezone.now()
     summary = (summary or "").strip()
@@ -60,6 +61,8 @@ def contact_log(
             _("The summary is %(length)d characters long; at most %(limit)d fit.")
             % {"length": len(summary), "limit": SUMMARY_MAX}
         ]
+    if action is not None and action.customer_id != customer.pk:
+        errors["action"] = [_("Choose an action of this customer.")]
     if any(person.customer_id != customer.pk for person in contact_persons):
         errors["contact_persons"] = [_("Choose contact persons of this customer.")]
     if staff:
@@ -79,7 +82,7 @@ def contact_log(
             notes=(notes or "").strip(),
             logged_by=user,
             source=source,
-            action_id=action_id,
+            action=action,
         )
         if contact_persons:
             moment.contact_persons.set(contact_persons)
@@ -90,7 +93,7 @@ def contact_log(
     return moment
 
 
-def contact_delete(*, moment: ContactMoment, user: AbstractBaseUser) -> None:
+def contact_delete(*, moment: ContactMoment, user: User) -> None:
     """Remove a contact logged by mistake (by the one who logged it, or management); the
     cadence is recomputed."""
     if not (is_management(user) or (moment.logged_by_id and moment.logged_by_id == user.pk)):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -71,7 +71,7 @@ def departure_record(
     revenue_lost: Decimal | None = None,
     competitor: str = "",
     notes: str = "",
-    user: AbstractBaseUser,
+    user: User,
     now: datetime | None = None,
 ) -> Departure:
     """Record that a customer left (management). A full departure makes the customer
@@ -123,7 +123,7 @@ def departure_update(
     revenue_lost: Decimal | None,
     competitor: str = "",
     notes: str = "",
-    user: AbstractBaseUser,
+    user: User,
 ) -> Departure:
     """Correct the facts of a departure (management); its kind and reasons stay as they are."""
     if not is_management(user):
@@ -175,7 +175,7 @@ def reasons_record(
     perspective: str,
     reasons: Sequence[str],
     note: str = "",
-    user: AbstractBaseUser | None,
+    user: User | None,
     source: str | None = None,
     now: datetime | None = None,
 ) -> ReasonSet:
@@ -238,7 +238,7 @@ def exit_survey_create(
     email: str = "",
     name: str = "",
     language: str = "nl",
-    user: AbstractBaseUser,
+    user: User,
     now: datetime | None = None,
 ) -> ExitSurvey:
     """Ask a contact person of the departed customer why it left, through a personal link

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,7 +31,7 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def digest_preference(user: AbstractBaseUser) -> DigestPreference:
+def digest_preference(user: User) -> DigestPreference:
     """The user's choice, or the default (weekly, in the site's language) when they made none."""
     preference = DigestPreference.objects.filter(user=user).first()
     return preference or DigestPreference(
@@ -39,9 +39,7 @@ def digest_preference(user: AbstractBaseUser) -> DigestPreference:
     )
 
 
-def digest_preference_save(
-    *, user: AbstractBaseUser, weekly: bool, language: str
-) -> DigestPreference:
+def digest_preference_save(*, user: User, weekly: bool, language: str) -> DigestPreference:
     """Save whether (and in which language) the user gets the weekly e-mail."""
     preference, _created = DigestPreference.objects.update_or_create(
         user=user,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from email.utils import formataddr
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -48,7 +49,7 @@ def exit_survey_message(survey: ExitSurvey, *, token: str) -> EmailMultiAlternat
 
 def overdue_digest_message(
     *,
-    user: object,
+    user: Any,
     statuses: Sequence[CadenceStatus],
     total: int,
     language: str,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import FilteredRelation, Q
@@ -19,7 +20,7 @@ from relations.selectors.segments import month_start, rule_specs, segment_frame
 from relations.services.cadence import cadence_refresh
 from scoring.models import Customer
 
-REASON_MAX = CustomerSegment._meta.get_field("override_reason").max_length
+REASON_MAX = int(CustomerSegment._meta.get_field("override_reason").max_length or 300)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def segment_override(
     customer: Customer,
     segment: Segment | None,
     reason: str = "",
-    user: AbstractBaseUser,
+    user: User,
     now: datetime | None = None,
 ) -> CustomerSegment:
     """Put the customer in ``segment`` whatever the rules say (a reason is required), or give
@@ -149,7 +150,7 @@ def segments_monthly(*, now: datetime | None = None) -> int:
     return segment_history_record(now=now)
 
 
-def setup_save(*, formset: object, reassign: bool = True) -> SegmentSummary | None:
+def setup_save(*, formset: Any, reassign: bool = True) -> SegmentSummary | None:
     """Save what management edited on a set-up page (rules, rhythms, names) and bring the
     segments and rhythms in line with it, all in one transaction."""
     with transaction.atomic():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ def relationship_belief_set(
     *,
     customer: Customer,
     type: RelationshipType | None,
-    user: AbstractBaseUser,
+    user: User,
     now: datetime | None = None,
 ) -> RelationshipBelief | None:
     """Record the relationship type we believe the customer is in (None forgets it)."""

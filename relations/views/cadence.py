@@ -23,7 +23,7 @@ from relations.forms import (
 )
 from relations.rendering import to_contact_items, to_contact_rows_html
 from relations.selectors.cadence import to_contact_page
-from relations.views.common import visible_customer
+from relations.views.common import signed_in, visible_customer
 from scoring.roles import is_management
 
 
@@ -36,7 +36,7 @@ def to_contact(request: HttpRequest) -> HttpResponse:
     manager = _choice_id(data.get("account_manager")) if management else None
     state = data.get("state", "")
     page = to_contact_page(
-        user=request.user,
+        user=signed_in(request),
         account_manager_id=manager,
         segment_id=segment,
         state=state,
@@ -71,12 +71,12 @@ def _choice_id(value: str | None) -> int | None:
 @login_required
 def digest_preference(request: HttpRequest) -> HttpResponse:
     """Whether, and in which language, the user gets the weekly e-mail of overdue customers."""
-    preference = services.digest_preference(request.user)
+    preference = services.digest_preference(signed_in(request))
     if request.method == "POST":
         form = DigestPreferenceForm(request.POST)
         if form.is_valid():
             services.digest_preference_save(
-                user=request.user,
+                user=signed_in(request),
                 weekly=form.cleaned_data["weekly"],
                 language=form.cleaned_data["language"],
             )
@@ -105,7 +105,7 @@ def segment_override(request: HttpRequest, pk: int) -> HttpResponse:
                 customer=customer,
                 segment=form.cleaned_data["segment"],
                 reason=form.cleaned_data["reason"],
-                user=request.user,
+                user=signed_in(request),
             )
         except ValidationError as error:
             for text in error.messages:
@@ -113,9 +113,9 @@ def segment_override(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The segment is saved."))
     else:
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                messages.error(request, str(message))
     return redirect(_back(customer.pk))
 
 
@@ -128,7 +128,7 @@ def belief_set(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.relationship_belief_set(
-                customer=customer, type=form.cleaned_data["type"], user=request.user
+                customer=customer, type=form.cleaned_data["type"], user=signed_in(request)
             )
         except ValidationError as error:
             for text in error.messages:

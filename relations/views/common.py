@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from scoring.models import Customer
 from scoring.selectors import customers_visible_to
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The signed-in user of a view behind ``login_required`` (or ``management_required``)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def visible_customer(request: HttpRequest, pk: int) -> Customer:

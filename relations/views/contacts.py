@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 from relations import imports, services
 from relations.forms import ContactImportForm, ContactLogForm
 from relations.models import ContactKind, ContactMoment
-from relations.views.common import next_url, visible_customer
+from relations.selectors.contacts import contact_actions
+from relations.views.common import next_url, signed_in, visible_customer
 from scoring.imports import ImportFailed, RowError, table_read
 from scoring.views import management_required
 
@@ -35,8 +36,14 @@ def contact_log(request: HttpRequest, pk: int) -> HttpResponse:
     customer = visible_customer(request, pk)
     back = next_url(request, reverse("scoring:customer-detail", args=[customer.pk]))
     form = ContactLogForm(
-        request.POST if request.method == "POST" else None, customer=customer, user=request.user
+        request.POST if request.method == "POST" else None,
+        customer=customer,
+        user=signed_in(request),
     )
+    served = request.GET.get("action", "")
+    if request.method != "POST" and served.isdigit():
+        # Logged from an action's page: that action, when it is one of the customer's.
+        form.initial["action"] = contact_actions(customer).filter(pk=int(served)).first()
     if request.method == "POST" and form.is_valid():
         try:
             moment = services.contact_log(
@@ -47,7 +54,8 @@ def contact_log(request: HttpRequest, pk: int) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
                 contact_persons=form.cleaned_data["contact_persons"],
                 staff=form.cleaned_data["staff"],
-                user=request.user,
+                action=form.cleaned_data["action"],
+                user=signed_in(request),
             )
         except ValidationError as error:
             _service_errors(form, error)
@@ -74,7 +82,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     moment = get_object_or_404(ContactMoment.objects.select_related("customer"), pk=pk)
     visible_customer(request, moment.customer_id)  # 404 for another manager's customer
     try:
-        services.contact_delete(moment=moment, user=request.user)
+        services.contact_delete(moment=moment, user=signed_in(request))
     except PermissionDenied:
         messages.error(request, _("Only the one who logged a contact, or management, removes it."))
     else:

@@ -3,6 +3,9 @@ customer's stated reasons; the "why they leave" view compares them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from relations import services
 from relations.forms import DepartureForm, ExitSurveyForm, ReasonsForm, WhyFilterForm
-from relations.models import Perspective
+from relations.models import Departure, Perspective
 from relations.selectors.departures import (
     WhyFilters,
     departure_view,
@@ -23,12 +26,12 @@ from relations.selectors.departures import (
 from relations.selectors.departures import (
     departure_list as list_departures,
 )
-from relations.views.common import visible_customer
+from relations.views.common import signed_in, visible_customer
 from scoring.roles import is_management
 from scoring.views import management_required
 
 
-def _form_errors(form: object, error: ValidationError) -> None:
+def _form_errors(form: django_forms.BaseForm, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
@@ -55,7 +58,7 @@ def departure_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             departure = services.departure_record(
-                customer=customer, user=request.user, **form.cleaned_data
+                customer=customer, user=signed_in(request), **form.cleaned_data
             )
         except ValidationError as error:
             _form_errors(form, error)
@@ -79,7 +82,9 @@ def departure_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = DepartureForm(request.POST or None, instance=departure)
     if request.method == "POST" and form.is_valid():
         try:
-            services.departure_update(departure=departure, user=request.user, **form.cleaned_data)
+            services.departure_update(
+                departure=departure, user=signed_in(request), **form.cleaned_data
+            )
         except ValidationError as error:
             _form_errors(form, error)
         else:
@@ -93,7 +98,7 @@ def departure_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, departure: object, **forms: object) -> HttpResponse:
+def _detail(request: HttpRequest, departure: Departure, **forms: Any) -> HttpResponse:
     view = departure_view(request.user, departure)
     management = is_management(request.user)
     own_form = forms.get("own_form")
@@ -116,7 +121,7 @@ def _detail(request: HttpRequest, departure: object, **forms: object) -> HttpRes
             "own_form": own_form,
             "stated_form": stated_form if can_record_stated else None,
             "survey_form": survey_form if can_record_stated else None,
-            "perspective_label": dict(Perspective.choices).get(view.perspective, ""),
+            "perspective_label": dict(Perspective.choices).get(view.perspective or "", ""),
             "stated_recorded": Perspective.STATED in view.recorded,
         },
         status=400 if any(getattr(f, "errors", None) for f in forms.values()) else 200,
@@ -149,7 +154,7 @@ def reasons_record(request: HttpRequest, pk: int, perspective: str) -> HttpRespo
                 perspective=target,
                 reasons=form.cleaned_data["reasons"],
                 note=form.cleaned_data["note"],
-                user=request.user,
+                user=signed_in(request),
             )
         except ValidationError as error:
             _form_errors(form, error)
@@ -169,7 +174,7 @@ def exit_survey_create(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.exit_survey_create(
-                departure=departure, contact=form.cleaned_data["contact"], user=request.user
+                departure=departure, contact=form.cleaned_data["contact"], user=signed_in(request)
             )
         except ValidationError as error:
             _form_errors(form, error)

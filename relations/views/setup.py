@@ -5,6 +5,7 @@ assigns every customer's segment and rhythm afresh."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -36,8 +37,8 @@ class Section:
     key: str
     title: object
     help: object
-    formset: type
-    queryset: object
+    formset: Any
+    queryset: Any
     reassign: bool
 
 

@@ -45,7 +45,7 @@ def test_hand_built_cards_equal_the_template(anne, language):
     alerts = list(Alert.objects.select_related("customer", "rule").order_by("pk"))
     with translation.override(language):
         rows = selectors.alert_rows(alerts)
-        labels = rendering.CardLabels.for_page(propose_url="/actions/propose/", contact_url="")
+        labels = rendering.CardLabels.for_page()
         built = rendering.cards_html(rows, request, labels)
         context = {
             "score_label": labels.score,
@@ -55,8 +55,6 @@ def test_hand_built_cards_equal_the_template(anne, language):
             "contact_label": labels.contact,
             "acknowledge_label": labels.acknowledge,
             "snooze_label": labels.snooze,
-            "propose_url": labels.propose_url,
-            "contact_url": "",
         }
         templated = "".join(
             render_to_string("alerts/_alert_card.html", {**context, "row": row}, request)

@@ -184,3 +184,57 @@ def test_a_resolved_alert_cannot_be_snoozed_or_acknowledged_and_says_why(client,
     assert "This alert has resolved itself" in response.content.decode()
     dropped.refresh_from_db()
     assert dropped.status == "resolved"
+
+
+def _href(page: str, css: str) -> str:
+    import re
+    from html import unescape
+
+    (href,) = re.findall(rf'<a class="[^"]*{css}[^"]*" href="([^"]+)"', page)
+    return unescape(href)
+
+
+def test_propose_an_action_from_the_inbox_is_filled_with_the_element_that_moved_most(
+    client, anne, mira, dropped
+):
+    client.force_login(anne)
+    inbox = client.get(reverse("alerts:inbox")).content.decode()
+    href = _href(inbox, "propose-action")
+    assert href == (
+        f"{reverse('actions:propose')}?customer={dropped.customer_id}"
+        "&element=it_integration&origin=alert"
+    )
+    form = client.get(href).context["form"]
+    assert form["element_code"].value() == "it_integration"
+    assert form["origin"].value() == "alert"
+    assert form.customer == dropped.customer
+
+
+def test_log_a_contact_from_the_inbox_logs_it_and_comes_back(client, anne, dropped):
+    from relations.models import ContactMoment
+
+    client.force_login(anne)
+    inbox_url = reverse("alerts:inbox")
+    inbox = client.get(inbox_url).content.decode()
+    href = _href(inbox, "log-contact")
+    assert href.startswith(reverse("relations:contact-log", args=[dropped.customer_id]))
+    assert client.get(href).status_code == 200
+    now = timezone.localtime()
+    response = client.post(
+        href,
+        {"kind": "call", "at": now.strftime("%Y-%m-%dT%H:%M"), "summary": "Na het alarm"},
+    )
+    assert response.status_code == 302 and response["Location"] == inbox_url
+    (moment,) = ContactMoment.objects.filter(customer=dropped.customer)
+    assert (moment.kind, moment.summary) == ("call", "Na het alarm")
+
+
+def test_a_departed_customer_gets_no_propose_link_but_a_contact_can_be_logged(
+    client, anne, dropped
+):
+    from scoring.models import Customer
+
+    Customer.objects.filter(pk=dropped.customer_id).update(active=False)
+    client.force_login(anne)
+    inbox = client.get(reverse("alerts:inbox") + "?status=all").content.decode()
+    assert "propose-action" not in inbox and "log-contact" in inbox

@@ -186,3 +186,68 @@ def test_another_manager_cannot_remove_a_contact(client, anne, bart, frozen):
     client.force_login(bart)
     assert client.post(reverse("relations:contact-delete", args=[moment.pk])).status_code == 404
     assert ContactMoment.objects.filter(pk=moment.pk).exists()
+
+
+# --------------------------------------------------------------------------------------------
+# The action a contact served
+# --------------------------------------------------------------------------------------------
+
+
+def _actions(anne, mira):
+    from actions.models import Action
+    from tests.actions.factories import make_action
+
+    mine = CustomerFactory(account_manager=anne, name="Bakkerij Mol")
+    other = CustomerFactory(account_manager=anne, name="Drukkerij Vos")
+    served = make_action(mine, by=mira, title="Kennissessie plannen")
+    cancelled = make_action(mine, by=mira, type_code="executive-visit", title="Accountplan")
+    Action.objects.filter(pk=cancelled.pk).update(status=Action.Status.CANCELLED)
+    elsewhere = make_action(other, by=mira, title="Elders")
+    return mine, served, cancelled, elsewhere
+
+
+def test_the_form_offers_only_the_customers_actions_not_cancelled(client, anne, mira, frozen):
+    mine, served, _cancelled, elsewhere = _actions(anne, mira)
+    client.force_login(anne)
+    url = reverse("relations:contact-log", args=[mine.pk])
+    page = client.get(url, {"action": served.pk})
+    choices = list(page.context["form"].fields["action"].queryset)
+    assert choices == [served]
+    assert page.context["form"]["action"].value() == served.pk
+    html = page.content.decode()
+    assert f'<option value="{served.pk}" selected>' in html
+    assert "Elders" not in html and "Accountplan" not in html
+
+    posted = {"kind": "call", "at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    refused = client.post(url, {**posted, "summary": "Vos", "action": elsewhere.pk})
+    assert refused.status_code == 400 and not ContactMoment.objects.exists()
+
+    assert (
+        client.post(url, {**posted, "summary": "Datum geprikt", "action": served.pk}).status_code
+        == 302
+    )
+    (moment,) = ContactMoment.objects.all()
+    assert moment.action == served
+    assert list(served.contact_moments.all()) == [moment]
+
+
+def test_the_service_refuses_an_action_of_another_customer(anne, mira, frozen):
+    mine, _served, _cancelled, elsewhere = _actions(anne, mira)
+    with pytest.raises(ValidationError) as refused:
+        services.contact_log(
+            customer=mine, kind="visit", at=timezone.now(), summary="x", action=elsewhere
+        )
+    assert "action" in refused.value.message_dict
+    assert not ContactMoment.objects.exists()
+
+
+def test_the_timeline_names_the_action_a_contact_served(client, anne, mira, frozen):
+    mine, served, _cancelled, _elsewhere = _actions(anne, mira)
+    services.contact_log(
+        customer=mine, kind="visit", at=timezone.now(), summary="Langs geweest", action=served
+    )
+    client.force_login(anne)
+    page = client.get(reverse("scoring:customer-detail", args=[mine.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    (entry,) = [e for e in page.context["timeline"] if e.kind == "contact"]
+    assert "Kennissessie plannen" in entry.detail
+    assert entry.url == served.get_absolute_url()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from scoring.calculations import BANDS
+from scoring.conf import EARLIEST_DATE
 from scoring.imports import uploads
 from scoring.imports.tables import upload_size_error
 from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel, band_label
@@ -315,6 +316,11 @@ class DashboardFilterForm(forms.Form):
         if value and value > timezone.localdate():
             raise forms.ValidationError(
                 gettext("%(date)s lies in the future.") % {"date": value.isoformat()}
+            )
+        if value and value < EARLIEST_DATE:
+            raise forms.ValidationError(
+                gettext("%(date)s lies before %(earliest)s: choose a later date.")
+                % {"date": value.isoformat(), "earliest": EARLIEST_DATE.isoformat()}
             )
         return value
 

@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # (without it, settings refuse to start with no DJANGO_SECRET_KEY). Never set on a server.
 export KB_DEVELOPMENT ?= 1
 
-.PHONY: install run test bench lint format messages makemessages system-packages browser redis-server compose clean
+.PHONY: test-queries install run test bench lint format messages makemessages system-packages browser redis-server compose clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ run: messages
 test: lint messages browser redis-server compose
 	mkdir -p var
 	$(PY) -m pytest
+
+# The hostile query strings with 300 examples per page and role (the suite tries 25).
+test-queries: messages
+	KB_QUERY_EXAMPLES=300 $(PY) -m pytest tests/test_hostile_queries.py -q
 
 bench: install
 	$(PY) benchmarks/bench_recompute.py

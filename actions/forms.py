@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from actions import selectors
 from actions.models import Action, ActionType
+from scoring.imports.tables import upload_size_error
 from scoring.models import Band, Customer
 from scoring.selectors import account_manager_choices
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -343,6 +343,6 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if PurePath(upload.name).suffix.lower() not in (".csv", ".xlsx"):
             raise ValidationError(_("Upload a CSV or Excel (.xlsx) file."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 20 MB."))
+        if message := upload_size_error(upload.size):
+            raise ValidationError(message)
         return upload

@@ -248,6 +248,20 @@ SESSION_COOKIE_AGE = KB_SESSION_IDLE_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# Spreadsheet imports (scoring.imports.tables): a file uploaded on a page may be at most
+# KB_UPLOAD_MAX_MB, a file given to an import command at most KB_IMPORT_FILE_MAX_MB. Whatever
+# its size, a file is refused before it is parsed when it has more than KB_IMPORT_MAX_ROWS rows
+# or KB_IMPORT_MAX_COLUMNS columns, a cell longer than KB_IMPORT_MAX_CELL_CHARS characters, or
+# (XLSX) unpacks to more than KB_IMPORT_MAX_UNPACKED_MB. A refused file lists at most
+# KB_IMPORT_MAX_PROBLEMS problems and counts the rest.
+KB_UPLOAD_MAX_BYTES = env.int("KB_UPLOAD_MAX_MB", default=10) * 1024 * 1024
+KB_IMPORT_FILE_MAX_BYTES = env.int("KB_IMPORT_FILE_MAX_MB", default=50) * 1024 * 1024
+KB_IMPORT_MAX_ROWS = env.int("KB_IMPORT_MAX_ROWS", default=100_000)
+KB_IMPORT_MAX_COLUMNS = env.int("KB_IMPORT_MAX_COLUMNS", default=200)
+KB_IMPORT_MAX_CELL_CHARS = env.int("KB_IMPORT_MAX_CELL_CHARS", default=10_000)
+KB_IMPORT_MAX_UNPACKED_BYTES = env.int("KB_IMPORT_MAX_UNPACKED_MB", default=100) * 1024 * 1024
+KB_IMPORT_MAX_PROBLEMS = env.int("KB_IMPORT_MAX_PROBLEMS", default=100)
+
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -31,6 +31,7 @@ from relations.selectors.types import customer_relationship as relationship_of
 from relations.selectors.types import mismatch_tables
 from relations.services.types import relationship_wish_record
 from relations.views.common import signed_in
+from scoring.conf import EARLIEST_DATE
 from scoring.extensions import ListColumn, SurveyQuestion
 from scoring.models import Customer, RespondentKind
 from scoring.roles import is_management
@@ -165,7 +166,7 @@ def _since(request: HttpRequest) -> date:
     except ValueError:
         start = None
     today = timezone.localdate()
-    if start is None or start > today:
+    if start is None or start > today or start < EARLIEST_DATE:
         month = today.year * 12 + today.month - 1 - 3  # three months back
         start = date(month // 12, month % 12 + 1, 1)
     return start

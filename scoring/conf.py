@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 
 from scoring.calculations import RuleParams
+
+# The earliest date a page's filter accepts: the dashboard's frames (pandas) hold 1677 to 2262,
+# and a validity period counted back from a date must still be a date.
+EARLIEST_DATE = date(1900, 1, 1)
 
 
 def rule_params() -> RuleParams:

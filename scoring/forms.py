@@ -14,23 +14,26 @@ from pathlib import PurePath
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from klantbinding.lib import dates
 from scoring.calculations import BANDS
+from scoring.conf import EARLIEST_DATE
 from scoring.imports import uploads
+from scoring.imports.tables import upload_size_error
 from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel, band_label
 from scoring.selectors.customers import account_manager_choices, customers_visible_to
 from scoring.selectors.dashboard_frames import NO_SCORE, DashboardFilters
 
 DONT_KNOW = "x"
 SCORE_CHOICES = [str(v) for v in range(SCORE_MIN, SCORE_MAX + 1)]
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def score_from_choice(choice: object) -> int | None:
@@ -221,9 +224,14 @@ class UploadForm(forms.Form):
     )
     file = forms.FileField(
         label=_("Spreadsheet"),
-        help_text=_("CSV (comma or semicolon) or Excel (.xlsx), at most 20 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "CSV (comma or semicolon) or Excel (.xlsx), at most %(limit)s."
+        ) % {"limit": filesizeformat(settings.KB_UPLOAD_MAX_BYTES)}
 
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
@@ -232,8 +240,8 @@ class UploadForm(forms.Form):
                 _("“%(name)s” is not a CSV or Excel (.xlsx) file: save it as CSV or .xlsx.")
                 % {"name": PurePath(upload.name).name}
             )
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 20 MB: split it into parts."))
+        if message := upload_size_error(upload.size):
+            raise ValidationError(message)
         return upload
 
 
@@ -309,6 +317,11 @@ class DashboardFilterForm(forms.Form):
         if value and value > timezone.localdate():
             raise forms.ValidationError(
                 gettext("%(date)s lies in the future.") % {"date": dates.day(value)}
+            )
+        if value and value < EARLIEST_DATE:
+            raise forms.ValidationError(
+                gettext("%(date)s lies before %(earliest)s: choose a later date.")
+                % {"date": value.isoformat(), "earliest": EARLIEST_DATE.isoformat()}
             )
         return value
 

@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klantbinding.lib import db
-from scoring.imports.tables import ImportProgress, RowError, Table, TableRow, cell_text
+from scoring.imports.tables import (
+    ImportProgress,
+    Problems,
+    RowError,
+    Table,
+    TableRow,
+    cell_text,
+)
 
 _PROGRESS_STEP = 500
 
@@ -42,9 +49,13 @@ class Columns:
 def header_check(
     table: Table, required: Sequence[str], optional: Sequence[str] = ()
 ) -> tuple[Columns, list[RowError]]:
-    """Map the header's columns; errors for unnamed, unknown, repeated and missing columns."""
+    """Map the header's columns; errors for unnamed, unknown, repeated and missing columns.
+
+    The errors are a ``Problems`` list: the row checks add theirs to it, and past
+    ``KB_IMPORT_MAX_PROBLEMS`` it only counts them.
+    """
     known = [*required, *optional]
-    errors: list[RowError] = []
+    errors: list[RowError] = Problems()
     index: dict[str, int] = {}
     names: dict[str, str] = {}
     row = table.header_row
@@ -204,6 +215,8 @@ def score_number(value: object) -> object:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     text = str(value).strip()
+    if len(text) > 30:  # no score; int() of thousands of digits is refused (or slow)
+        return text
     if _INTEGER.fullmatch(text):
         return int(text)
     if _FRACTION.fullmatch(text):

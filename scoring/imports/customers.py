@@ -94,7 +94,8 @@ def _money(
         return default
     if amount is None:
         return default
-    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if amount.copy_abs() < _MONEY_LIMIT:  # a 29-digit number cannot be rounded to cents
+        amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
     if amount < 0:
         errors.append(
             RowError(
@@ -131,7 +132,8 @@ def _margin(value: object, column: str, row: int, errors: list[RowError]) -> Dec
         return None
     if margin is None:
         return None
-    margin = margin.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if margin.copy_abs() <= Decimal(100):  # a 29-digit number cannot be rounded to cents
+        margin = margin.quantize(_CENT, rounding=ROUND_HALF_UP)
     if not Decimal(-100) <= margin <= Decimal(100):
         errors.append(
             RowError(

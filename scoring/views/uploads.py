@@ -19,7 +19,6 @@ from scoring.imports import uploads
 from scoring.roles import management_required
 
 UPLOADS_SESSION_KEY = "kb_uploads"
-PREVIEW_ROWS = 10
 
 
 def _upload_info(request: HttpRequest, token: str) -> dict[str, Any]:
@@ -41,9 +40,11 @@ def upload(request: HttpRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             uploaded = form.cleaned_data["file"]
-            token = uploads.upload_store(uploaded.chunks())
+            name = Path(uploaded.name).name
+            kind = form.cleaned_data["kind"]
+            token = uploads.upload_prepare(kind, name, uploaded.read())
             pending = dict(request.session.get(UPLOADS_SESSION_KEY, {}))
-            pending[token] = {"kind": form.cleaned_data["kind"], "name": Path(uploaded.name).name}
+            pending[token] = {"kind": kind, "name": name}
             request.session[UPLOADS_SESSION_KEY] = dict(list(pending.items())[-10:])
             return redirect("scoring:upload-preview", token=token)
     else:
@@ -67,20 +68,22 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @management_required
 def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
-    """The first rows and every problem; confirming imports the file, all or nothing."""
+    """The first rows and every problem, as checked on upload; confirming imports the file,
+    all or nothing (its rows are checked again against the database as it is then)."""
     info = _upload_info(request, token)
     if "summary" in info:
         return redirect("scoring:upload-done", token=token)  # confirmed twice
-    data = uploads.upload_read(token)
-    if data is None:
+    preview = uploads.upload_preview(token)
+    if preview is None:
         raise Http404
     kind = info["kind"]
-    errors: list[imports.RowError] = []
-    table = None
-    check = None
-    try:
-        table = imports.table_read(data, info["name"])
-        if request.method == "POST":
+    errors = preview["errors"]
+    error_count = preview["error_count"]
+    if request.method == "POST" and not errors:
+        table = uploads.upload_table(token)
+        if table is None:
+            raise Http404
+        try:
             if kind == UploadForm.CUSTOMERS:
                 summary = imports.customers_import(
                     table=table,
@@ -91,16 +94,17 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
                     table=table,
                     imported_by=request.user,  # type: ignore[arg-type]
                 )
+        except imports.ImportFailed as failure:
+            errors, error_count = uploads.errors_listed(failure.errors), failure.count
+        except ValidationError as error:  # a service refusing what the checks let through
+            errors = [{"row": None, "column": None, "message": m} for m in error.messages]
+            error_count = len(errors)
+        else:
             uploads.upload_forget(token)
             pending = dict(request.session.get(UPLOADS_SESSION_KEY, {}))
             pending[token] = {**info, "summary": summary.__dict__}
             request.session[UPLOADS_SESSION_KEY] = pending
             return redirect("scoring:upload-done", token=token)
-        check = uploads.upload_check(kind, table)
-    except imports.ImportFailed as failure:
-        errors = failure.errors
-    except ValidationError as error:  # a service refusing what the checks let through
-        errors = [imports.RowError(None, None, m) for m in error.messages]
     return render(
         request,
         "scoring/upload_preview.html",
@@ -108,11 +112,13 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "info": info,
             "kind_label": _kind_label(kind),
-            "table": table,
-            "preview_rows": uploads.preview_rows(table, PREVIEW_ROWS) if table else [],
-            "more_rows": max(0, len(table.rows) - PREVIEW_ROWS) if table else 0,
+            "header": preview["header"],
+            "preview_rows": preview["rows"],
+            "more_rows": preview["more_rows"],
             "errors": errors,
-            "check": check,
+            "error_count": error_count,
+            "unlisted_errors": error_count - len(errors),
+            "check": None if errors else preview["check"],
         },
     )
 

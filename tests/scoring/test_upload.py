@@ -62,8 +62,12 @@ def test_customer_upload_previews_the_rows_then_imports_on_confirm(
     assert "Bakkerij Jansen" in html and "Garage Pietersen" in html
     assert "All 2 rows are correct: 2 new customers, 0 updates." in html
     assert not Customer.objects.exists()  # nothing is written before the confirmation
-    # The bytes stay on the server; the page carries only the token in its URL.
-    assert len(list(upload_dir.iterdir())) == 1
+    # The parsed rows and the preview stay on the server (not the file's bytes); the page
+    # carries only the token in its URL.
+    assert sorted(p.name.split(".", 1)[1] for p in upload_dir.iterdir()) == [
+        "preview.json",
+        "table.json",
+    ]
     assert "Bakkerij" not in re.search(r"<form method=\"post\".*?</form>", html, re.S).group(0)
 
     done = manager_client.post(preview_url, follow=True)

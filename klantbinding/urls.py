@@ -25,4 +25,5 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("relations/", include("relations.urls")),
     path("alerts/", include("alerts.urls")),
+    path("api/", include("api.urls")),
 ]

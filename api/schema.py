@@ -32,8 +32,8 @@ class ProblemAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "406", "429"]
-        if "{" in self.path:
-            codes.append("404")
+        if "{" in self.path or self.method == "GET" or self.method == "POST":
+            codes.append("404")  # a path's object, or a customer filter, that is not yours
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["415", "422"]
         for code in codes:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
@@ -36,6 +36,9 @@ urlpatterns = [
         f"{v1}alerts/<int:pk>/acknowledge/", r.AlertAcknowledge.as_view(), name="alert-acknowledge"
     ),
     path(f"{v1}departures/", r.DepartureCreate.as_view(), name="departures"),
+    # Anything else under v1 (an id that is no number, an external id with a slash) is a
+    # problem+json 404 too, never Django's HTML page.
+    re_path(r"^v1/", r.NotFoundView.as_view(), name="not-found"),
     # The pages of the app: a user's tokens, management's webhook endpoints.
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),

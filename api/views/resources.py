@@ -93,6 +93,21 @@ class Base(APIView):
     permission_classes: list[type[BasePermission]] = [TokenScope]
 
 
+class NotFoundView(APIView):
+    """Every other address under /api/v1/: a problem+json 404 for any method."""
+
+    permission_classes: list[type[BasePermission]] = []
+    schema = None  # not an operation of the document
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self.http_method_names = [m for m in self.http_method_names if m != "options"]
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise Http404
+
+
 # ----------------------------------------------------------------------------------------------
 # Who am I (also the trivial endpoint the benchmark compares with)
 # ----------------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ class ApiConfig(AppConfig):
     verbose_name = _("API and webhooks")
 
     def ready(self) -> None:
-        from api import receivers, schema  # noqa: F401 - schema registers the token scheme
+        # schema registers the token's security scheme with drf-spectacular.
+        from api import demo, receivers, schema  # noqa: F401
+        from scoring import extensions
 
         receivers.connect()
+        extensions.register_demo_step(extensions.DemoStep(name="api", run=demo.seed_api, order=300))

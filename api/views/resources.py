@@ -336,14 +336,7 @@ class AssessmentList(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Assessment]:
         filters = _filters(self.request)
         assessments = scoring_selectors.assessments_visible_to(self.request.user)
-        if "updated_since" in filters:
-            assessments = assessments.filter(submitted_at__gte=filters["updated_since"])
-        assessments = _customer_filter(
-            self.request,
-            assessments,
-            "submitted_at",
-            **{k: v for k, v in filters.items() if k == "customer"},
-        )
+        assessments = _customer_filter(self.request, assessments, "submitted_at", **filters)
         return assessments.select_related("customer", "scoring_model").prefetch_related(
             "scores__element"
         )

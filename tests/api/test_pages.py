@@ -70,3 +70,18 @@ def test_management_registers_an_endpoint_and_account_managers_see_none(
     assert endpoint.secret in client.get(f"/api/webhooks/{endpoint.pk}/").content.decode()
     client.force_login(anne)
     assert client.get("/api/webhooks/").status_code == 403
+
+
+def test_the_demo_step_makes_a_token_for_management(mira):
+    from django.contrib.auth import get_user_model
+
+    from api.demo import seed_api
+    from scoring.extensions import demo_steps
+
+    assert "api" in [step.name for step in demo_steps()]
+    get_user_model().objects.create_user("directie", "directie@klantbinding.example")
+    line = seed_api(seed=1, now=None)  # type: ignore[arg-type]
+    secret = line.rsplit(" ", 1)[1]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.get("/api/v1/me/").json()["username"] == "directie"

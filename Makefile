@@ -86,6 +86,7 @@ bench: install
 	$(PY) benchmarks/bench_actions.py
 	$(PY) benchmarks/bench_relations.py
 	$(PY) benchmarks/bench_alerts.py
+	$(PY) benchmarks/bench_api.py
 
 lint: install
 	$(PY) -m ruff check .

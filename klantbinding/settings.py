@@ -65,12 +65,16 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the app itself (no CDN)
     "klantbinding",
     "scoring",
     "surveys",
     "actions",
     "relations",
     "alerts",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -338,6 +342,46 @@ ALERTS_INLINE_CUSTOMERS = env.int("ALERTS_INLINE_CUSTOMERS", default=20)
 # task computes it and the page shows the last one meanwhile; off (development, tests), the
 # first request after a change computes it (actions/services/report.py).
 ACTIONS_EFFECT_REPORT_BACKGROUND = env.bool("ACTIONS_EFFECT_REPORT_BACKGROUND", default=not LOCAL)
+
+# The REST API (api/): personal tokens or the session, errors as problem details, cursor
+# pages, requests per token limited to KB_API_RATE (e.g. "1200/min").
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("KB_API_RATE", default="1200/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Klantbinding API",
+    "DESCRIPTION": "Customers, binding scores with why they moved, assessments, contacts, "
+    "actions, alerts and departures. Authenticate with a personal token: "
+    "`Authorization: Bearer kb_…`.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Webhooks: only https receivers on public addresses, unless this switch (tests, a laptop)
+# allows http and loopback or private-range addresses. An endpoint whose deliveries all
+# failed for WEBHOOKS_DISABLE_AFTER_DAYS is switched off and its owner told by e-mail.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("KB_WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("KB_WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("KB_WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("KB_WEBHOOKS_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOKS_DISABLE_AFTER_DAYS = env.int("KB_WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
+WEBHOOKS_FROM_EMAIL = env.str("WEBHOOKS_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # Production hardening: on unless this is a laptop or a test run (LOCAL), each switchable.
 # Behind a TLS proxy that sets X-Forwarded-Proto (and redirects to https itself, if wanted),

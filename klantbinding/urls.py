@@ -25,6 +25,7 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("relations/", include("relations.urls")),
     path("alerts/", include("alerts.urls")),
+    path("api/", include("api.urls")),
 ]
 
 # The error pages in the app's layout, with the user's menu (klantbinding/errors.py).

@@ -1,0 +1,1 @@
+"""The API's views (``resources``) and its two pages of the app (``tokens``, ``webhooks``)."""

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
@@ -84,9 +84,9 @@ def _user_by_email(email: str, field: str) -> Any:
     return user
 
 
-def _signed_in(request: Request) -> AbstractBaseUser:
+def _signed_in(request: Request) -> User:
     """The request's user; TokenScope has refused anonymous requests before a view runs."""
-    return cast(AbstractBaseUser, request.user)
+    return cast(User, request.user)
 
 
 class Base(APIView):

@@ -458,3 +458,10 @@ KLANTBINDING = {
     # how long it shows what only the passing of time changes (who is due for re-scoring).
     "DASHBOARD_CACHE_SECONDS": env.int("KB_DASHBOARD_CACHE_SECONDS", default=300),
 }
+
+# Background jobs of scoring (publishing a model, recomputing every score): customers per
+# committed batch, seconds one task works before it hands over to a fresh one, and the wait
+# before a failed batch is tried again.
+SCORING_JOB_BATCH_SIZE = env.int("SCORING_JOB_BATCH_SIZE", default=1000)
+SCORING_JOB_SLICE_SECONDS = env.int("SCORING_JOB_SLICE_SECONDS", default=20)
+SCORING_JOB_RETRY_SECONDS = env.int("SCORING_JOB_RETRY_SECONDS", default=5)

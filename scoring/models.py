@@ -548,3 +548,72 @@ class ScoreSnapshot(models.Model):
         if self.binding_score is None or self.previous_score is None:
             return None
         return self.binding_score - self.previous_score
+
+
+class ScoringJob(models.Model):
+    """A recompute of every customer's score that runs in the background (a Celery task),
+    alone or as the second half of publishing a draft.
+
+    The row is the job's whole state: a worker works through the customers in batches, in
+    ``pk`` order, and commits each batch's snapshots together with ``last_customer_id``, so a
+    job interrupted anywhere (a worker restart, a crash) resumes after the last committed batch
+    and never computes a customer twice.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLISH = "publish", _("publish a scoring model")
+        RECOMPUTE = "recompute", _("recompute every score")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default="pending")
+    scoring_model = models.ForeignKey(
+        ScoringModel,
+        verbose_name=_("scoring model"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("customers"), default=0)
+    done = models.PositiveIntegerField(_("customers done"), default=0)
+    changed = models.PositiveIntegerField(_("scores changed"), default=0)
+    batches = models.PositiveIntegerField(default=0)
+    last_customer_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.state}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, self.done * 100 // self.total)

@@ -6,43 +6,10 @@ and editable in the admin); the send tasks are queued after commit by the servic
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
-logger = logging.getLogger(__name__)
-
-BROKER_ERRORS: tuple[type[Exception], ...] = (OperationalError, OSError)
-try:  # the broker's own connection errors, when the broker is Redis
-    from redis.exceptions import RedisError
-
-    BROKER_ERRORS = (*BROKER_ERRORS, RedisError)
-except ImportError:  # pragma: no cover - redis is a dependency
-    pass
-
-
-class OutboxTask(DjangoTask):
-    """A task whose queueing never fails the caller: the database is the outbox.
-
-    When the broker cannot be reached, ``apply_async`` logs and returns None; the row is still
-    pending and the next sweep queues it again once the broker is back.
-    """
-
-    def apply_async(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().apply_async(*args, **kwargs)
-        except BROKER_ERRORS as exc:
-            logger.warning(
-                "Broker unreachable, %s not queued (%s); the outbox sweep sends it later",
-                self.name,
-                exc,
-            )
-            return None
-
+from klantbinding.lib.tasks import OutboxTask
 
 SEND_OPTIONS = {
     "bind": True,

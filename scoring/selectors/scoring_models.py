@@ -3,18 +3,21 @@ would change."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring import calculations, snapshots
 from scoring.conf import rule_params
-from scoring.models import Customer, Element, ScoringModel
+from scoring.models import Customer, Element, ScoringJob, ScoringModel
 
 
 class NoActiveModelError(LookupError):
@@ -236,11 +239,101 @@ class PublishPreview:
     changes: list[ElementChange]
 
 
+def publish_preview_key(draft: ScoringModel) -> str:
+    """The cache key of a draft's preview: the draft's elements as they stand (every field),
+    the stored data it is compared with (``dashboard_version``) and the day. Saving a change
+    to the draft, a submit or a recompute changes it; another look at the page does not."""
+    from scoring.selectors.dashboard import dashboard_version
+
+    elements = list(Element.objects.filter(scoring_model=draft).order_by("pk").values_list())
+    raw = "|".join(
+        [
+            str(draft.pk),
+            str(draft.version),
+            repr(elements),
+            dashboard_version(),
+            str(timezone.localdate()),
+        ]
+    )
+    return "kb:publish-preview:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
 def publish_preview(*, draft: ScoringModel) -> PublishPreview:
-    """Everything the publish page shows before the draft is published."""
+    """Everything the publish page shows before the draft is published. The rule's pass over
+    every customer is computed once per change of the draft or the data, then kept in the
+    cache (Redis in production)."""
     active = scoring_model_active()
-    return PublishPreview(
-        active=active,
-        preview=scoring_model_preview(draft=draft),
-        changes=model_changes(active, draft),
+    key = publish_preview_key(draft)
+    preview = cache.get(key)
+    if preview is None:
+        preview = scoring_model_preview(draft=draft)
+        cache.set(key, preview, PREVIEW_CACHE_SECONDS)
+    return PublishPreview(active=active, preview=preview, changes=model_changes(active, draft))
+
+
+# A kept preview is dropped after a day at the latest (the key has the date in it too).
+PREVIEW_CACHE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a background job stands, for its page and its status endpoint."""
+
+    job: ScoringJob
+    percent: int
+    message: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.job.pk,
+            "kind": self.job.kind,
+            "state": self.job.state,
+            "done": self.job.done,
+            "total": self.job.total,
+            "changed": self.job.changed,
+            "percent": self.percent,
+            "finished": self.job.finished,
+            "message": self.message,
+        }
+
+
+def scoring_job_status(job: ScoringJob) -> JobStatus:
+    """The job's progress and a sentence about it in the user's language."""
+    state = ScoringJob.State
+    numbers = {"done": job.done, "total": job.total, "changed": job.changed}
+    if job.state == state.DONE:
+        if job.kind == ScoringJob.Kind.PUBLISH and job.scoring_model is not None:
+            message = _(
+                "Version %(version)s is published. The scores of %(customers)d customers were "
+                "recomputed; %(changed)d changed."
+            ) % {
+                "version": job.scoring_model.version,
+                "customers": job.done,
+                "changed": job.changed,
+            }
+        else:
+            message = _(
+                "Done: the scores of %(customers)d customers were recomputed; %(changed)d changed."
+            ) % {"customers": job.done, "changed": job.changed}
+    elif job.state == state.FAILED:
+        message = (
+            _(
+                "The job stopped with an error after %(done)d of %(total)d customers. It continues "
+                "where it stopped when a worker starts again."
+            )
+            % numbers
+        )
+    elif job.state == state.PENDING:
+        message = _("Waiting for a worker to start the job.")
+    else:
+        message = _("%(done)d of %(total)d customers recomputed so far.") % numbers
+    return JobStatus(job=job, percent=job.percent, message=message)
+
+
+def scoring_job_unfinished() -> ScoringJob | None:
+    """The publish or recompute that is still waiting or running, if any."""
+    return (
+        ScoringJob.objects.filter(state__in=[ScoringJob.State.PENDING, ScoringJob.State.RUNNING])
+        .order_by("pk")
+        .first()
     )

@@ -1,6 +1,7 @@
 """Writes, by sub-domain: ``assessments`` (checking and submitting, the central write),
-``scores`` (refreshing stored snapshots, backfilling history) and ``scoring_models`` (drafts
-and publishing). Keyword-only arguments, checked, written inside a transaction."""
+``scores`` (refreshing stored snapshots, backfilling history), ``scoring_models`` (drafts
+and publishing) and ``jobs`` (publishing and recomputing in the background, in batches).
+Keyword-only arguments, checked, written inside a transaction."""
 
 from scoring.services.assessments import (
     AssessmentSubmitted,
@@ -12,8 +13,19 @@ from scoring.services.assessments import (
     nps_value_error,
     score_value_error,
 )
+from scoring.services.jobs import (
+    ScoringJobBusyError,
+    scoring_job_enqueue,
+    scoring_job_fail,
+    scoring_job_run,
+    scoring_job_start,
+    scoring_job_step,
+    scoring_jobs_resume,
+)
 from scoring.services.scores import RefreshResult, scores_backfill, scores_refresh
 from scoring.services.scoring_models import (
+    scoring_model_activate,
+    scoring_model_check_publishable,
     scoring_model_draft_create,
     scoring_model_draft_discard,
     scoring_model_draft_save,
@@ -24,6 +36,7 @@ __all__ = [
     "AssessmentSubmitted",
     "CleanAssessment",
     "RefreshResult",
+    "ScoringJobBusyError",
     "assessment_clean",
     "assessment_submit",
     "assessments_bulk_create",
@@ -32,6 +45,14 @@ __all__ = [
     "score_value_error",
     "scores_backfill",
     "scores_refresh",
+    "scoring_job_enqueue",
+    "scoring_job_fail",
+    "scoring_job_run",
+    "scoring_job_start",
+    "scoring_job_step",
+    "scoring_jobs_resume",
+    "scoring_model_activate",
+    "scoring_model_check_publishable",
     "scoring_model_draft_create",
     "scoring_model_draft_discard",
     "scoring_model_draft_save",

@@ -37,10 +37,9 @@ def scoring_model_draft_create(
     return draft
 
 
-def scoring_model_publish(
-    *, scoring_model: ScoringModel, user: AbstractBaseUser | None = None
-) -> RefreshResult:
-    """Make a draft the active version and recompute every customer's score with it."""
+def scoring_model_check_publishable(scoring_model: ScoringModel) -> None:
+    """Raise ValidationError (in the user's language) unless ``scoring_model`` is a draft that
+    can be published: at least one element, every weight above zero."""
     if not scoring_model.is_draft:
         raise ValidationError(
             _("Version %(version)s is already published.") % {"version": scoring_model.version}
@@ -50,12 +49,30 @@ def scoring_model_publish(
         raise ValidationError(_("A scoring model needs at least one element."))
     if any(e.weight <= 0 for e in elements):
         raise ValidationError(_("Every element needs a weight above zero."))
+
+
+def scoring_model_activate(
+    *, scoring_model: ScoringModel, user: AbstractBaseUser | None = None
+) -> None:
+    """Make a checked draft the active version (the stored scores are recomputed after)."""
     with transaction.atomic():
         ScoringModel.objects.filter(is_active=True).update(is_active=False)
         scoring_model.is_active = True
         scoring_model.published_at = timezone.now()
         scoring_model.published_by = cast("User | None", user)
         scoring_model.save(update_fields=["is_active", "published_at", "published_by"])
+
+
+def scoring_model_publish(
+    *, scoring_model: ScoringModel, user: AbstractBaseUser | None = None
+) -> RefreshResult:
+    """Make a draft the active version and recompute every customer's score with it, at once.
+
+    The model editor publishes through a background job instead (``scoring_job_start``), which
+    does the same in batches."""
+    scoring_model_check_publishable(scoring_model)
+    with transaction.atomic():
+        scoring_model_activate(scoring_model=scoring_model, user=user)
         return scores_refresh()
 
 

@@ -13,11 +13,14 @@ from scoring.views.customers import (
 from scoring.views.dashboard import dashboard_customers, dashboard_export, dashboard_page
 from scoring.views.matrix import assessment_result, customer_matrix, customer_matrix_preview
 from scoring.views.scoring_models import (
+    job_detail,
+    job_status,
     model_discard,
     model_draft_create,
     model_edit,
     model_list,
     model_publish,
+    scores_recompute,
 )
 from scoring.views.uploads import upload, upload_done, upload_preview
 
@@ -32,12 +35,15 @@ __all__ = [
     "dashboard_customers",
     "dashboard_export",
     "dashboard_page",
+    "job_detail",
+    "job_status",
     "management_required",
     "model_discard",
     "model_draft_create",
     "model_edit",
     "model_list",
     "model_publish",
+    "scores_recompute",
     "upload",
     "upload_done",
     "upload_preview",

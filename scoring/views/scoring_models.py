@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from scoring import selectors, services
 from scoring.forms import ElementFormSet, ScoringModelForm
-from scoring.models import ScoringModel
+from scoring.models import ScoringJob, ScoringModel
 from scoring.roles import management_required
 
 
 @management_required
 def model_list(request: HttpRequest) -> HttpResponse:
     """Every version of the scoring model: the active one, earlier ones and drafts."""
-    return render(request, "scoring/model_list.html", {"models": selectors.scoring_models_listed()})
+    return render(
+        request,
+        "scoring/model_list.html",
+        {
+            "models": selectors.scoring_models_listed(),
+            "job": selectors.scoring_job_unfinished(),
+        },
+    )
 
 
 @management_required
@@ -68,7 +75,8 @@ def model_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @management_required
 def model_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    """Before publishing, what would change; publishing recomputes every score."""
+    """Before publishing, what would change (kept until the draft or the data change);
+    publishing starts a background job that recomputes every score."""
     draft = get_object_or_404(ScoringModel, pk=pk)
     if not draft.is_draft:
         messages.info(
@@ -77,20 +85,19 @@ def model_publish(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("scoring:model-list")
     if request.method == "POST":
         try:
-            result = services.scoring_model_publish(scoring_model=draft, user=request.user)  # type: ignore[arg-type]
+            job = services.scoring_job_start(
+                kind=ScoringJob.Kind.PUBLISH,
+                scoring_model=draft,
+                user=request.user,  # type: ignore[arg-type]
+            )
+        except services.ScoringJobBusyError as error:
+            messages.error(request, error.messages[0])
+            return redirect("scoring:job-detail", pk=error.job.pk)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
             return redirect("scoring:model-edit", pk=draft.pk)
-        messages.success(
-            request,
-            _(
-                "Version %(version)s is published. The scores of %(customers)d customers were "
-                "recomputed; %(changed)d changed."
-            )
-            % {"version": draft.version, "customers": result.customers, "changed": result.changed},
-        )
-        return redirect("scoring:model-list")
+        return redirect("scoring:job-detail", pk=job.pk)
     publish = selectors.publish_preview(draft=draft)
     return render(
         request,
@@ -111,3 +118,35 @@ def model_discard(request: HttpRequest, pk: int) -> HttpResponse:
     version = services.scoring_model_draft_discard(draft=draft)
     messages.success(request, _("Draft version %(version)s is discarded.") % {"version": version})
     return redirect("scoring:model-list")
+
+
+@management_required
+@require_POST
+def scores_recompute(request: HttpRequest) -> HttpResponse:
+    """Recompute every customer's score with the active model, in the background."""
+    try:
+        job = services.scoring_job_start(
+            kind=ScoringJob.Kind.RECOMPUTE,
+            user=request.user,  # type: ignore[arg-type]
+        )
+    except services.ScoringJobBusyError as error:
+        messages.error(request, error.messages[0])
+        job = error.job
+    return redirect("scoring:job-detail", pk=job.pk)
+
+
+@management_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background job's progress; the page polls ``job_status`` (or, without JavaScript,
+    reloads itself) until the job is done, then says so."""
+    job = get_object_or_404(ScoringJob.objects.select_related("scoring_model"), pk=pk)
+    return render(request, "scoring/job_detail.html", {"status": selectors.scoring_job_status(job)})
+
+
+@management_required
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The job's progress as a small JSON object, for the progress bar."""
+    job = get_object_or_404(ScoringJob.objects.select_related("scoring_model"), pk=pk)
+    response = JsonResponse(selectors.scoring_job_status(job).as_json())
+    response["Cache-Control"] = "no-store"
+    return response

@@ -62,7 +62,12 @@ def browser_context(browser: Browser, live_server) -> Iterator[Callable[..., Bro
     contexts: list[BrowserContext] = []
 
     def open_context(
-        *, language: str = "en", width: int = 1366, height: int = 900, mobile: bool = False
+        *,
+        language: str = "en",
+        width: int = 1366,
+        height: int = 900,
+        mobile: bool = False,
+        java_script_enabled: bool = True,
     ) -> BrowserContext:
         context = browser.new_context(
             base_url=live_server.url,
@@ -71,6 +76,7 @@ def browser_context(browser: Browser, live_server) -> Iterator[Callable[..., Bro
             viewport={"width": width, "height": height},
             is_mobile=mobile,
             has_touch=mobile,
+            java_script_enabled=java_script_enabled,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

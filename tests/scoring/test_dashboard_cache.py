@@ -117,3 +117,16 @@ def test_each_scope_filter_set_and_language_has_its_own_entry(
     in_dutch.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
     assert "Klantbinding" in html(in_dutch.get(URL))
     assert builds.count == 5
+
+
+def test_the_page_is_sent_compressed_to_a_browser_that_accepts_gzip(mira, portfolio):  # noqa: F811
+    import gzip
+
+    client = client_for(mira)
+    plain = client.get(URL)
+    packed = client.get(URL, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert len(packed.content) < len(plain.content) / 3
+    unpacked = gzip.decompress(packed.content).decode()
+    assert 'data-kb-figure="figure-trend"' in unpacked

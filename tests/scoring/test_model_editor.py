@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from scoring import services
-from scoring.models import Element, ScoreSnapshot, ScoringModel
+from scoring.models import Element, ScoreSnapshot, ScoringJob, ScoringModel
 from tests.factories import CustomerFactory, active_model, assess
 
 
@@ -265,6 +265,10 @@ def test_publishing_makes_the_draft_active_and_recomputes_every_score(client_en,
     draft.elements.filter(code="presence").update(weight=Decimal(9))
     client_en.force_login(mira)
     response = client_en.post(reverse("scoring:model-publish", args=[draft.pk]), follow=True)
+    job = ScoringJob.objects.get(scoring_model=draft)
+    assert response.redirect_chain[-1][0] == reverse("scoring:job-detail", args=[job.pk])
+    services.scoring_job_run(job_id=job.pk)  # what the worker does (tests/scoring/test_jobs.py)
+    response = client_en.get(reverse("scoring:job-detail", args=[job.pk]))
     assert "Version 2 is published." in response.content.decode()
     assert active_model().pk == draft.pk
     snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)

@@ -151,7 +151,10 @@ def assessment_frames(*, start: datetime, end: datetime) -> tuple[pd.DataFrame, 
     names = [*HEADER, *(f"v{i}" for i in range(width))]
     types: dict[str, object] = dict.fromkeys(names, float)
     types.update(dict.fromkeys(("id", "customer_id", "kind", "respondent", "model_id"), "int64"))
+    # In id order: the text comes in no particular order, and the engine's sums follow the
+    # order of the rows (a report computed twice from the same data is the same to the bit).
     frame = db.read_numbers(text or "", names, types)
+    frame = frame.iloc[np.argsort(frame["id"].to_numpy(), kind="stable")].reset_index(drop=True)
 
     kind_names = np.array([*KINDS, ""], dtype=object)
     kind = frame["kind"].to_numpy()

@@ -18,9 +18,10 @@ fixed when the model is made (a draft copies its elements; an element with score
 protected), so a position keeps its element.
 
 Lines are written by the read that finds assessments without one (``lines_fill``), whatever
-wrote the assessments (the matrix, surveys, imports, bulk COPY), in a savepoint: when a
-concurrent read wrote some of them first, this read falls back to the row-by-row read, and
-a later one fills the rest. ``assessment_frames`` returns the frames of
+wrote the assessments (the matrix, surveys, imports, bulk COPY; each writes an assessment and
+its scores in one transaction, so a committed assessment has all its scores), in a savepoint:
+when a concurrent read wrote some of them first, this read falls back to the row-by-row
+read, and a later one fills the rest. ``assessment_frames`` returns the frames of
 ``scoring.selectors.assessment_frames`` (the respondent as a number instead of the e-mail);
 tests/actions/test_assessment_lines.py checks the report from both on a random portfolio.
 """
@@ -151,7 +152,10 @@ def assessment_frames(*, start: datetime, end: datetime) -> tuple[pd.DataFrame, 
     names = [*HEADER, *(f"v{i}" for i in range(width))]
     types: dict[str, object] = dict.fromkeys(names, float)
     types.update(dict.fromkeys(("id", "customer_id", "kind", "respondent", "model_id"), "int64"))
+    # In id order: the text comes in no particular order, and the engine's sums follow the
+    # order of the rows (a report computed twice from the same data is the same to the bit).
     frame = db.read_numbers(text or "", names, types)
+    frame = frame.iloc[np.argsort(frame["id"].to_numpy(), kind="stable")].reset_index(drop=True)
 
     kind_names = np.array([*KINDS, ""], dtype=object)
     kind = frame["kind"].to_numpy()

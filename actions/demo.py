@@ -346,15 +346,18 @@ def _survey_waves(
                 values_list.append(values)
     element_ids = [e.id for e in elements]
     for start in range(0, len(headers), 5000):
-        created = Assessment.objects.bulk_create(headers[start : start + 5000])
-        services.element_scores_insert(
-            [
-                (a.pk, element_id, None if np.isnan(v) else int(v), "")
-                for a, values in zip(created, values_list[start : start + 5000], strict=True)
-                for element_id, v in zip(element_ids, values, strict=True)
-                if v != -1
-            ]
-        )
+        # An assessment and its scores in one transaction, as the app writes them: a reader
+        # never sees one without the other (the effect report packs each once).
+        with transaction.atomic():
+            created = Assessment.objects.bulk_create(headers[start : start + 5000])
+            services.element_scores_insert(
+                [
+                    (a.pk, element_id, None if np.isnan(v) else int(v), "")
+                    for a, values in zip(created, values_list[start : start + 5000], strict=True)
+                    for element_id, v in zip(element_ids, values, strict=True)
+                    if v != -1
+                ]
+            )
     return len(headers)
 
 

@@ -5,6 +5,7 @@ queues) a new one when they change, and says when its report was computed."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from django.test import Client
@@ -17,7 +18,7 @@ from actions.services.report import KEY
 from tests.actions.factories import make_action
 from tests.actions.test_report import BASE, page_of, portfolio
 from tests.factories import CustomerFactory, assess
-from tests.surveys.support import wait_for
+from tests.surveys.support import free_port, use_broker, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,31 @@ def test_through_a_real_worker_a_new_action_gets_the_page_a_fresh_report(
     assert page is not None and not page.rebuilding and page.decided_actions == 13
     assert page.timings["engine"] == 0.0  # served: the worker computed it
     assert effect_of(page) == pytest.approx(2.0)
+
+
+def test_beat_computes_the_report_each_morning_with_a_registered_task():
+    from django_celery_beat.models import PeriodicTask
+
+    from klantbinding.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()
+    entry = PeriodicTask.objects.get(task="actions.effect_report_rebuild")
+    assert entry.enabled and entry.crontab.hour == "6"
+    assert entry.task in celery_app.tasks
+
+
+def test_with_the_broker_away_the_request_is_released_for_the_next_reader(
+    anne, settings, caplog, django_capture_on_commit_callbacks
+):
+    use_broker(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    CustomerFactory(account_manager=anne)
+    settings.ACTIONS_EFFECT_REPORT_BACKGROUND = True
+
+    with (
+        caplog.at_level(logging.WARNING, logger="actions"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.effect_report_rebuild_request()
+
+    assert "not queued" in caplog.text
+    assert EffectReportStore.objects.get(key=KEY).rebuild_requested_at is None

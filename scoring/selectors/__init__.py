@@ -57,6 +57,7 @@ from scoring.selectors.scoring_models import (
     model_elements,
     publish_preview,
     scoring_model_active,
+    scoring_model_draft,
     scoring_model_preview,
     scoring_models_listed,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "previous_assessment",
     "publish_preview",
     "scoring_model_active",
+    "scoring_model_draft",
     "scoring_model_preview",
     "scoring_models_listed",
 ]

@@ -29,6 +29,11 @@ def scoring_model_active() -> ScoringModel:
     return model
 
 
+def scoring_model_draft() -> ScoringModel | None:
+    """The draft being prepared, if any: there is one at a time."""
+    return ScoringModel.objects.filter(published_at__isnull=True).order_by("version").first()
+
+
 def elements_frame(scoring_model: ScoringModel) -> pd.DataFrame:
     """The model's elements as the rule needs them: code, factor, weight (and order, names)."""
     rows = list(

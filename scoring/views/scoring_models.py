@@ -18,12 +18,27 @@ from scoring.roles import management_required
 @management_required
 def model_list(request: HttpRequest) -> HttpResponse:
     """Every version of the scoring model: the active one, earlier ones and drafts."""
-    return render(request, "scoring/model_list.html", {"models": selectors.scoring_models_listed()})
+    return render(
+        request,
+        "scoring/model_list.html",
+        {"models": selectors.scoring_models_listed(), "draft": selectors.scoring_model_draft()},
+    )
 
 
 @management_required
 @require_POST
 def model_draft_create(request: HttpRequest) -> HttpResponse:
+    existing = selectors.scoring_model_draft()
+    if existing is not None:
+        messages.info(
+            request,
+            _(
+                "Draft version %(version)s is still being prepared: continue it, or discard it "
+                "before starting another."
+            )
+            % {"version": existing.version},
+        )
+        return redirect("scoring:model-edit", pk=existing.pk)
     draft = services.scoring_model_draft_create()
     messages.success(
         request,

@@ -190,13 +190,18 @@ def model_changes(active: ScoringModel, draft: ScoringModel) -> list[ElementChan
         if old is None:
             changes.append({"element": element, "kind": "added", "fields": []})
             continue
-        changed = [
-            str(Element._meta.get_field(f).verbose_name)  # type: ignore[union-attr]
-            for f in fields
-            if getattr(old, f) != getattr(element, f)
-        ]
-        if changed:
-            weight = (old.weight, element.weight) if old.weight != element.weight else None
+        differs = [f for f in fields if getattr(old, f) != getattr(element, f)]
+        weight = (old.weight, element.weight) if old.weight != element.weight else None
+        # Each changed field named once (the Dutch and English names of a text share one
+        # name), and the weight only as its before → after.
+        changed = list(
+            dict.fromkeys(
+                str(Element._meta.get_field(f).verbose_name)  # type: ignore[union-attr]
+                for f in differs
+                if f != "weight"
+            )
+        )
+        if differs:
             changes.append(
                 {"element": element, "kind": "changed", "fields": changed, "weight": weight}
             )

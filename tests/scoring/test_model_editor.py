@@ -277,6 +277,9 @@ def test_preview_shows_band_changes_and_biggest_movers_without_writing(client_en
     assert 'id="band-changes">2<' in html
     assert "Shaky" in html and "Steady" not in html.split('id="movers"')[1]
     assert "weight 1 → 9" in html
+    # The weight is named once, as its before → after, not again in the changed fields.
+    change = html.split('id="model-changes"')[1].split("</ul>")[0]
+    assert change.count("weight") == 1
     assert list(ScoreSnapshot.objects.values_list("pk", "binding_score")) == snapshots_before
     assert ScoringModel.objects.get(pk=draft.pk).is_draft
 

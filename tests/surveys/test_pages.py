@@ -4,6 +4,7 @@ scoring's pages, and who may see what."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import redis
@@ -162,6 +163,26 @@ def test_bad_campaign_input_gets_a_clear_message_and_nothing_is_saved(
         assert response.status_code == 200
         assert message in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high"),
+    [("reminder_after_days", 1, None), ("max_reminders", 0, 10), ("expires_after_days", 1, 365)],
+)
+def test_the_campaign_forms_number_fields_take_the_servers_bounds(client, mira, name, low, high):
+    """What the browser lets through, the server takes; one below or above it, the server
+    refuses (so the browser must refuse it too)."""
+    client.force_login(mira)
+    page = client.get(reverse("surveys:campaign-create")).content.decode()
+    field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)[0]
+    assert f'min="{low}"' in field
+    assert (f'max="{high}"' in field) if high else ("max=" not in field)
+    for value, accepted in ((low, True), (low - 1, False), *(((high + 1, False),) if high else ())):
+        data = {**CAMPAIGN_FORM, name: str(value), "name": f"{name} {value}"}
+        if name == "expires_after_days":
+            data["max_reminders"] = "0"  # no reminder to come before a one-day expiry
+        response = client.post(reverse("surveys:campaign-create"), data)
+        assert (response.status_code == 302) == accepted, (name, value)
 
 
 def test_the_campaign_list_shows_the_latest_rounds_response(client, mira, portfolio):

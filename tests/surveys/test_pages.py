@@ -439,3 +439,23 @@ def test_list_pages_run_the_same_number_of_queries_for_n_and_3n_rows(client, mir
         counts.setdefault("dashboard panel", []).append(len(captured))
     for page, (small, large) in counts.items():
         assert small == large, f"{page}: {small} queries for N rows, {large} for 3N"
+
+
+def test_the_round_page_lists_every_recipient_and_who_has_not_answered(client, mira, portfolio):
+    _, round_ = sent_round(portfolio, 3)
+    first, *others = round_.invitations.order_by("pk")
+    Invitation.objects.filter(pk=first.pk).update(status="answered", answered_at=timezone.now())
+    client.force_login(mira)
+    url = reverse("surveys:round-detail", args=[round_.pk])
+
+    everyone = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    listed = everyone.split('id="recipient-list"')[1].split("</table>")[0]
+    assert listed.count("<tr data-status=") == 3
+    assert listed.count('data-status="answered"') == 1 and "Answered" in listed
+    assert all(i.email in listed for i in round_.invitations.all())
+
+    waiting = client.get(url, {"show": "waiting"}, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    listed = waiting.split('id="recipient-list"')[1].split("</table>")[0]
+    assert listed.count('data-status="sent"') == 2 and 'data-status="answered"' not in listed
+    assert first.email not in listed and all(i.email in listed for i in others)
+    assert "Verzonden" in listed.split("</thead>")[1]  # the status in the user's language

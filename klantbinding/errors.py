@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
@@ -43,7 +44,11 @@ def _back(request: HttpRequest) -> str | None:
     if not referer:
         return None
     parts = urlsplit(referer)
-    if parts.netloc and parts.netloc != request.get_host():
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the 400 page of a request for another host: no way "back"
+        return None
+    if parts.netloc and parts.netloc != host:
         return None
     if parts.path == request.path:
         return None

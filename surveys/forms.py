@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -84,6 +85,7 @@ class CampaignForm(forms.ModelForm):
                     "external_id", flat=True
                 )
             )
+        self._limits_from_the_model()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -124,6 +126,19 @@ class CampaignForm(forms.ModelForm):
             HTML("<hr>"),
             Submit("save", _("Save"), css_class="btn-primary"),
         )
+
+    def _limits_from_the_model(self) -> None:
+        """The number fields take the model's bounds (the browser's min and max included), so
+        the form refuses in the browser what the server refuses: a reminder after 0 days,
+        more than 10 reminders. static/js/surveys.js keeps the reminder before the expiry."""
+        for name in ("reminder_after_days", "max_reminders", "expires_after_days"):
+            attrs = self.fields[name].widget.attrs
+            # The field's own validators, not the database's integer range Django adds.
+            for validator in Campaign._meta.get_field(name)._validators:  # type: ignore[union-attr]
+                if isinstance(validator, MinValueValidator):
+                    attrs["min"] = max(int(attrs.get("min", 0)), int(validator.limit_value))
+                elif isinstance(validator, MaxValueValidator):
+                    attrs["max"] = int(validator.limit_value)
 
     def clean_customer_ids(self) -> list[Customer]:
         raw = self.cleaned_data.get("customer_ids") or ""

@@ -359,6 +359,19 @@ def round_failed(round_: Round) -> QuerySet[Invitation]:
     )
 
 
+def round_invitations(round_: Round, *, waiting: bool = False) -> QuerySet[Invitation]:
+    """Everyone the round asked, with their status; with ``waiting`` only those who have not
+    answered yet (and still can), for management to see who to chase."""
+    invitations = (
+        Invitation.objects.filter(round=round_)
+        .select_related("customer")
+        .order_by("customer__name", "email", "pk")
+    )
+    if waiting:
+        invitations = invitations.filter(status__in=OPEN_STATUSES)
+    return invitations
+
+
 def invitations_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Invitation]:
     """Invitations about the customers this user may see (an account manager: their own)."""
     return (

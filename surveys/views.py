@@ -112,12 +112,18 @@ def campaign_open_round(request: HttpRequest, pk: int) -> HttpResponse:
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = get_object_or_404(Round.objects.select_related("campaign"), pk=pk)
     failed = Paginator(selectors.round_failed(round_), 50).get_page(request.GET.get("page"))
+    waiting = request.GET.get("show") == "waiting"
+    recipients = Paginator(selectors.round_invitations(round_, waiting=waiting), 50).get_page(
+        request.GET.get("recipients")
+    )
     return render(
         request,
         "surveys/round_detail.html",
         {
             "round": round_,
             "campaign": round_.campaign,
+            "recipients": recipients,
+            "waiting": waiting,
             "progress": selectors.round_progress(round_),
             "failed": failed,
             "is_open": round_.closed_at is None and round_.closes_at > timezone.now(),

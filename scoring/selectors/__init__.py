@@ -67,6 +67,7 @@ from scoring.selectors.scoring_models import (
     scoring_job_status,
     scoring_job_unfinished,
     scoring_model_active,
+    scoring_model_draft,
     scoring_model_preview,
     scoring_models_listed,
 )
@@ -124,6 +125,7 @@ __all__ = [
     "scoring_job_status",
     "scoring_job_unfinished",
     "scoring_model_active",
+    "scoring_model_draft",
     "scoring_model_preview",
     "scoring_models_listed",
 ]

@@ -32,6 +32,11 @@ def scoring_model_active() -> ScoringModel:
     return model
 
 
+def scoring_model_draft() -> ScoringModel | None:
+    """The draft being prepared, if any: there is one at a time."""
+    return ScoringModel.objects.filter(published_at__isnull=True).order_by("version").first()
+
+
 def elements_frame(scoring_model: ScoringModel) -> pd.DataFrame:
     """The model's elements as the rule needs them: code, factor, weight (and order, names)."""
     rows = list(
@@ -213,13 +218,18 @@ def model_changes(active: ScoringModel, draft: ScoringModel) -> list[ElementChan
         if old is None:
             changes.append({"element": element, "kind": "added", "fields": []})
             continue
-        changed = [
-            str(Element._meta.get_field(f).verbose_name)  # type: ignore[union-attr]
-            for f in fields
-            if getattr(old, f) != getattr(element, f)
-        ]
-        if changed:
-            weight = (old.weight, element.weight) if old.weight != element.weight else None
+        differs = [f for f in fields if getattr(old, f) != getattr(element, f)]
+        weight = (old.weight, element.weight) if old.weight != element.weight else None
+        # Each changed field named once (the Dutch and English names of a text share one
+        # name), and the weight only as its before → after.
+        changed = list(
+            dict.fromkeys(
+                str(Element._meta.get_field(f).verbose_name)  # type: ignore[union-attr]
+                for f in differs
+                if f != "weight"
+            )
+        )
+        if differs:
             changes.append(
                 {"element": element, "kind": "changed", "fields": changed, "weight": weight}
             )

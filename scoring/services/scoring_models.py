@@ -7,6 +7,7 @@ from typing import Any, cast
 from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.forms import BaseInlineFormSet, ModelForm
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,11 +20,20 @@ from scoring.services.scores import RefreshResult, scores_refresh
 def scoring_model_draft_create(
     *, based_on: ScoringModel | None = None, name: str | None = None
 ) -> ScoringModel:
-    """A new draft version, a copy of ``based_on`` (the active model by default)."""
+    """A new draft version, a copy of ``based_on`` (the active model by default); the draft
+    already being prepared when there is one. One draft at a time, numbered after the last
+    published version, so a discarded draft leaves no gap in the version numbers."""
     based_on = based_on or selectors.scoring_model_active()
     with transaction.atomic():
-        last = ScoringModel.objects.select_for_update().order_by("-version").first()
-        version = (last.version if last else 0) + 1
+        # Lock the versions: two managers creating a draft at once get the same one.
+        list(ScoringModel.objects.select_for_update().values_list("pk", flat=True))
+        existing = selectors.scoring_model_draft()
+        if existing is not None:
+            return existing
+        published = ScoringModel.objects.filter(published_at__isnull=False).aggregate(
+            last=Max("version")
+        )["last"]
+        version = (published or 0) + 1
         draft = ScoringModel.objects.create(
             version=version, name=name or based_on.name, notes=based_on.notes
         )

@@ -24,6 +24,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
         {
             "models": selectors.scoring_models_listed(),
             "job": selectors.scoring_job_unfinished(),
+            "draft": selectors.scoring_model_draft(),
         },
     )
 
@@ -31,6 +32,17 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @management_required
 @require_POST
 def model_draft_create(request: HttpRequest) -> HttpResponse:
+    existing = selectors.scoring_model_draft()
+    if existing is not None:
+        messages.info(
+            request,
+            _(
+                "Draft version %(version)s is still being prepared: continue it, or discard it "
+                "before starting another."
+            )
+            % {"version": existing.version},
+        )
+        return redirect("scoring:model-edit", pk=existing.pk)
     draft = services.scoring_model_draft_create()
     messages.success(
         request,

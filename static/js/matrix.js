@@ -45,10 +45,27 @@
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
+  // A row filled in after a refused submit is no longer in error: its mark, its error text
+  // and its aria-invalid go; with the last marked row, the summary above the matrix goes too.
+  function corrected(row) {
+    if (!row || !row.classList.contains("matrix-row-invalid")) return;
+    row.classList.remove("matrix-row-invalid");
+    row.querySelectorAll(".invalid-feedback").forEach((text) => text.remove());
+    const group = row.querySelector(".matrix-choices");
+    if (group) {
+      group.removeAttribute("aria-invalid");
+      const described = (group.getAttribute("aria-describedby") || "")
+        .split(" ").filter((id) => id && !id.startsWith("error-")).join(" ");
+      if (described) group.setAttribute("aria-describedby", described);
+      else group.removeAttribute("aria-describedby");
+    }
+    const summary = document.getElementById("matrix-errors");
+    if (summary && !form.querySelector(".matrix-row-invalid")) summary.remove();
+  }
+
   form.addEventListener("change", (event) => {
     if (event.target.type === "radio") {
-      const row = event.target.closest(".matrix-row");
-      if (row) row.classList.remove("matrix-row-invalid");
+      corrected(event.target.closest(".matrix-row"));
       schedule();
     }
   });
@@ -75,7 +92,10 @@
         const group = row.querySelector(".matrix-choices");
         if (!group.querySelector("input:checked")) {
           const input = group.querySelector('input[value="' + row.dataset.previous + '"]');
-          if (input) input.checked = true;
+          if (input) {
+            input.checked = true;
+            corrected(row);
+          }
         }
       });
       schedule();
@@ -88,7 +108,7 @@
       groups.forEach((group) => {
         if (!group.querySelector("input:checked")) {
           group.querySelector('input[value="x"]').checked = true;
-          group.closest(".matrix-row").classList.remove("matrix-row-invalid");
+          corrected(group.closest(".matrix-row"));
         }
       });
       schedule();

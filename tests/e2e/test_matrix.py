@@ -133,14 +133,28 @@ def test_an_invalid_submit_shows_the_errors_and_saves_nothing_until_corrected(
     screenshot(page, "matrix-errors-laptop")
     assert not Assessment.objects.exists()
 
+    # A row filled in loses its error text at once; the others keep theirs.
+    page.locator("label[for='value_service-5']").click()
+    expect(page.locator("#error-service")).to_have_count(0)
+    assert (
+        page.locator("[name='value_service']").first.evaluate(
+            "input => input.closest('.matrix-choices').getAttribute('aria-invalid')"
+        )
+        is None
+    )
+    expect(page.locator("#error-contract")).to_be_visible()
+    expect(page.locator("#matrix-errors")).to_be_visible()
     page.get_by_role("button", name="“Don't know” for the rows left open").click()
     assert page.locator(".matrix-row-invalid").count() == 0
+    expect(page.locator(".matrix-row .invalid-feedback")).to_have_count(0)
+    expect(page.locator("#matrix-errors")).to_have_count(0)  # nothing left to correct
     page.get_by_role("button", name="Submit the assessment").click()
     expect(page.get_by_role("heading", name="Assessment saved")).to_be_visible()
     assessment = Assessment.objects.get()
     assert assessment.comment == "Half done"
     assert {s.element.code: s.value for s in assessment.scores.all() if s.value is not None} == {
-        "performance": 4
+        "performance": 4,
+        "service": 5,
     }
     assert console_errors == []
 

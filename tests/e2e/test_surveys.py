@@ -135,3 +135,18 @@ def test_the_campaign_form_and_the_account_managers_list_fit_a_phone(
     assert no_sideways_scroll(page)
     screenshot(page, "survey-my-invitations-phone")
     assert console_errors == []
+
+
+def test_the_campaign_forms_reminder_field_agrees_with_the_server(open_page, mira):
+    """The browser refuses a reminder on or after the expiry day, as the server does."""
+    page = open_page(mira)
+    page.goto(reverse("surveys:campaign-create"))
+    reminder = page.locator("#id_reminder_after_days")
+    assert reminder.get_attribute("min") == "1"
+    page.fill("#id_expires_after_days", "5")
+    page.fill("#id_reminder_after_days", "5")
+    assert reminder.get_attribute("max") == "4"
+    assert reminder.evaluate("field => field.checkValidity()") is False
+    page.fill("#id_max_reminders", "0")  # no reminders: any delay will do
+    assert reminder.get_attribute("max") is None
+    assert reminder.evaluate("field => field.checkValidity()") is True

@@ -115,3 +115,11 @@ def test_wrong_survey_link_page_speaks_the_visitors_language(language, db):
     assert {"nl": "Deze link werkt niet", "en": "This link does not work"}[language] in body(
         response
     )
+
+
+def test_a_request_for_another_host_gets_the_400_page(anne):
+    response = client_for(anne, "en").get(
+        "/no-such-page/", HTTP_HOST="evil.example", HTTP_REFERER="http://evil.example/x"
+    )
+    assert response.status_code == 400
+    assert "Error 400" in body(response) and "evil.example" not in body(response)

@@ -87,6 +87,28 @@ def test_management_makes_a_draft_from_the_active_model(client_en, mira):
     assert "v2" in listing and "draft" in listing and "active" in listing
 
 
+def test_one_draft_at_a_time_and_a_discarded_draft_leaves_no_gap(client_en, mira):
+    client_en.force_login(mira)
+    client_en.post(reverse("scoring:model-draft-create"))
+    again = client_en.post(reverse("scoring:model-draft-create"), follow=True)
+    assert ScoringModel.objects.filter(published_at__isnull=True).count() == 1
+    assert "Draft version 2 is still being prepared" in again.content.decode()
+    listing = client_en.get(reverse("scoring:model-list")).content.decode()
+    assert 'id="continue-draft"' in listing and "New draft from the active model" not in listing
+    assert services.scoring_model_draft_create().version == 2  # the service agrees
+    draft = ScoringModel.objects.get(published_at__isnull=True)
+    client_en.post(reverse("scoring:model-discard", args=[draft.pk]))
+    client_en.post(reverse("scoring:model-draft-create"))
+    new = ScoringModel.objects.get(published_at__isnull=True)
+    assert new.version == 2  # not 3: the discarded number is free again
+    services.scoring_model_publish(scoring_model=new, user=mira)
+    assert list(ScoringModel.objects.order_by("version").values_list("version", flat=True)) == [
+        1,
+        2,
+    ]
+    assert services.scoring_model_draft_create().version == 3
+
+
 def test_changing_a_weight_name_and_guidance_saves_the_draft_only(client_en, mira, draft):
     client_en.force_login(mira)
     url = reverse("scoring:model-edit", args=[draft.pk])
@@ -255,6 +277,9 @@ def test_preview_shows_band_changes_and_biggest_movers_without_writing(client_en
     assert 'id="band-changes">2<' in html
     assert "Shaky" in html and "Steady" not in html.split('id="movers"')[1]
     assert "weight 1 → 9" in html
+    # The weight is named once, as its before → after, not again in the changed fields.
+    change = html.split('id="model-changes"')[1].split("</ul>")[0]
+    assert change.count("weight") == 1
     assert list(ScoreSnapshot.objects.values_list("pk", "binding_score")) == snapshots_before
     assert ScoringModel.objects.get(pk=draft.pk).is_draft
 

@@ -4,6 +4,7 @@ scoring's pages, and who may see what."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import redis
@@ -162,6 +163,26 @@ def test_bad_campaign_input_gets_a_clear_message_and_nothing_is_saved(
         assert response.status_code == 200
         assert message in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high"),
+    [("reminder_after_days", 1, None), ("max_reminders", 0, 10), ("expires_after_days", 1, 365)],
+)
+def test_the_campaign_forms_number_fields_take_the_servers_bounds(client, mira, name, low, high):
+    """What the browser lets through, the server takes; one below or above it, the server
+    refuses (so the browser must refuse it too)."""
+    client.force_login(mira)
+    page = client.get(reverse("surveys:campaign-create")).content.decode()
+    field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)[0]
+    assert f'min="{low}"' in field
+    assert (f'max="{high}"' in field) if high else ("max=" not in field)
+    for value, accepted in ((low, True), (low - 1, False), *(((high + 1, False),) if high else ())):
+        data = {**CAMPAIGN_FORM, name: str(value), "name": f"{name} {value}"}
+        if name == "expires_after_days":
+            data["max_reminders"] = "0"  # no reminder to come before a one-day expiry
+        response = client.post(reverse("surveys:campaign-create"), data)
+        assert (response.status_code == 302) == accepted, (name, value)
 
 
 def test_the_campaign_list_shows_the_latest_rounds_response(client, mira, portfolio):
@@ -418,3 +439,23 @@ def test_list_pages_run_the_same_number_of_queries_for_n_and_3n_rows(client, mir
         counts.setdefault("dashboard panel", []).append(len(captured))
     for page, (small, large) in counts.items():
         assert small == large, f"{page}: {small} queries for N rows, {large} for 3N"
+
+
+def test_the_round_page_lists_every_recipient_and_who_has_not_answered(client, mira, portfolio):
+    _, round_ = sent_round(portfolio, 3)
+    first, *others = round_.invitations.order_by("pk")
+    Invitation.objects.filter(pk=first.pk).update(status="answered", answered_at=timezone.now())
+    client.force_login(mira)
+    url = reverse("surveys:round-detail", args=[round_.pk])
+
+    everyone = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    listed = everyone.split('id="recipient-list"')[1].split("</table>")[0]
+    assert listed.count("<tr data-status=") == 3
+    assert listed.count('data-status="answered"') == 1 and "Answered" in listed
+    assert all(i.email in listed for i in round_.invitations.all())
+
+    waiting = client.get(url, {"show": "waiting"}, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    listed = waiting.split('id="recipient-list"')[1].split("</table>")[0]
+    assert listed.count('data-status="sent"') == 2 and 'data-status="answered"' not in listed
+    assert first.email not in listed and all(i.email in listed for i in others)
+    assert "Verzonden" in listed.split("</thead>")[1]  # the status in the user's language

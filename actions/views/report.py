@@ -32,7 +32,8 @@ def _figures(page: selectors.ReportPage) -> list[dict]:
 def effect_report(request: HttpRequest) -> HttpResponse:
     """Both estimators for every campaign and every action type × element, on one page."""
     page = selectors.report_page()
-    request.report_timings = page.timings  # the split benchmarks/bench_actions.py reports
+    # The split benchmarks/bench_actions.py reports.
+    request.report_timings = page.timings  # type: ignore[attr-defined]
     return render(
         request,
         "actions/report.html",

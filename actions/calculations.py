@@ -637,7 +637,9 @@ class _StateGrid:
         else:
             deltas = [clean, answered.astype(float)]
         kinds = panel.kind[event_row]
-        first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if n_events else []
+        first: np.ndarray | list[int] = (
+            np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if n_events else []
+        )
         layers = []
         for delta in deltas:
             # Events as rows (row 0: the empty state), each writing its kind's block of cells.
@@ -1449,8 +1451,8 @@ def _bootstrap(
     tail = (1.0 - params.confidence) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         widened = np.sqrt(n / np.maximum(n - 1, 1)) * stats.t.ppf(1.0 - tail, np.maximum(n - 1, 1))
-    tail = np.where(n > 1, stats.norm.cdf(-widened), tail)
-    low, high = _column_quantiles(estimates, (tail, 1.0 - tail))
+    tails = np.where(n > 1, stats.norm.cdf(-widened), tail)
+    low, high = _column_quantiles(estimates, (tails, 1.0 - tails))
     return low, high
 
 

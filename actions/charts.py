@@ -56,10 +56,14 @@ def forest_figure(rows: Sequence[tuple[str, ForestRow]], *, unit: str = "scale")
                 "type": "data",
                 "symmetric": False,
                 "array": [
-                    (row.high - row.effect) if row.high is not None else 0 for _label, row in shown
+                    (row.high - row.effect)
+                    if row.high is not None and row.effect is not None
+                    else 0
+                    for _label, row in shown
                 ],
                 "arrayminus": [
-                    (row.effect - row.low) if row.low is not None else 0 for _label, row in shown
+                    (row.effect - row.low) if row.low is not None and row.effect is not None else 0
+                    for _label, row in shown
                 ],
                 "color": "#6c757d",
                 "thickness": 2,

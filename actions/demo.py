@@ -26,10 +26,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -45,7 +47,15 @@ from actions.services import arm_of, campaign_draw
 from scoring import calculations, selectors, services
 from scoring.conf import rule_params
 from scoring.demo import KIND_BIAS
-from scoring.models import Assessment, Contact, Customer, Element, MarketExpert, RespondentKind
+from scoring.models import (
+    Assessment,
+    Contact,
+    Customer,
+    Element,
+    MarketExpert,
+    RespondentKind,
+    ScoringModel,
+)
 
 DAY = timedelta(days=1)
 # Planted effect per action type on what customers and experts score (0–6 scale).
@@ -111,11 +121,8 @@ def seed_actions(
     the campaign) default to a share of the portfolio; the benchmark sets them."""
     report = progress or (lambda stage, done, total: None)
     rng = _rng(seed)
-    User = get_user_model()
-    boss = (
-        User.objects.filter(username="directie").first()
-        or User.objects.filter(is_superuser=True).first()
-    )
+    users = get_user_model().objects
+    boss = users.filter(username="directie").first() or users.filter(is_superuser=True).first()
     types = {t.code: t for t in ActionType.objects.all()}
     if boss is None or not all(code in types for code in EFFECTS):
         return "Actions: skipped (the demo users or the seeded action types are missing)."
@@ -281,7 +288,7 @@ def _survey_waves(
     codes: list[str],
     factor_of: np.ndarray,
     asked: dict[str, np.ndarray],
-    model: object,
+    model: ScoringModel,
     elements: list[Element],
 ) -> int:
     """Customers, experts and account managers answer every two months; returns the count."""
@@ -318,7 +325,7 @@ def _survey_waves(
                         continue
                     email = emails[int(rng.integers(len(emails)))]
                 else:
-                    email = customer.account_manager.email
+                    email = cast(User, customer.account_manager).email
                 moment = (
                     _morning(now, days_ago, 8 + int(rng.integers(0, 9)))
                     + int(rng.integers(0, 12)) * DAY
@@ -369,7 +376,7 @@ def _actions(
     campaign: ActionCampaign,
     campaign_treated: list[int],
     by_pk: dict[int, Customer],
-    boss: object,
+    boss: User | None,
 ) -> list[Action]:
     """The actions with their life so far: done, cancelled, running (some late) or proposed."""
     today = timezone.localdate(now)
@@ -470,21 +477,26 @@ def _actions(
             else 0
         )
         for position, step in enumerate(checklist, start=1):
-            finished = position <= done_until
+            ticked = position <= done_until
             steps.append(
                 ActionStep(
                     action=action,
                     position=position,
                     text_nl=step.get("nl", ""),
                     text_en=step.get("en", ""),
-                    done_at=(action.started_at or action.decided_at) + position * DAY
-                    if finished
+                    done_at=cast(datetime, action.started_at or action.decided_at) + position * DAY
+                    if ticked
                     else None,
-                    done_by=action.owner if finished else None,
+                    done_by=action.owner if ticked else None,
                 )
             )
     ActionStep.objects.bulk_create(steps, batch_size=5000)
     return created
+
+
+def _decided(action: Action) -> datetime:
+    """The decision moment of an action known to be decided."""
+    return cast(datetime, action.decided_at)
 
 
 def _freeze_baselines(actions: list[Action], *, now: datetime) -> None:
@@ -496,14 +508,14 @@ def _freeze_baselines(actions: list[Action], *, now: datetime) -> None:
         return
     model = selectors.scoring_model_active()
     elements = selectors.elements_frame(model)
-    first = min(a.decided_at for a in decided)
+    first = min(_decided(a) for a in decided)
     customer_ids = sorted({a.customer_id for a in decided})
     assessments, scores = selectors.assessment_frames(
         start=params.window_start(first), end=now, customer_ids=customer_ids
     )
     by_week: dict[int, list[Action]] = {}
     for action in decided:
-        by_week.setdefault(int((now - action.decided_at).days // 7), []).append(action)
+        by_week.setdefault(int((now - _decided(action)).days // 7), []).append(action)
     fields = [
         "baseline_model_version",
         "baseline_score",
@@ -515,7 +527,7 @@ def _freeze_baselines(actions: list[Action], *, now: datetime) -> None:
         "baseline_expert",
     ]
     for week in by_week.values():
-        moment = max(a.decided_at for a in week)
+        moment = max(_decided(a) for a in week)
         ids = sorted({a.customer_id for a in week})
         result = calculations.compute_portfolio(
             assessments, scores, elements, now=moment, params=params, customer_ids=ids
@@ -524,7 +536,7 @@ def _freeze_baselines(actions: list[Action], *, now: datetime) -> None:
             row = result.scores.loc[action.customer_id]
             code = action.element_code
 
-            def number(value: object) -> float | None:
+            def number(value: Any) -> float | None:
                 return None if pd.isna(value) else float(value)
 
             score = number(row["binding_score"])

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, Protocol
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -120,7 +120,13 @@ def csv_value(value: object) -> str:
     return str(value)
 
 
-def write_csv(rows: Sequence[Row], columns: Sequence[str], stream: TextIO) -> None:
+class Writable(Protocol):
+    """Where CSV text goes: an open text file or a management command's stdout."""
+
+    def write(self, text: str, /) -> Any: ...
+
+
+def write_csv(rows: Sequence[Row], columns: Sequence[str], stream: Writable) -> None:
     """Comma-separated UTF-8 with a header line."""
     writer = csv.writer(stream)
     writer.writerow(columns)

@@ -3,10 +3,13 @@ worked on, who decides) are not form fields: views take them from the URL and th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,14 +20,29 @@ from scoring.imports.tables import upload_size_error
 from scoring.models import Band, Customer
 from scoring.selectors import account_manager_choices
 
+if TYPE_CHECKING:
+    from actions.services import CampaignTarget
+
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
 
 
 def _owner_field(label: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(label=label or _("Owner (account manager)"), choices=())
 
 
-def _user(pk: str | int | None) -> object | None:
+def _user(pk: str | int | None) -> User | None:
     if not pk:
         return None
     return get_user_model().objects.filter(pk=pk).first()
@@ -56,12 +74,12 @@ class ProposeForm(forms.Form):
         initial=True,
     )
 
-    def __init__(self, *args: object, customer: Customer, management: bool, **kwargs: object):
+    def __init__(self, *args: Any, customer: Customer, management: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["action_type"].queryset = selectors.action_types_active()
-        self.fields["element_code"].choices = selectors.element_choices()
-        self.fields["owner"].choices = account_manager_choices()
+        _model_choice(self, "action_type").queryset = selectors.action_types_active()
+        _choice(self, "element_code").choices = selectors.element_choices()
+        _choice(self, "owner").choices = account_manager_choices()
         if customer.account_manager_id and not self.is_bound:
             self.initial.setdefault("owner", str(customer.account_manager_id))
         if not management:
@@ -94,9 +112,9 @@ class ActionEditForm(forms.Form):
     owner = _owner_field()
     due_on = forms.DateField(label=_("Due on"), widget=DATE_INPUT)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = account_manager_choices()
+        _choice(self, "owner").choices = account_manager_choices()
 
     def clean_owner(self) -> object:
         owner = _user(self.cleaned_data.get("owner"))
@@ -116,9 +134,9 @@ class StepsForm(forms.Form):
         choices=(),
     )
 
-    def __init__(self, *args: object, steps: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, steps: Iterable[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["done"].choices = [(s.position, s.text) for s in steps]
+        _choice(self, "done").choices = [(s.position, s.text) for s in steps]
 
 
 class CompleteForm(forms.Form):
@@ -182,9 +200,9 @@ class ActionTypeForm(forms.ModelForm):
             "description_nl": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["element_code"].choices = selectors.element_choices()
+        _choice(self, "element_code").choices = selectors.element_choices()
         if self.instance.pk and not self.is_bound:
             steps = self.instance.checklist or []
             self.initial["checklist_en"] = "\n".join(s.get("en", "") for s in steps)
@@ -193,7 +211,7 @@ class ActionTypeForm(forms.ModelForm):
     def clean(self) -> dict:
         from actions.services import checklist_from_lines
 
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         try:
             self.instance.checklist = checklist_from_lines(
                 cleaned.get("checklist_en", ""), cleaned.get("checklist_nl", "")
@@ -246,24 +264,24 @@ class CampaignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action_type"].queryset = selectors.action_types_active()
-        self.fields["element_code"].choices = selectors.element_choices()
+        _model_choice(self, "action_type").queryset = selectors.action_types_active()
+        _choice(self, "element_code").choices = selectors.element_choices()
         sectors = (
             Customer.objects.exclude(sector="")
             .order_by("sector")
             .values_list("sector", flat=True)
             .distinct()
         )
-        self.fields["target_sector"].choices = [("", _("any sector"))] + [(s, s) for s in sectors]
-        self.fields["target_account_manager"].choices = [
+        _choice(self, "target_sector").choices = [("", _("any sector"))] + [(s, s) for s in sectors]
+        _choice(self, "target_account_manager").choices = [
             ("", _("any account manager")),
             *account_manager_choices(),
         ]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("target_element_max") is not None and not cleaned.get("element_code"):
             self.add_error(
                 "target_element_max",
@@ -274,7 +292,7 @@ class CampaignForm(forms.Form):
             self.add_error("due_on", _("The due date lies in the past."))
         return cleaned
 
-    def target(self) -> object:
+    def target(self) -> CampaignTarget:
         from actions.services import CampaignTarget
 
         data = self.cleaned_data
@@ -304,14 +322,14 @@ class BoardFilterForm(forms.Form):
         label=_("Band now"), required=False, choices=[("", _("all bands")), *Band.choices]
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["element"].choices = [
+        _choice(self, "element").choices = [
             ("*", _("all elements")),
             *selectors.element_choices(),
         ]
         self.fields["element"].initial = "*"  # "" is the whole binding, not "all"
-        self.fields["owner"].choices = [("", _("all owners")), *account_manager_choices()]
+        _choice(self, "owner").choices = [("", _("all owners")), *account_manager_choices()]
 
     def filters(self) -> selectors.BoardFilters:
         if not self.is_valid():

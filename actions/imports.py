@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -61,7 +62,7 @@ class CleanAction:
     title: str
     rationale: str
     origin: str
-    owner: AbstractBaseUser
+    owner: User
     due_on: date
     status: str
     decided_at: datetime | None
@@ -214,21 +215,21 @@ def actions_clean(*, table: Table, now: datetime | None = None) -> list[CleanAct
         if status == Action.Status.DONE and completed_at is None:
             completed_at = now
         if customer is not None and action_type is not None and status in OPEN_STATUSES:
-            key = (customer.pk, action_type.pk, element)
-            if key in open_keys:
+            open_key = (customer.pk, action_type.pk, element)
+            if open_key in open_keys:
                 problem(
                     "action_type",
                     _("%(customer)s already has an open action of this type on this element.")
                     % {"customer": customer.name},
                 )
-            elif key in seen_open:
+            elif open_key in seen_open:
                 problem(
                     "action_type",
                     _("row %(row)d already has an open action of this type, customer and element.")
-                    % {"row": seen_open[key]},
+                    % {"row": seen_open[open_key]},
                 )
             else:
-                seen_open[key] = number
+                seen_open[open_key] = number
         if customer is not None and action_type is not None and status != "cancelled":
             moment = decided_at or now
             blocking = selectors.blocking_campaign(
@@ -245,17 +246,18 @@ def actions_clean(*, table: Table, now: datetime | None = None) -> list[CleanAct
         if problems:
             errors.extend(problems)
             continue
+        # A row without problems has all four (a missing one is a problem above).
         cleaned.append(
             CleanAction(
                 row=number,
-                customer=customer,
-                action_type=action_type,
+                customer=cast(Customer, customer),
+                action_type=cast(ActionType, action_type),
                 element_code=element,
                 title=title,
                 rationale=rationale,
                 origin=origin,
-                owner=owner,
-                due_on=due_on,
+                owner=cast(User, owner),
+                due_on=cast(date, due_on),
                 status=status,
                 decided_at=decided_at,
                 completed_at=completed_at,
@@ -269,7 +271,7 @@ def actions_clean(*, table: Table, now: datetime | None = None) -> list[CleanAct
 
 
 def actions_import(
-    *, table: Table, by: AbstractBaseUser | None = None, now: datetime | None = None
+    *, table: Table, by: User | None = None, now: datetime | None = None
 ) -> ImportSummary:
     """Check the table and create its actions, all or none (management only)."""
     if by is not None and not is_management(by):
@@ -279,16 +281,14 @@ def actions_import(
     return actions_write(rows=rows, by=by, now=now)
 
 
-def actions_write(
-    *, rows: Sequence[CleanAction], by: AbstractBaseUser | None, now: datetime
-) -> ImportSummary:
+def actions_write(*, rows: Sequence[CleanAction], by: User | None, now: datetime) -> ImportSummary:
     """Write checked rows in one transaction, with their checklists and baselines."""
     decided = [r for r in rows if r.decided_at is not None]
     baselines = dict(
         zip(
             [r.row for r in decided],
             selectors.baselines_at(
-                [(r.customer.pk, r.decided_at, r.element_code) for r in decided]
+                [(r.customer.pk, cast(datetime, r.decided_at), r.element_code) for r in decided]
             ),
             strict=True,
         )

@@ -9,6 +9,8 @@ as they stood at that moment.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -233,7 +235,7 @@ class CampaignAssignment(models.Model):
     def __str__(self) -> str:
         return f"{self.campaign_id} · {self.customer_id} · {self.arm}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ImmutableAssignmentError(_("A campaign assignment never changes."))
         super().save(*args, **kwargs)

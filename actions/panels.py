@@ -3,6 +3,8 @@ imports us): the "Actions" panel and timeline entries of the customer page, and 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -87,7 +89,7 @@ def action_timeline(request: HttpRequest, customer: Customer, limit: int) -> lis
     return entries[:limit]
 
 
-def demo_run(**kwargs: object) -> str:
+def demo_run(**kwargs: Any) -> str:
     """seed_demo's step: action types are there (migration); actions, a campaign, effects."""
     from actions.demo import seed_actions
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
@@ -22,7 +23,7 @@ from actions.models import (
     CampaignAssignment,
 )
 from scoring.calculations import KINDS
-from scoring.models import Element, ScoreSnapshot
+from scoring.models import Customer, Element, ScoreSnapshot
 from scoring.roles import is_management
 from scoring.selectors import customers_visible_to, scoring_model_active
 
@@ -173,7 +174,7 @@ def _baseline(state: CustomerState, element_code: str) -> dict[str, object]:
     }
 
 
-def baseline_of(customer: object, element_code: str) -> dict[str, object]:
+def baseline_of(customer: Customer, element_code: str) -> dict[str, object]:
     """The baseline an action freezes when decided, from the customer's current stored score."""
     state = customer_states([customer.pk]).get(customer.pk, EMPTY_STATE)
     return _baseline(state, element_code)
@@ -285,7 +286,7 @@ def my_actions(user: AbstractBaseUser, *, today: date | None = None) -> MyAction
     today = today or timezone.localdate()
     mine = (
         actions_visible_to(user)
-        .filter(owner=user)
+        .filter(owner_id=user.pk)
         .select_related("customer", "action_type")
         .order_by("due_on", "pk")
     )
@@ -453,8 +454,8 @@ def action_detail(action: Action, *, today: date | None = None) -> ActionDetail:
     steps = tuple(action.steps.select_related("done_by").order_by("position"))
     running = action.status in (Action.Status.OPEN, Action.Status.IN_PROGRESS)
 
-    def who(user: object) -> str:
-        return (user.get_full_name() or user.get_username()) if user else ""
+    def who(user: Any) -> str:
+        return str(user.get_full_name() or user.get_username()) if user else ""
 
     history = [(action.proposed_at, _("Proposed"), who(action.proposed_by))]
     if action.decided_at:
@@ -483,7 +484,7 @@ class CustomerActions:
     open_count: int
 
 
-def customer_actions(customer: object, *, today: date | None = None) -> CustomerActions:
+def customer_actions(customer: Customer, *, today: date | None = None) -> CustomerActions:
     """The customer's actions, unfinished first, each with its baseline against today."""
     today = today or timezone.localdate()
     actions = list(

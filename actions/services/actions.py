@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,12 +49,12 @@ def transition_error(current: str, target: str) -> str | None:
     }
 
 
-def management_only(user: AbstractBaseUser, what: str) -> None:
+def management_only(user: User, what: str) -> None:
     if not is_management(user):
         raise PermissionDenied(what)
 
 
-def _may_work_on(user: AbstractBaseUser, action: Action) -> None:
+def _may_work_on(user: User, action: Action) -> None:
     """Management, or the account manager whose customer or action it is."""
     if is_management(user):
         return
@@ -115,7 +115,7 @@ def action_clean(
     action_type: ActionType,
     element_code: str,
     title: str,
-    owner: AbstractBaseUser | None,
+    owner: User | None,
     due_on: date | None,
     origin: str = Action.Origin.MANUAL,
     now: datetime | None = None,
@@ -193,8 +193,8 @@ def action_propose(
     action_type: ActionType,
     element_code: str,
     title: str,
-    by: AbstractBaseUser,
-    owner: AbstractBaseUser | None = None,
+    by: User,
+    owner: User | None = None,
     due_on: date | None = None,
     rationale: str = "",
     origin: str = Action.Origin.MANUAL,
@@ -256,7 +256,7 @@ def action_propose(
     return action
 
 
-def action_decide(*, action: Action, by: AbstractBaseUser, now: datetime | None = None) -> Action:
+def action_decide(*, action: Action, by: User, now: datetime | None = None) -> Action:
     """Management decides a proposed action: it opens and freezes its baseline now."""
     management_only(by, _("Only management decides actions."))
     now = now or timezone.now()
@@ -277,7 +277,7 @@ def action_decide(*, action: Action, by: AbstractBaseUser, now: datetime | None 
     return action
 
 
-def action_start(*, action: Action, by: AbstractBaseUser, now: datetime | None = None) -> Action:
+def action_start(*, action: Action, by: User, now: datetime | None = None) -> Action:
     """The owner starts the work: open → in progress."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -295,7 +295,7 @@ def action_steps_set(
     *,
     action: Action,
     done_positions: Sequence[int],
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> Action:
     """Tick off the checklist: exactly the steps at ``done_positions`` are done afterwards.
@@ -334,7 +334,7 @@ def action_complete(
     *,
     action: Action,
     outcome: str,
-    by: AbstractBaseUser,
+    by: User,
     note: str = "",
     now: datetime | None = None,
 ) -> Action:
@@ -361,7 +361,7 @@ def action_complete(
 def action_cancel(
     *,
     action: Action,
-    by: AbstractBaseUser,
+    by: User,
     reason: str = "",
     now: datetime | None = None,
 ) -> Action:
@@ -383,10 +383,10 @@ def action_cancel(
 def action_update(
     *,
     action: Action,
-    by: AbstractBaseUser,
+    by: User,
     title: str,
     rationale: str,
-    owner: AbstractBaseUser,
+    owner: User,
     due_on: date,
 ) -> Action:
     """Management changes an unfinished action's title, rationale, owner or due date."""

@@ -8,8 +8,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -54,7 +55,7 @@ def campaign_launch(
     holdout_pct: int,
     horizon_days: int,
     due_on: date,
-    by: AbstractBaseUser,
+    by: User,
     rationale: str = "",
     now: datetime | None = None,
 ) -> ActionCampaign:
@@ -112,7 +113,7 @@ def _campaign_assign(
     eligible: selectors.Eligible,
     *,
     now: datetime,
-    by: AbstractBaseUser,
+    by: User,
 ) -> None:
     """Store each eligible customer's arm and open the action arm's actions (in bulk)."""
     assignments = []
@@ -140,7 +141,7 @@ def _campaign_assign(
             origin=Action.Origin.CAMPAIGN,
             campaign=campaign,
             status=Status.OPEN,
-            owner_id=customer.account_manager_id,
+            owner_id=cast(int, customer.account_manager_id),  # eligible ones have one
             due_on=campaign.due_on,
             proposed_by=by,
             proposed_at=now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ def checklist_from_lines(english: str, dutch: str) -> list[dict[str, str]]:
     return [{"en": e, "nl": nl[i] if nl else ""} for i, e in enumerate(en)]
 
 
-def action_type_save(*, action_type: ActionType, by: AbstractBaseUser) -> ActionType:
+def action_type_save(*, action_type: ActionType, by: User) -> ActionType:
     """Store an action type checked by its form (management only)."""
     management_only(by, _("Only management edits action types."))
     codes = selectors.active_element_codes()

@@ -8,7 +8,7 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -21,7 +21,7 @@ from actions import selectors
 from actions.models import DigestPreference, DigestSent
 
 
-def digest_preference_get(*, user: AbstractBaseUser, language: str) -> DigestPreference:
+def digest_preference_get(*, user: User, language: str) -> DigestPreference:
     """The user's digest preference, made in ``language`` the first time."""
     language = language[:2] if language[:2] in ("nl", "en") else "nl"
     preference, _created = DigestPreference.objects.get_or_create(
@@ -30,9 +30,7 @@ def digest_preference_get(*, user: AbstractBaseUser, language: str) -> DigestPre
     return preference
 
 
-def digest_preference_set(
-    *, user: AbstractBaseUser, language: str, enabled: bool
-) -> DigestPreference:
+def digest_preference_set(*, user: User, language: str, enabled: bool) -> DigestPreference:
     """Change the user's digest language and whether it is sent."""
     if language not in ("nl", "en"):
         raise ValidationError({"language": [_("Choose Dutch or English.")]})
@@ -63,7 +61,7 @@ def digests_due_owners(*, today: date | None = None) -> list[int]:
     return [pk for pk in owners if pk not in disabled]
 
 
-def _language(owner: AbstractBaseUser) -> str:
+def _language(owner: User) -> str:
     preference = DigestPreference.objects.filter(user=owner).first()
     if preference is not None:
         return preference.language
@@ -71,7 +69,7 @@ def _language(owner: AbstractBaseUser) -> str:
 
 
 def digest_message(
-    *, owner: AbstractBaseUser, rows: list[selectors.ActionRow], today: date
+    *, owner: User, rows: list[selectors.ActionRow], today: date
 ) -> EmailMultiAlternatives:
     """The digest e-mail, HTML and plain text, in the owner's language."""
 
@@ -95,7 +93,7 @@ def digest_message(
             }
 
         context = {
-            "name": owner.get_full_name() or owner.get_username(),
+            "name": str(owner.get_full_name() or owner.get_username()),
             "late": [item(r) for r in late],
             "soon": [item(r) for r in soon],
             "overview": link(reverse("actions:mine")),
@@ -107,7 +105,7 @@ def digest_message(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((context["name"], owner.email))],
+        to=[formataddr((str(context["name"]), owner.email))],
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(html, "text/html")

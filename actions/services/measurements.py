@@ -12,13 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from actions import calculations, formats, selectors
-from actions.models import Action, ActionCampaign, ActionType, MeasurementRequest
+from actions.models import (
+    Action,
+    ActionCampaign,
+    ActionType,
+    CampaignAssignment,
+    MeasurementRequest,
+)
 from scoring.extensions import request_measurement
 
 logger = logging.getLogger(__name__)
@@ -51,13 +57,15 @@ def _due(now: datetime) -> list[Action]:
             days = campaigns[action.campaign_id]
         else:
             days = horizons[action.action_type_id]
+        if action.decided_at is None:  # excluded above (proposals); for the type checker
+            continue
         moment = action.decided_at + timedelta(days=days)
         if moment <= now < moment + LATE_LIMIT:
             due.append(action)
     return due
 
 
-def _reason(action_type: ActionType, element_code: str, today: object) -> str:
+def _reason(action_type: ActionType, element_code: str, today: date) -> str:
     names = selectors.element_names()
     return _("Measurement after “%(type)s” (%(element)s), %(date)s") % {
         "type": action_type.name,
@@ -129,7 +137,7 @@ def measurements_request_due(*, now: datetime | None = None) -> MeasurementResul
             continue
         first = actions[0]
         if key[0] == "campaign":
-            arm = first.campaign.assignments.filter(arm="control")
+            arm = CampaignAssignment.objects.filter(campaign_id=first.campaign_id, arm="control")
             group_controls = set(arm.values_list("customer_id", flat=True))
         else:
             group_controls = set().union(*(controls.get(a.pk, set()) for a in actions))

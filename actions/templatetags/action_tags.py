@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -67,7 +69,7 @@ def change(number: float | None, decimals: int = 1) -> str:
 
 
 @register.inclusion_tag("actions/_estimate.html")
-def estimate(result: object, unit: str = "scale") -> dict:
+def estimate(result: Any, unit: str = "scale") -> dict:
     """An effect with its 95 % interval, or "too little data" (never a point estimate then)."""
     decimals = 2 if unit == "scale" else 1
     if result is None:
@@ -111,12 +113,12 @@ def role_label(role: str) -> str:
 
 
 @register.filter
-def day(value: object) -> str:
+def day(value: Any) -> str:
     """A date as the house writes it: 1-12-2026 in Dutch, 1 Dec 2026 in English."""
     return formats.day(value)
 
 
 @register.filter
-def long_day(value: object) -> str:
+def long_day(value: Any) -> str:
     """A date written out: 1 december 2026 in Dutch, 1 Dec 2026 in English."""
     return formats.long_day(value)

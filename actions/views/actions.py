@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -30,12 +30,13 @@ from actions.forms import (
     StepsForm,
 )
 from actions.models import Action, ActionType
+from actions.views import signed_in
 from scoring.roles import is_management
 from scoring.selectors import customers_visible_to
 from scoring.views import management_required
 
 
-def form_errors(form: Form, error: ValidationError) -> None:
+def form_errors(form: BaseForm, error: ValidationError) -> None:
     """A service's ValidationError onto the form: by field where the form has it."""
     if hasattr(error, "error_dict"):
         for field, problems in error.message_dict.items():
@@ -68,13 +69,13 @@ def _may_work(request: HttpRequest, action: Action) -> bool:
 def my_actions(request: HttpRequest) -> HttpResponse:
     """The actions the user owns: overdue first, then due soon, then on track."""
     preference = services.digest_preference_get(
-        user=request.user, language=translation.get_language() or "nl"
+        user=signed_in(request), language=translation.get_language() or "nl"
     )
     return render(
         request,
         "actions/my_actions.html",
         {
-            "mine": selectors.my_actions(request.user),
+            "mine": selectors.my_actions(signed_in(request)),
             "digest_form": DigestPreferenceForm(
                 initial={"enabled": preference.enabled, "language": preference.language}
             ),
@@ -88,7 +89,7 @@ def digest_preference(request: HttpRequest) -> HttpResponse:
     form = DigestPreferenceForm(request.POST)
     if form.is_valid():
         services.digest_preference_set(
-            user=request.user,
+            user=signed_in(request),
             language=form.cleaned_data["language"],
             enabled=form.cleaned_data["enabled"],
         )
@@ -143,7 +144,9 @@ def propose(request: HttpRequest) -> HttpResponse:
                 "element_name": selectors.element_names().get(element, ""),
                 "origin": origin,
                 "search": search,
-                "candidates": selectors.propose_candidates(request.user, element, search=search),
+                "candidates": selectors.propose_candidates(
+                    signed_in(request), element, search=search
+                ),
             },
         )
     customer = get_object_or_404(customers_visible_to(request.user), pk=int(customer_id))
@@ -167,7 +170,7 @@ def propose(request: HttpRequest) -> HttpResponse:
                 due_on=data.get("due_on"),
                 origin=data["origin"],
                 decide=management and data.get("decide", False),
-                by=request.user,
+                by=signed_in(request),
             )
         except ValidationError as error:
             form_errors(form, error)
@@ -194,7 +197,7 @@ def propose(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-def _detail(request: HttpRequest, action: Action, **forms: Form) -> HttpResponse:
+def _detail(request: HttpRequest, action: Action, **forms: BaseForm) -> HttpResponse:
     detail = selectors.action_detail(action)
     running = action.status in (Action.Status.OPEN, Action.Status.IN_PROGRESS)
     may_work = _may_work(request, action)
@@ -231,7 +234,7 @@ def _refused(request: HttpRequest, action: Action, error: ValidationError) -> Ht
 def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
     action = _visible_action(request, pk)
     try:
-        services.action_decide(action=action, by=request.user)
+        services.action_decide(action=action, by=signed_in(request))
     except ValidationError as error:
         return _refused(request, action, error)
     messages.success(request, _("The action is decided; its baseline is frozen."))
@@ -243,7 +246,7 @@ def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def action_start(request: HttpRequest, pk: int) -> HttpResponse:
     action = _visible_action(request, pk)
     try:
-        services.action_start(action=action, by=request.user)
+        services.action_start(action=action, by=signed_in(request))
     except ValidationError as error:
         return _refused(request, action, error)
     messages.success(request, _("The action is in progress."))
@@ -259,7 +262,7 @@ def action_steps(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, action, steps_form=form)
     try:
         services.action_steps_set(
-            action=action, done_positions=form.cleaned_data["done"], by=request.user
+            action=action, done_positions=form.cleaned_data["done"], by=signed_in(request)
         )
     except ValidationError as error:
         return _refused(request, action, error)
@@ -278,7 +281,7 @@ def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
                 action=action,
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],
-                by=request.user,
+                by=signed_in(request),
             )
         except ValidationError as error:
             form_errors(form, error)
@@ -296,7 +299,7 @@ def action_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.action_cancel(
-                action=action, reason=form.cleaned_data["reason"], by=request.user
+                action=action, reason=form.cleaned_data["reason"], by=signed_in(request)
             )
         except ValidationError as error:
             form_errors(form, error)
@@ -321,7 +324,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.action_update(action=action, by=request.user, **form.cleaned_data)
+            services.action_update(action=action, by=signed_in(request), **form.cleaned_data)
         except ValidationError as error:
             form_errors(form, error)
         else:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from actions import selectors, services
 from actions.forms import ActionTypeForm, CampaignForm
 from actions.models import ActionCampaign, ActionType
+from actions.views import signed_in
 from actions.views.actions import form_errors
 from scoring.views import management_required
 
@@ -36,7 +37,9 @@ def type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = ActionTypeForm(request.POST or None, instance=action_type)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.action_type_save(action_type=form.save(commit=False), by=request.user)
+            saved = services.action_type_save(
+                action_type=form.save(commit=False), by=signed_in(request)
+            )
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -54,7 +57,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def campaign_create(request: HttpRequest) -> HttpResponse:
     """Choose the target and the control group; "check" shows who it reaches, "launch" starts."""
-    initial = {"holdout_pct": 20, "horizon_days": 180}
+    initial: dict[str, object] = {"holdout_pct": 20, "horizon_days": 180}
     element = request.GET.get("element", "")
     if element in dict(selectors.element_choices()):
         initial["element_code"] = element
@@ -77,7 +80,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                     horizon_days=data["horizon_days"],
                     due_on=data["due_on"],
                     rationale=data.get("rationale", ""),
-                    by=request.user,
+                    by=signed_in(request),
                 )
             except ValidationError as error:
                 form_errors(form, error)

@@ -34,7 +34,8 @@ def effect_report(request: HttpRequest) -> HttpResponse:
     page = services.effect_report_current()
     if page is None:  # the first report is being computed in the background
         return render(request, "actions/report_pending.html")
-    request.report_timings = page.timings  # the split benchmarks/bench_actions.py reports
+    # The split benchmarks/bench_actions.py reports.
+    request.report_timings = page.timings  # type: ignore[attr-defined]
     return render(
         request,
         "actions/report.html",

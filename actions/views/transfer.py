@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from actions import exports, imports, selectors
 from actions.forms import BoardFilterForm, UploadForm
 from actions.models import Action
+from actions.views import signed_in
 from scoring.imports import ImportFailed, table_read
 from scoring.views import management_required
 
@@ -66,7 +67,7 @@ def actions_upload(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             summary = imports.actions_import(
-                table=table_read(upload.read(), upload.name), by=request.user
+                table=table_read(upload.read(), upload.name), by=signed_in(request)
             )
         except ImportFailed as failure:
             problems = [str(error) for error in failure.errors]

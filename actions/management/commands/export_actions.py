@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
         parser.add_argument("--output", help="The file to write (default: standard output).")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         rows = action_rows(Action.objects.all())
         output = options.get("output")
         if options["format"] == "csv":

@@ -4,6 +4,7 @@ manager's customer is a 404); every write goes through the service the pages use
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import date
 from typing import Any, cast
@@ -139,23 +140,18 @@ class CustomerList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Customer]:
         filters = _filters(self.request)
-        customers = scoring_selectors.customers_visible_to(self.request.user).select_related(
-            "account_manager"
-        )
+        customers = scoring_selectors.customers_visible_to(self.request.user)
         if "updated_since" in filters:
             customers = customers.filter(updated_at__gte=filters["updated_since"])
         return customers
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "snapshots": getattr(self, "_snapshots", {})}
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One page of customers as ``selectors.customer_rows`` builds them (the serializer's
+        shape, without its cost)."""
+        page = self.paginate_queryset(selectors.customers_with_score(self.get_queryset()))
+        return self.get_paginated_response(selectors.customer_rows(page or []))
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            self._snapshots = selectors.current_snapshots_of([c.pk for c in page])
-        return page
-
-    def get_permissions(self) -> list[BasePermission]:
+    def get_permissions(self) -> builtins.list[BasePermission]:
         if self.request.method == "POST":
             return [TokenScope(), ManagementOnly()]
         return [TokenScope()]
@@ -201,8 +197,8 @@ class CustomerDetail(Base):
     @extend_schema(responses=s.CustomerSerializer, summary="One customer by external id")
     def get(self, request: Request, external_id: str) -> Response:
         customer = selectors.customer_visible(request.user, external_id)
-        snapshots = selectors.current_snapshots_of([customer.pk])
-        return Response(s.CustomerSerializer(customer, context={"snapshots": snapshots}).data)
+        rows = selectors.customers_with_score(Customer.objects.filter(pk=customer.pk))
+        return Response(selectors.customer_rows(rows)[0])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,13 +244,9 @@ def _score_body(score: selectors.CustomerScore) -> dict[str, Any]:
                 "element": line.code,
                 "name": line.name,
                 "change": line.shown,
-                "assessments": [
-                    {"kind": m.kind, "assessed_at": m.at, "came_in": m.came_in}
-                    for m in line.assessments
-                ],
             }
             for line in (moved.lines if moved is not None else ())
-            if line.shown or line.assessments or not line.is_rest
+            if line.shown or not line.is_rest
         ],
         "perception_gap": score.gaps,
     }

@@ -51,24 +51,20 @@ def _day_end(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def snapshot_at(customer: Customer, day: date | None) -> ScoreSnapshot | None:
-    """The snapshot in force at the end of ``day`` (None: the current one)."""
+def snapshot_pair(
+    customer: Customer, day: date | None
+) -> tuple[ScoreSnapshot | None, ScoreSnapshot | None]:
+    """The snapshot in force at the end of ``day`` (None: the current one) and the one stored
+    just before it, in one query."""
     snapshots = ScoreSnapshot.objects.filter(customer=customer).select_related("scoring_model")
     if day is None:
-        return snapshots.filter(is_current=True).first()
-    return snapshots.filter(computed_at__lt=_day_end(day)).order_by("-computed_at", "-pk").first()
-
-
-def snapshot_before(snapshot: ScoreSnapshot) -> ScoreSnapshot | None:
-    """The customer's snapshot stored just before this one."""
-    earlier = ScoreSnapshot.objects.filter(customer_id=snapshot.customer_id).exclude(pk=snapshot.pk)
-    return (
-        earlier.filter(computed_at__lte=snapshot.computed_at)
-        .exclude(computed_at=snapshot.computed_at, pk__gt=snapshot.pk)
-        .select_related("scoring_model")
-        .order_by("-computed_at", "-pk")
-        .first()
-    )
+        ordered = snapshots.order_by("-is_current", "-computed_at", "-pk")
+    else:
+        ordered = snapshots.filter(computed_at__lt=_day_end(day)).order_by("-computed_at", "-pk")
+    found = list(ordered[:2])
+    if not found or (day is None and not found[0].is_current):
+        return None, None
+    return found[0], found[1] if len(found) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -124,10 +120,9 @@ def _gaps(snapshot: ScoreSnapshot) -> list[dict[str, Any]]:
 def customer_score(customer: Customer, *, day: date | None = None) -> CustomerScore | None:
     """The customer's score at the end of ``day`` (None: now), with the previous score and the
     per-element lines of why it moved (``scoring.movement``); None before the first score."""
-    snapshot = snapshot_at(customer, day)
+    snapshot, previous = snapshot_pair(customer, day)
     if snapshot is None:
         return None
-    previous = snapshot_before(snapshot)
     moved = (
         movement.movements([(previous, snapshot)], with_assessments=False)[0]
         if previous is not None

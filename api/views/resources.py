@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -99,10 +99,6 @@ class NotFoundView(APIView):
 
     permission_classes: list[type[BasePermission]] = []
     schema = None  # not an operation of the document
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        self.http_method_names = [m for m in self.http_method_names if m != "options"]
-        return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -269,17 +265,12 @@ class CustomerScoreView(Base):
         customer = selectors.customer_visible(request.user, external_id)
         score = selectors.customer_score(customer, day=day)
         if score is None:
-            raise_not_scored(day)
-        assert score is not None
+            raise NotFound(
+                _("This customer has no score yet.")
+                if day is None
+                else _("This customer had no score yet on %(day)s.") % {"day": day.isoformat()}
+            )
         return Response(s.CustomerScoreSerializer(_score_body(score)).data)
-
-
-def raise_not_scored(day: date | None) -> None:
-    from rest_framework.exceptions import NotFound
-
-    if day is None:
-        raise NotFound(_("This customer has no score yet."))
-    raise NotFound(_("This customer had no score yet on %(day)s.") % {"day": day.isoformat()})
 
 
 class ScoreHistory(generics.ListAPIView):

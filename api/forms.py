@@ -28,6 +28,7 @@ class TokenForm(forms.Form):
         help_text=_("Optional: the token stops working at the start of this day."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    creation_key = forms.UUIDField(widget=forms.HiddenInput)
 
 
 class EndpointForm(forms.Form):

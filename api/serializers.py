@@ -38,7 +38,7 @@ def score_summary(snapshot: Any) -> dict[str, Any] | None:
         "band": snapshot.band,
         "provisional": snapshot.provisional,
         "coverage": snapshot.coverage,
-        "computed_at": snapshot.computed_at,
+        "computed_at": serializers.DateTimeField().to_representation(snapshot.computed_at),
         "previous_score": snapshot.previous_score,
         "change": snapshot.change,
     }
@@ -113,17 +113,10 @@ class UpsertResultSerializer(serializers.Serializer):
     users_created = serializers.IntegerField()
 
 
-class MovementAssessmentSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    assessed_at = serializers.DateTimeField()
-    came_in = serializers.BooleanField(help_text="true: it started to count; false: it dropped out")
-
-
 class MovementLineSerializer(serializers.Serializer):
     element = serializers.CharField(help_text='element code; "" for coverage or respondents')
     name = serializers.CharField()
     change = serializers.FloatField(help_text="score points, one decimal; the lines add up")
-    assessments = MovementAssessmentSerializer(many=True)
 
 
 class PreviousScoreSerializer(serializers.Serializer):

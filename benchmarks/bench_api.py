@@ -60,7 +60,7 @@ class Api:
         return (time.perf_counter() - started) * 1000, json.loads(payload)
 
 
-def _gunicorn(env: dict[str, str]) -> subprocess.Popen:
+def _gunicorn(env: dict[str, str], token: str) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "klantbinding.wsgi:application",
@@ -69,15 +69,18 @@ def _gunicorn(env: dict[str, str]) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/api/v1/me/", headers={"Authorization": f"Bearer {token}"}
+    )
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2).read()
+            urllib.request.urlopen(request, timeout=10).read()
             return server
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # not listening yet, or still starting
             time.sleep(0.3)
     server.terminate()
-    sys.exit("gunicorn did not answer within 60 s")
+    sys.exit("gunicorn did not answer within 120 s")
 
 
 def main() -> None:
@@ -119,8 +122,9 @@ def main() -> None:
         "DJANGO_DEBUG": "false",
         "DJANGO_CONN_MAX_AGE": "600",
         "KB_API_RATE": "10000000/min",
+        "CELERY_BROKER_URL": "memory://",  # nothing here queues a task; never a real broker
     }
-    server = _gunicorn(env)
+    server = _gunicorn(env, token)
     try:
         api = Api(f"http://127.0.0.1:{PORT}", token)
         for _ in range(20):  # warm both workers

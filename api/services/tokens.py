@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -28,6 +29,10 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class TokenAlreadyMade(Exception):
+    """The form that makes a token was posted again: no second token, no secret to show."""
+
+
 @dataclass(frozen=True)
 class NewToken:
     """A token just made: the row, and the secret that is shown this once."""
@@ -42,10 +47,14 @@ def token_create(
     name: str,
     scope: str,
     expires_on: date | None = None,
+    creation_key: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> NewToken:
-    """Make a personal API token for ``user``; the secret comes back once and is not stored."""
+    """Make a personal API token for ``user``; the secret comes back once and is not stored.
+    TokenAlreadyMade when ``creation_key`` made a token before (a form posted again)."""
     now = now or timezone.now()
+    if creation_key is not None and ApiToken.objects.filter(creation_key=creation_key).exists():
+        raise TokenAlreadyMade
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name:
@@ -69,6 +78,7 @@ def token_create(
         prefix=secret[: len(TOKEN_PREFIX) + 8],
         token_hash=token_hash(secret),
         expires_at=expires_at,
+        creation_key=creation_key,
     )
     return NewToken(token=token, secret=secret)
 

@@ -4,6 +4,7 @@ manager's customer is a 404); every write goes through the service the pages use
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import date
 from typing import Any, cast
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -99,10 +100,6 @@ class NotFoundView(APIView):
     permission_classes: list[type[BasePermission]] = []
     schema = None  # not an operation of the document
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        self.http_method_names = [m for m in self.http_method_names if m != "options"]
-        return super().dispatch(request, *args, **kwargs)
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         raise Http404
@@ -139,23 +136,18 @@ class CustomerList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Customer]:
         filters = _filters(self.request)
-        customers = scoring_selectors.customers_visible_to(self.request.user).select_related(
-            "account_manager"
-        )
+        customers = scoring_selectors.customers_visible_to(self.request.user)
         if "updated_since" in filters:
             customers = customers.filter(updated_at__gte=filters["updated_since"])
         return customers
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "snapshots": getattr(self, "_snapshots", {})}
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One page of customers as ``selectors.customer_rows`` builds them (the serializer's
+        shape, without its cost)."""
+        page = self.paginate_queryset(selectors.customers_with_score(self.get_queryset()))
+        return self.get_paginated_response(selectors.customer_rows(page or []))
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            self._snapshots = selectors.current_snapshots_of([c.pk for c in page])
-        return page
-
-    def get_permissions(self) -> list[BasePermission]:
+    def get_permissions(self) -> builtins.list[BasePermission]:
         if self.request.method == "POST":
             return [TokenScope(), ManagementOnly()]
         return [TokenScope()]
@@ -201,8 +193,8 @@ class CustomerDetail(Base):
     @extend_schema(responses=s.CustomerSerializer, summary="One customer by external id")
     def get(self, request: Request, external_id: str) -> Response:
         customer = selectors.customer_visible(request.user, external_id)
-        snapshots = selectors.current_snapshots_of([customer.pk])
-        return Response(s.CustomerSerializer(customer, context={"snapshots": snapshots}).data)
+        rows = selectors.customers_with_score(Customer.objects.filter(pk=customer.pk))
+        return Response(selectors.customer_rows(rows)[0])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,13 +240,9 @@ def _score_body(score: selectors.CustomerScore) -> dict[str, Any]:
                 "element": line.code,
                 "name": line.name,
                 "change": line.shown,
-                "assessments": [
-                    {"kind": m.kind, "assessed_at": m.at, "came_in": m.came_in}
-                    for m in line.assessments
-                ],
             }
             for line in (moved.lines if moved is not None else ())
-            if line.shown or line.assessments or not line.is_rest
+            if line.shown or not line.is_rest
         ],
         "perception_gap": score.gaps,
     }
@@ -277,17 +265,12 @@ class CustomerScoreView(Base):
         customer = selectors.customer_visible(request.user, external_id)
         score = selectors.customer_score(customer, day=day)
         if score is None:
-            raise_not_scored(day)
-        assert score is not None
+            raise NotFound(
+                _("This customer has no score yet.")
+                if day is None
+                else _("This customer had no score yet on %(day)s.") % {"day": day.isoformat()}
+            )
         return Response(s.CustomerScoreSerializer(_score_body(score)).data)
-
-
-def raise_not_scored(day: date | None) -> None:
-    from rest_framework.exceptions import NotFound
-
-    if day is None:
-        raise NotFound(_("This customer has no score yet."))
-    raise NotFound(_("This customer had no score yet on %(day)s.") % {"day": day.isoformat()})
 
 
 class ScoreHistory(generics.ListAPIView):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 from django.contrib import messages
@@ -32,16 +33,22 @@ def token_list(request: HttpRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     scope=form.cleaned_data["scope"],
                     expires_on=form.cleaned_data["expires_on"],
+                    creation_key=form.cleaned_data["creation_key"],
                 )
             except ValidationError as error:
                 for field, problems in error.message_dict.items():
                     for problem in problems:
                         form.add_error(field if field in form.fields else None, problem)
+            except token_services.TokenAlreadyMade:  # the form was posted again (a reload)
+                messages.info(
+                    request, _("This token was made already; its secret was shown once only.")
+                )
+                form = TokenForm(initial={"creation_key": uuid.uuid4()})
             else:
                 secret, new_token = made.secret, made.token
-                form = TokenForm()
+                form = TokenForm(initial={"creation_key": uuid.uuid4()})
     else:
-        form = TokenForm()
+        form = TokenForm(initial={"creation_key": uuid.uuid4()})
     tokens = ApiToken.objects.filter(user=cast(Any, request.user)).order_by("-created_at", "-pk")
     response = render(
         request,

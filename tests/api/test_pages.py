@@ -4,6 +4,7 @@ registers a webhook endpoint; account managers see no webhooks."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
@@ -19,11 +20,8 @@ pytestmark = pytest.mark.django_db
 )
 def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, anne, language, words):
     client.force_login(anne)
-    page = client.post(
-        "/api/tokens/",
-        {"name": "CRM-koppeling", "scope": "read"},
-        HTTP_ACCEPT_LANGUAGE=language,
-    )
+    form = {"name": "CRM-koppeling", "scope": "read", "creation_key": str(uuid.uuid4())}
+    page = client.post("/api/tokens/", form, HTTP_ACCEPT_LANGUAGE=language)
     html = page.content.decode()
     assert page.status_code == 200 and words[0] in html and words[1] in html
     assert page["Cache-Control"] == "no-store"
@@ -34,6 +32,9 @@ def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, anne, language
 
     again = client.get("/api/tokens/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert secret not in again and "CRM-koppeling" in again  # shown once only
+    reposted = client.post("/api/tokens/", form, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert 'id="new-token"' not in reposted and secret not in reposted
+    assert ApiToken.objects.filter(user=anne).count() == 1
 
     token = ApiToken.objects.get(user=anne)
     client.post(f"/api/tokens/{token.pk}/revoke/")

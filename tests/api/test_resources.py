@@ -251,3 +251,58 @@ def test_contacts_actions_alerts_and_departures_go_through_the_services(
     assert recorded.status_code == 201
     customer.refresh_from_db()
     assert customer.active is False and Departure.objects.filter(customer=customer).count() == 1
+
+
+def test_the_lists_hand_built_rows_equal_the_serializers(anne, mira):
+    """api.selectors.customer_rows is the fast path of serializers.CustomerSerializer."""
+    from api import selectors
+    from api.serializers import CustomerSerializer
+
+    scored = CustomerFactory(account_manager=anne, margin_pct=None, payment_behaviour="")
+    assess(scored, {"performance": 4}, user=anne, at=timezone.now() - timedelta(days=1))
+    assess(scored, {"performance": 5, "service": 3}, user=anne)
+    CustomerFactory(account_manager=None, annual_revenue="1234.50")
+    customers = list(Customer.objects.select_related("account_manager").order_by("id"))
+    snapshots = selectors.current_snapshots_of([c.pk for c in customers])
+    expected = CustomerSerializer(customers, many=True, context={"snapshots": snapshots}).data
+    built = selectors.customer_rows(selectors.customers_with_score(Customer.objects.order_by("id")))
+    for mine, theirs in zip(built, expected, strict=True):
+        for key in theirs:
+            assert mine[key] == theirs[key], (key, mine[key], theirs[key])
+    assert built == [dict(row) for row in expected]
+
+
+def test_the_scores_perception_gap_is_the_dashboards_rule_for_one_customer(anne):
+    """api.selectors._gaps is calculations.perception_gap for one customer, without frames."""
+    import numpy as np
+    import pandas as pd
+
+    from api import selectors
+    from scoring import calculations
+    from scoring.models import Element
+
+    customer = CustomerFactory(account_manager=anne)
+    assess(customer, {"performance": 2, "service": 5, "contract": 3}, user=anne)
+    assess(customer, {"performance": 6, "service": 1}, kind="customer", email="k@klant.example")
+    assess(customer, {"performance": 3}, kind="expert", email="e@markt.example")
+    snapshot = customer.snapshots.get(is_current=True)
+    codes = list(
+        Element.objects.filter(scoring_model=snapshot.scoring_model)
+        .order_by("order", "pk")
+        .values_list("code", flat=True)
+    )
+    means = [snapshot.element_values(codes, kind) for kind in calculations.KINDS]
+    frame = pd.DataFrame(
+        [[m[c] for m in means for c in codes]],
+        columns=pd.MultiIndex.from_product([calculations.KINDS, codes]),
+        dtype=float,
+    )
+    expected = calculations.perception_gap(frame, codes)
+    gaps = selectors._gaps(snapshot)
+    assert [g["element"] for g in gaps] == list(expected.index)
+    for gap, (_code, row) in zip(gaps, expected.iterrows(), strict=True):
+        for key in ("staff", "customer", "expert", "customer_gap", "expert_gap"):
+            value = row[key]
+            assert (gap[key] is None) == bool(np.isnan(value))
+            if gap[key] is not None:
+                assert gap[key] == pytest.approx(value, abs=1e-3)

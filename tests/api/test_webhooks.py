@@ -226,3 +226,41 @@ def test_a_delivery_is_resent_from_its_log(anne, mira, client):
     assert page.content.decode().count(": 200") == 2
     client.force_login(anne)
     assert client.get(f"/api/webhooks/{endpoint.pk}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_alerts_overdue_actions_and_departures_become_events_for_who_wants_them(anne, mira):
+    from alerts.services import alerts_evaluate
+    from relations.services import departure_record
+    from tests.actions.factories import make_action
+
+    wants_all = endpoint_create(
+        url="http://127.0.0.1:9/all",
+        events=["alert.fired", "action.overdue", "customer.departed"],
+        owner=mira,
+    )
+    only_departures = endpoint_create(
+        url="http://127.0.0.1:9/departures", events=["customer.departed"], owner=mira
+    )
+    customer = CustomerFactory(account_manager=anne, external_id="CRM-9")
+    assess(
+        customer, {"performance": 6, "service": 6}, user=anne, at=timezone.now() - timedelta(days=2)
+    )
+    assess(customer, {"performance": 1, "service": 1}, user=anne)
+    alerts_evaluate()  # the band went down
+    late = make_action(customer, by=mira, due_on=timezone.localdate() - timedelta(days=2))
+    today = timezone.localdate()
+    departure_record(customer=customer, kind="full", decided_on=today, left_on=today, user=mira)
+
+    events = {e.type: e for e in events_collect()}
+    assert set(events) == {"alert.fired", "action.overdue", "customer.departed"}
+    assert events["action.overdue"].payload["data"]["action"] == late.pk
+    assert events["customer.departed"].payload["data"]["customer"] == "CRM-9"
+    assert "band_down" in {
+        e.payload["data"]["trigger"] for e in WebhookEvent.objects.filter(type="alert.fired")
+    }
+    assert events_collect() == []  # an overdue action is one event per due date
+    wanted = WebhookDelivery.objects.filter(endpoint=wants_all).count()
+    assert wanted == WebhookEvent.objects.count()
+    departures = WebhookDelivery.objects.filter(endpoint=only_departures)
+    assert [d.event.type for d in departures] == ["customer.departed"]

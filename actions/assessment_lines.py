@@ -176,8 +176,8 @@ def assessment_frames(*, start: datetime, end: datetime) -> tuple[pd.DataFrame, 
     models = sorted(order)
     layout = np.full((len(models), max(width, 1)), -1, dtype=np.int64)
     for row, model_id in enumerate(models):
-        for position, element_id in enumerate(order[model_id]):
-            layout[row, position] = code_index[codes[element_id]]
+        for column, element_id in enumerate(order[model_id]):
+            layout[row, column] = code_index[codes[element_id]]
     values = frame[list(names[len(HEADER) :])].to_numpy(dtype=float).reshape(len(frame), width)
     answered_row, position = np.nonzero(~np.isnan(values))
     model_row = np.searchsorted(models, frame["model_id"].to_numpy())[answered_row]

@@ -67,7 +67,7 @@ class _SafeQueueTask(DjangoTask):
     """Queueing never fails the caller: with the broker away it logs and returns None, and
     the next request of the report asks again."""
 
-    def apply_async(self, *args, **kwargs):  # type: ignore[override]
+    def apply_async(self, *args, **kwargs):
         try:
             return super().apply_async(*args, **kwargs)
         except (OperationalError, OSError, RedisError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 import pandas as pd
@@ -26,6 +26,7 @@ from scoring.models import (
     Customer,
     Element,
     Factor,
+    RespondentKind,
     ScoreSnapshot,
     localised,
 )
@@ -443,6 +444,50 @@ class CustomerHistory:
     results: pd.DataFrame  # computed_at, binding_score and the factor scores
     kind_values: dict[str, list[float | None]]  # only the kinds with any value
     names: list[str]  # the current model's element names, in the user's language
+
+
+@dataclass(frozen=True)
+class NpsPoint:
+    """The customer's NPS at one moment: each customer respondent's latest answer within the
+    validity window then, as the dashboard counts it."""
+
+    at: datetime
+    nps: float | None
+    answers: int
+
+
+@dataclass(frozen=True)
+class CustomerNps:
+    """The customer's NPS now and at the end of each of the last quarters, oldest first."""
+
+    now: NpsPoint
+    trend: list[NpsPoint]
+
+
+def customer_nps(
+    customer: Customer, *, now: datetime | None = None, quarters: int = 4
+) -> CustomerNps | None:
+    """The customer's Net Promoter Score now and its trend; None when no contact answered."""
+    answers = list(
+        customer.assessments.filter(respondent_kind=RespondentKind.CUSTOMER, nps__isnull=False)
+        .order_by("assessed_at", "pk")
+        .values_list("respondent_email", "assessed_at", "nps")
+    )
+    if not answers:
+        return None
+    now = now or timezone.now()
+    params = rule_params()
+
+    def point(moment: datetime) -> NpsPoint:
+        latest: dict[str, int | None] = {}  # nps is never None here (filtered)
+        for email, at, nps in answers:  # oldest first: a later answer replaces an earlier one
+            if params.window_start(moment) <= at <= moment:
+                latest[email.lower()] = nps
+        values = pd.Series(list(latest.values()), dtype=float)
+        return NpsPoint(at=moment, nps=calculations.net_promoter_score(values), answers=len(latest))
+
+    moments = [now - timedelta(days=91 * back) for back in range(quarters, 0, -1)]
+    return CustomerNps(now=point(now), trend=[point(m) for m in moments] + [point(now)])
 
 
 def customer_history(customer: Customer) -> CustomerHistory | None:

@@ -135,6 +135,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "customer": customer,
             "snapshot": page.snapshot,
             "expired": page.expired,
+            "nps": selectors.customer_nps(customer),
             "groups": page.groups,
             "factors": page.factors,
             "kinds": RespondentKind.choices,

@@ -52,11 +52,13 @@ def _day_end(day: date) -> datetime:
 
 
 def snapshot_pair(
-    customer: Customer, day: date | None
+    customers: QuerySet[Customer], day: date | None
 ) -> tuple[ScoreSnapshot | None, ScoreSnapshot | None]:
     """The snapshot in force at the end of ``day`` (None: the current one) and the one stored
-    just before it, in one query."""
-    snapshots = ScoreSnapshot.objects.filter(customer=customer).select_related("scoring_model")
+    just before it, of the one customer in ``customers``, in one query (with the customer)."""
+    snapshots = ScoreSnapshot.objects.filter(customer__in=customers).select_related(
+        "scoring_model", "customer"
+    )
     if day is None:
         ordered = snapshots.order_by("-is_current", "-computed_at", "-pk")
     else:
@@ -117,12 +119,19 @@ def _gaps(snapshot: ScoreSnapshot) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["customer_gap"] is None, r["customer_gap"] or 0.0))
 
 
-def customer_score(customer: Customer, *, day: date | None = None) -> CustomerScore | None:
-    """The customer's score at the end of ``day`` (None: now), with the previous score and the
-    per-element lines of why it moved (``scoring.movement``); None before the first score."""
-    snapshot, previous = snapshot_pair(customer, day)
+def customer_score(
+    user: AbstractBaseUser | AnonymousUser, external_id: str, *, day: date | None = None
+) -> CustomerScore | None:
+    """The score of the user's customer with this external id at the end of ``day`` (None:
+    now), with the previous score and the per-element lines of why it moved
+    (``scoring.movement``); None before its first score, Http404 for a customer the user
+    does not see. The customer is read with its snapshots (a score read is a hot path)."""
+    customers = selectors.customers_visible_to(user).filter(external_id=external_id)
+    snapshot, previous = snapshot_pair(customers, day)
     if snapshot is None:
+        customer_visible(user, external_id)  # a 404 when it is not the user's to see
         return None
+    customer = snapshot.customer
     moved = (
         movement.movements([(previous, snapshot)], with_assessments=False)[0]
         if previous is not None

@@ -262,8 +262,7 @@ class CustomerScoreView(Base):
         query = _At(data=request.query_params)
         query.is_valid(raise_exception=True)
         day: date | None = query.validated_data.get("at")
-        customer = selectors.customer_visible(request.user, external_id)
-        score = selectors.customer_score(customer, day=day)
+        score = selectors.customer_score(request.user, external_id, day=day)
         if score is None:
             raise NotFound(
                 _("This customer has no score yet.")

@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from actions.calculations import ForestRow
+from scoring.charts.common import plotly_text
 
 Figure = dict[str, Any]
 
@@ -36,6 +37,7 @@ def forest_figure(rows: Sequence[tuple[str, ForestRow]], *, unit: str = "scale")
     too little data are named on the axis but draw no point. ``unit`` is "scale" (an
     element, 0–6) or "points" (the whole binding score): they get separate figures, as one
     axis for both would flatten the elements' effects."""
+    rows = [(plotly_text(label), row) for label, row in rows]  # names of types and campaigns
     labels = [label for label, _row in rows]
     shown = [(label, row) for label, row in rows if row.effect is not None]
     dutch = (translation.get_language() or "nl").startswith("nl")

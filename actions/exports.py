@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.selectors.report import EXPORT_COLUMNS as REPORT_COLUMNS
+from scoring.exports import formula_safe, text_cell
 
 # Columns the import reads, in the export's order.
 ACTION_IMPORT_COLUMNS = (
@@ -131,7 +132,7 @@ def write_csv(rows: Sequence[Row], columns: Sequence[str], stream: Writable) -> 
     writer = csv.writer(stream)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([csv_value(row.get(column)) for column in columns])
+        writer.writerow([formula_safe(row.get(c), csv_value(row.get(c))) for c in columns])
 
 
 def write_xlsx(
@@ -159,7 +160,7 @@ def write_xlsx(
                 value = timezone.localtime(value).replace(tzinfo=None, microsecond=0)
             elif isinstance(value, float) and value != value:
                 value = None
-            cell = WriteOnlyCell(worksheet, value=value)
+            cell = text_cell(worksheet, value)
             if isinstance(value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm:ss"
             elif isinstance(value, date):

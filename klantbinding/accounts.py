@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -29,7 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 logger = logging.getLogger(__name__)
 
 
-def set_password_link(user: AbstractBaseUser) -> str:
+def set_password_link(user: User) -> str:
     """The one-time link at which ``user`` chooses a (new) password."""
     path = reverse(
         "password_reset_confirm",
@@ -41,7 +41,7 @@ def set_password_link(user: AbstractBaseUser) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _message(user: AbstractBaseUser, template: str, language: str) -> EmailMultiAlternatives:
+def _message(user: User, template: str, language: str) -> EmailMultiAlternatives:
     """``template``'s three parts (subject, text, HTML) for ``user``, in ``language``."""
     with translation.override(language):
         context = {
@@ -63,14 +63,12 @@ def _message(user: AbstractBaseUser, template: str, language: str) -> EmailMulti
     return message
 
 
-def invitation_message(
-    user: AbstractBaseUser, *, language: str | None = None
-) -> EmailMultiAlternatives:
+def invitation_message(user: User, *, language: str | None = None) -> EmailMultiAlternatives:
     """The invitation to set a first password."""
     return _message(user, "emails/account-invitation", language or settings.LANGUAGE_CODE)
 
 
-def reset_message(user: AbstractBaseUser, *, language: str | None = None) -> EmailMultiAlternatives:
+def reset_message(user: User, *, language: str | None = None) -> EmailMultiAlternatives:
     """The link to set a new password, for a user who has one."""
     return _message(user, "emails/password-reset", language or translation.get_language() or "nl")
 
@@ -86,7 +84,7 @@ def _send(messages: Sequence[EmailMultiAlternatives]) -> None:
         logger.exception("Could not send %d set-password e-mails", len(messages))
 
 
-def users_invite(*, users: Iterable[AbstractBaseUser], language: str | None = None) -> int:
+def users_invite(*, users: Iterable[User], language: str | None = None) -> int:
     """Invite each user without a password (and with an e-mail address) to set one.
 
     The e-mails go once the current transaction commits, so a rolled-back import invites
@@ -117,7 +115,7 @@ class PasswordLinkForm(PasswordResetForm):
     an active user without a password gets a new invitation instead of a reset e-mail.
     """
 
-    def get_users(self, email: str) -> Iterable[AbstractBaseUser]:
+    def get_users(self, email: str) -> Iterable[User]:
         user_model = get_user_model()
         field = user_model.get_email_field_name()
         candidates = user_model._default_manager.filter(
@@ -138,7 +136,7 @@ class PasswordLinkForm(PasswordResetForm):
         _send(messages)
 
 
-def user_find(name: str) -> AbstractBaseUser:
+def user_find(name: str) -> User:
     """The active user with this user name, or else with this e-mail address.
 
     Raises LookupError when there is none, or when the address belongs to several users.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import models as auth_models
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import QuerySet
@@ -45,7 +48,9 @@ class KlantbindingUserAdmin(SimpleHistoryAdmin, UserAdmin):
     )
     actions = ["invite"]
 
-    def save_model(self, request: HttpRequest, obj: object, form: object, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: auth_models.User, form: Any, change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         # A new user without a password, or one who never signed in and just got an address,
         # is invited to choose a password.

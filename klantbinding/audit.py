@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -44,7 +45,12 @@ def tracked_models() -> list[type[models.Model]]:
 
 
 def history_of(model: type[models.Model]) -> type[models.Model]:
-    return getattr(model, model._meta.simple_history_manager_attribute).model
+    return getattr(model, _history_attribute(model)).model
+
+
+def _history_attribute(model: type[models.Model]) -> str:
+    """The name of the model's history manager (simple_history sets it on the model's meta)."""
+    return str(model._meta.simple_history_manager_attribute)  # type: ignore[attr-defined]
 
 
 def kind_of(model: type[models.Model]) -> str:
@@ -115,7 +121,7 @@ def records_bulk(
         for row in rows:
             by_model[type(row)].append(row)
         for model, objs in by_model.items():
-            getattr(model, model._meta.simple_history_manager_attribute).bulk_history_create(
+            getattr(model, _history_attribute(model)).bulk_history_create(
                 objs,
                 batch_size=BATCH,
                 update=update,
@@ -146,7 +152,7 @@ def _groups_changed(
     if not hasattr(user_model._meta, "simple_history_manager_attribute"):
         return
     if reverse:  # group.user_set.add(users)
-        users = list(user_model._base_manager.filter(pk__in=pk_set))
+        users: list[Any] = list(user_model._base_manager.filter(pk__in=pk_set))
         names = [str(instance)]
     else:  # user.groups.add(groups)
         users = [instance]
@@ -235,8 +241,8 @@ def _display(field: models.Field, value: object, names: dict) -> str:
     return str(value)
 
 
-def _records(history_model: type[models.Model], limit: int, offset: int = 0) -> list:
-    pk = history_model._meta.get_field("history_id").attname
+def _records(history_model: type[models.Model], limit: int, offset: int = 0) -> list[Any]:
+    pk = history_model._meta.get_field("history_id").attname  # type: ignore[union-attr]
     previous = (
         history_model._base_manager.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
         .order_by("-history_id")
@@ -258,7 +264,7 @@ def changes_recent(*, kind: str = "", page: int = 1, per_page: int = 50) -> Chan
     page = max(1, page)
     chosen = [tracked[kind]] if kind else list(tracked.values())
     # Enough of each kind to fill this page from the newest of all of them.
-    rows: list[tuple[type[models.Model], object]] = []
+    rows: list[tuple[type[models.Model], Any]] = []
     for model in chosen:
         if kind:
             found = _records(history_of(model), per_page + 1, (page - 1) * per_page)
@@ -279,16 +285,16 @@ def changes_recent(*, kind: str = "", page: int = 1, per_page: int = 50) -> Chan
     )
 
 
-def _changes(rows: list[tuple[type[models.Model], object]]) -> list[Change]:
+def _changes(rows: list[tuple[type[models.Model], Any]]) -> list[Change]:
     """Each record with what it changed against the record before it (two queries a kind)."""
-    previous: dict[tuple[type[models.Model], int], object] = {}
+    previous: dict[tuple[type[models.Model], int], Any] = {}
     wanted: dict[type[models.Model], list[int]] = defaultdict(list)
     for model, record in rows:
         if record.previous_id is not None:
             wanted[model].append(record.previous_id)
     for model, history_ids in wanted.items():
-        for old in history_of(model)._base_manager.filter(history_id__in=history_ids):
-            previous[(model, old.history_id)] = old
+        for found in history_of(model)._base_manager.filter(history_id__in=history_ids):
+            previous[(model, found.history_id)] = found  # type: ignore[attr-defined]
 
     # Names of the rows that foreign keys point to, one query per related model.
     related: dict[type[models.Model], set] = defaultdict(set)
@@ -354,7 +360,7 @@ def _name(obj: models.Model) -> str:
     return str(obj)
 
 
-def _url(model: type[models.Model], record: object) -> str:
+def _url(model: type[models.Model], record: Any) -> str:
     if record.history_type == "-" or not hasattr(model, "get_absolute_url"):
         return ""
     try:
@@ -388,7 +394,8 @@ def demo_step(*, seed: int, now: dt.datetime, progress: object = None) -> str:
     rng = random.Random(seed)
     customer = rng.choice(customers)
     customer.account_manager = rng.choice([m for m in managers if m != customer.account_manager])
-    customer._history_user = boss
-    customer._history_date = now - dt.timedelta(days=3)
+    # simple_history reads who and when from these attributes of the instance it records.
+    customer._history_user = boss  # type: ignore[attr-defined]
+    customer._history_date = now - dt.timedelta(days=3)  # type: ignore[attr-defined]
     customer.save()
     return f"Change log: {boss.get_username()} moved {customer} to {customer.account_manager}."

@@ -62,7 +62,7 @@ def _broker_answers() -> bool:
     try:
         if url.startswith("filesystem://"):
             folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
-            return Path(folder).is_dir()
+            return Path(str(folder)).is_dir()
         if url.startswith(("redis://", "rediss://")):
             import redis
 

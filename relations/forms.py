@@ -403,8 +403,17 @@ class SegmentRuleForm(SmallWidgets):
         return data
 
 
+# A POST cannot ask for more forms than a page could show (Django's default builds 2,000).
+MAX_ROWS = 100
+
 SegmentRuleFormSet = forms.modelformset_factory(
-    SegmentRule, form=SegmentRuleForm, extra=1, can_delete=True
+    SegmentRule,
+    form=SegmentRuleForm,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
 )
 
 
@@ -448,12 +457,18 @@ CadenceTargetFormSet = forms.modelformset_factory(
     formset=BaseCadenceFormSet,
     extra=1,
     can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
 )
 SegmentFormSet = forms.modelformset_factory(
     Segment,
     form=SmallWidgets,
     fields=["order", "name_nl", "name_en", "description_nl", "description_en"],
     extra=0,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
     widgets={
         "description_nl": forms.Textarea(attrs={"rows": 2}),
         "description_en": forms.Textarea(attrs={"rows": 2}),
@@ -494,11 +509,19 @@ RelationshipTypeFormSet = forms.modelformset_factory(
     form=CodeFixedForm,
     fields=["order", "code", "name_nl", "name_en", "description_nl", "description_en", "active"],
     extra=1,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
     widgets={
         "description_nl": forms.Textarea(attrs={"rows": 2}),
         "description_en": forms.Textarea(attrs={"rows": 2}),
     },
 )
 DepartureReasonFormSet = forms.modelformset_factory(
-    DepartureReason, form=DepartureReasonForm, extra=1
+    DepartureReason,
+    form=DepartureReasonForm,
+    extra=1,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
 )

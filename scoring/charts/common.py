@@ -12,6 +12,7 @@ draw them.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import math
 from datetime import date
@@ -143,6 +144,20 @@ def _plain(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def plotly_text(values: Any) -> Any:
+    """Names (of customers, elements, campaigns) as plotly text: plotly draws ``<a href>``,
+    ``<b>``, ``<span style>`` and ``<br>`` in labels, hover texts and axis ticks as markup, so
+    a customer named ``<a href="https://evil.example">`` would be a link. Escaped, the name
+    shows as typed (plotly turns &lt; &gt; &amp; back into the characters)."""
+    if isinstance(values, str):
+        return html.escape(values, quote=False)
+    if isinstance(values, np.ndarray):
+        return np.array([plotly_text(v) for v in values.tolist()], dtype=object)
+    if isinstance(values, list | tuple):
+        return [plotly_text(v) for v in values]
+    return values
 
 
 def _dumps(value: object) -> str:

@@ -18,6 +18,7 @@ from scoring.charts.common import (
     figure_json,
     grid_axis,
     page_layout,
+    plotly_text,
 )
 from scoring.models import Factor, RespondentKind
 
@@ -99,7 +100,7 @@ def element_radar_figure(kind_values: dict[str, list[float | None]], names: list
         "expert": str(RespondentKind.EXPERT.label),
     }
     colours = {"elements": "#212529", **KIND_COLOURS}
-    names = [_wrap(name) for name in names]
+    names = [_wrap(plotly_text(name)) for name in names]
     closed = [*names, names[0]] if names else names
     traces = []
     for kind, values in kind_values.items():

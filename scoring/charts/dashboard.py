@@ -25,6 +25,7 @@ from scoring.charts.common import (
     grid_axis,
     month_label,
     page_layout,
+    plotly_text,
 )
 from scoring.conf import rule_params
 from scoring.models import Factor, RespondentKind, band_label, localised
@@ -123,7 +124,7 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
     satisfaction = frame["satisfaction"].to_numpy(dtype=float)
     barriers = frame["barriers"].to_numpy(dtype=float)
     revenue = frame["revenue"].to_numpy(dtype=float)
-    names = frame["name"].to_numpy(dtype=object)
+    names = plotly_text(frame["name"].to_numpy(dtype=object))
     ids = frame.index.to_numpy(dtype=np.int64)
     known = ~np.isnan(satisfaction) & ~np.isnan(barriers)
     peak = float(revenue[known].max()) if known.any() else 0.0
@@ -188,7 +189,7 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
 
 def perception_gap_figure(gap: pd.DataFrame) -> Figure:
     """Per element the mean of staff, customers and experts side by side, largest gap on top."""
-    names = gap["name"].to_numpy(dtype=object)
+    names = plotly_text(gap["name"].to_numpy(dtype=object))
     labels = {
         "staff": str(RespondentKind.STAFF.label),
         "customer": str(RespondentKind.CUSTOMER.label),
@@ -220,7 +221,7 @@ def perception_gap_figure(gap: pd.DataFrame) -> Figure:
 def wall_figure(wall: pd.DataFrame) -> Figure:
     """Elements by score points to gain (weight × (6 − value), summed), largest on top."""
     factors = wall["factor"].to_numpy(dtype=object)
-    names = wall["name"].to_numpy(dtype=object)
+    names = plotly_text(wall["name"].to_numpy(dtype=object))
     gain = wall["gain"].to_numpy(dtype=float)
     points = wall["score_points"].to_numpy(dtype=float)
     hover = (
@@ -323,11 +324,13 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> Figure:
 def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) -> Figure:
     """Elements × customers for the lowest-scoring customers: red is low, green high."""
     codes = list(elements["code"])
-    names = [
-        localised(nl, en, language)
-        for nl, en in zip(elements["name_nl"], elements["name_en"], strict=True)
-    ]
-    customers = lowest["name"].to_numpy(dtype=object)
+    names = plotly_text(
+        [
+            localised(nl, en, language)
+            for nl, en in zip(elements["name_nl"], elements["name_en"], strict=True)
+        ]
+    )
+    customers = plotly_text(lowest["name"].to_numpy(dtype=object))
     values = lowest.reindex(columns=codes).to_numpy(dtype=float)
     return figure_dict(
         [

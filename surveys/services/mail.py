@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from klantbinding.lib.mail import recipient
 from scoring.models import RespondentKind
 from surveys.models import Invitation
 
@@ -92,9 +93,7 @@ def invitation_message(
         subject=subject,
         body=text,
         from_email=settings.SURVEYS_FROM_EMAIL,
-        to=[
-            formataddr((invitation.name, invitation.email)) if invitation.name else invitation.email
-        ],
+        to=[recipient(invitation.name, invitation.email)],
         headers=headers,
         connection=connection,
     )

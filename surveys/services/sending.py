@@ -369,6 +369,12 @@ def invitation_resend(*, invitation: Invitation, now: datetime | None = None) ->
                 claimed_at=None,
                 last_error="",
             )
+            if updated and invitation.token_hash:
+                # The failed e-mail may have arrived after all (a worker killed mid-send cannot
+                # tell): its link keeps working next to the new e-mail's, as a reminder's does.
+                InvitationLink.objects.get_or_create(
+                    token_hash=invitation.token_hash, defaults={"invitation": invitation}
+                )
             if updated:
                 transaction.on_commit(lambda: enqueue_sends([invitation.pk]))
     except IntegrityError as exc:

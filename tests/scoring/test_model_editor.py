@@ -309,3 +309,15 @@ def test_discarding_a_draft_removes_it(client_en, mira, draft):
     assert not ScoringModel.objects.filter(pk=draft.pk).exists()
     active = active_model()
     assert client_en.post(reverse("scoring:model-discard", args=[active.pk])).status_code == 404
+
+
+def test_a_post_asking_for_a_million_element_forms_builds_at_most_the_limit(client_en, mira, draft):
+    client_en.force_login(mira)
+    url = reverse("scoring:model-edit", args=[draft.pk])
+    data = editor_data(client_en.get(url))
+    data["elements-TOTAL_FORMS"] = "999999"
+    response = client_en.post(url, data)
+    assert response.status_code == 200
+    assert len(response.context["formset"].forms) <= 100
+    assert "Please submit at most 100 forms." in response.content.decode()
+    assert draft.elements.count() == 12

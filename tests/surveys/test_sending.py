@@ -20,6 +20,7 @@ from scoring.models import RespondentKind
 from surveys import selectors, services
 from surveys.models import Invitation
 from surveys.services import mail
+from surveys.tokens import token_hash
 from tests.factories import MarketExpertFactory
 from tests.surveys.support import link_in, make_campaign
 
@@ -445,3 +446,28 @@ def test_an_unexpected_error_mid_batch_records_what_went_out_and_puts_back_the_r
     statuses = [s for _, s in sorted(Invitation.objects.values_list("pk", "status"))]
     assert statuses == ["sent", "sent", "sent", "sending", "pending", "pending"]
     assert len(smtp.inbox.messages) == 3
+
+
+def test_a_resent_invitation_keeps_the_link_of_its_first_e_mail_working(portfolio, settings, mira):
+    """A worker killed mid-send leaves e-mails "failed, delivery unknown"; some did arrive.
+    Resending one sends a new link, and the first one still opens the same invitation."""
+    from tests.surveys.support import invite
+
+    portfolio(1)
+    campaign = make_campaign()
+    first_links = invite(campaign, settings)
+    invitation = Invitation.objects.get()
+    (first_path,) = first_links.values()
+    first_token = first_path.rstrip("/").rsplit("/", 1)[1]
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status="failed", last_error="Sending was interrupted (the worker stopped)."
+    )
+    invitation.refresh_from_db()
+    services.invitation_resend(invitation=invitation)
+    services.invitations_send(invitation_ids=[invitation.pk])
+    invitation.refresh_from_db()
+    assert invitation.status == "sent"
+    assert not selectors.token_belongs_to(invitation, "x" * 43)
+    assert selectors.invitation_for_token(first_token) == invitation
+    assert selectors.token_belongs_to(invitation, first_token)
+    assert invitation.token_hash != token_hash(first_token)  # the new e-mail has its own link

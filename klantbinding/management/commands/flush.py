@@ -17,5 +17,5 @@ from klantbinding.lib import triggers
 
 class Command(flush.Command):
     def handle(self, **options: object) -> None:
-        with triggers.suspended(connections[options["database"]]):
+        with triggers.suspended(connections[str(options["database"])]):
             super().handle(**options)

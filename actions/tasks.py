@@ -11,15 +11,10 @@ import logging
 import smtplib
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from kombu.exceptions import OperationalError
+
+from klantbinding.lib.tasks import OutboxTask
 
 logger = logging.getLogger(__name__)
-
-try:
-    from redis.exceptions import RedisError
-except ImportError:  # pragma: no cover - redis is a dependency
-    RedisError = OSError  # type: ignore[assignment,misc]
 
 
 @shared_task(
@@ -63,19 +58,7 @@ def measurements_request_due() -> int:
     return services.measurements_request_due().requested
 
 
-class _SafeQueueTask(DjangoTask):
-    """Queueing never fails the caller: with the broker away it logs and returns None, and
-    the next request of the report asks again."""
-
-    def apply_async(self, *args, **kwargs):
-        try:
-            return super().apply_async(*args, **kwargs)
-        except (OperationalError, OSError, RedisError) as exc:
-            logger.warning("Broker unreachable, %s not queued (%s)", self.name, exc)
-            return None
-
-
-@shared_task(name="actions.effect_report_rebuild", base=_SafeQueueTask)
+@shared_task(name="actions.effect_report_rebuild", base=OutboxTask)
 def effect_report_rebuild() -> str:
     """Compute the effect report of today's inputs and store it (nothing when it is stored)."""
     from actions import services

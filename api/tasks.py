@@ -7,10 +7,10 @@ from typing import Any
 
 from celery import shared_task
 
-from alerts.tasks import SafeQueueTask
+from klantbinding.lib.tasks import OutboxTask
 
 
-@shared_task(name="api.events_collect", base=SafeQueueTask, acks_late=True)
+@shared_task(name="api.events_collect", base=OutboxTask, acks_late=True)
 def events_collect() -> int:
     """Turn new snapshots, alerts, overdue actions and departures into webhook events, and
     queue their deliveries; returns the events made."""
@@ -32,7 +32,7 @@ def deliveries_queue() -> int:
     return len(due)
 
 
-@shared_task(name="api.webhook_deliver", base=SafeQueueTask, bind=True, acks_late=True)
+@shared_task(name="api.webhook_deliver", base=OutboxTask, bind=True, acks_late=True)
 def webhook_deliver(self: Any, delivery_id: int) -> bool:
     """Try one delivery; a failure queues the next try after its backoff (the minute sweep
     picks up any that the broker lost)."""
@@ -44,7 +44,7 @@ def webhook_deliver(self: Any, delivery_id: int) -> bool:
     return bool(outcome and outcome.delivered)
 
 
-@shared_task(name="api.webhooks_sweep", base=SafeQueueTask)
+@shared_task(name="api.webhooks_sweep", base=OutboxTask)
 def webhooks_sweep() -> int:
     """Beat (every minute): collect events and queue every due delivery; returns queued."""
     from api.services.events import events_collect as collect

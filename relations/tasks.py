@@ -7,33 +7,15 @@ schedule lives in django-celery-beat, created by a migration, editable in the ad
 
 from __future__ import annotations
 
-import logging
 import smtplib
 from datetime import date
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from kombu.exceptions import OperationalError
-from redis.exceptions import RedisError  # the broker's own connection errors
 
-logger = logging.getLogger(__name__)
-
-BROKER_ERRORS = (OperationalError, OSError, RedisError)
+from klantbinding.lib.tasks import OutboxTask
 
 
-class QueueSafeTask(DjangoTask):
-    """Queueing never fails the caller: the rows are the outbox, and the next sweep or beat
-    run queues what could not be queued now."""
-
-    def apply_async(self, *args, **kwargs):
-        try:
-            return super().apply_async(*args, **kwargs)
-        except BROKER_ERRORS as exc:
-            logger.warning("Broker unreachable, %s not queued (%s)", self.name, exc)
-            return None
-
-
-@shared_task(name="relations.segments_assign", base=QueueSafeTask)
+@shared_task(name="relations.segments_assign", base=OutboxTask)
 def segments_assign() -> int:
     """Beat, nightly: give every active customer its segment by the rules; rhythms follow."""
     from relations import services
@@ -41,7 +23,7 @@ def segments_assign() -> int:
     return services.segments_assign(refresh_cadence="all").customers
 
 
-@shared_task(name="relations.segments_monthly", base=QueueSafeTask)
+@shared_task(name="relations.segments_monthly", base=OutboxTask)
 def segments_monthly() -> int:
     """Beat, on the 1st: assign the segments and record them as the month's history."""
     from relations import services
@@ -49,7 +31,7 @@ def segments_monthly() -> int:
     return services.segments_monthly()
 
 
-@shared_task(name="relations.overdue_digests_queue", base=QueueSafeTask)
+@shared_task(name="relations.overdue_digests_queue", base=OutboxTask)
 def overdue_digests_queue() -> int:
     """Beat, Monday morning: queue one e-mail per account manager with overdue customers."""
     from relations import services
@@ -59,7 +41,7 @@ def overdue_digests_queue() -> int:
 
 @shared_task(
     name="relations.overdue_digest_send",
-    base=QueueSafeTask,
+    base=OutboxTask,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -77,7 +59,7 @@ def overdue_digest_send(self, user_id: int, week: str) -> bool:
 
 @shared_task(
     name="relations.exit_survey_send",
-    base=QueueSafeTask,
+    base=OutboxTask,
     acks_late=True,
     reject_on_worker_lost=True,
 )
@@ -88,7 +70,7 @@ def exit_survey_send(survey_id: int) -> bool:
     return services.exit_survey_send(survey_id=survey_id)
 
 
-@shared_task(name="relations.exit_surveys_sweep", base=QueueSafeTask)
+@shared_task(name="relations.exit_surveys_sweep", base=OutboxTask)
 def exit_surveys_sweep() -> int:
     """Beat: queue the exit surveys still waiting to be sent."""
     from relations import services

@@ -1,8 +1,9 @@
 """Queueing Celery tasks without failing the caller when the broker is away.
 
 Why it exists: the rows in the database are the outbox (survey invitations, background
-jobs), so a web request that could not queue its task has lost nothing: a sweep or a worker
-starting up queues it later. The page must not fail, or hang, on a missing broker.
+jobs, alerts to evaluate or send, digests, webhook events, the stored effect report), so a web
+request that could not queue its task has lost nothing: a sweep, a beat run or a worker starting
+up queues it later. The page must not fail, or hang, on a missing broker.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class OutboxTask(DjangoTask):
             return super().apply_async(*args, **kwargs)
         except BROKER_ERRORS as exc:
             logging.getLogger(self.name.split(".")[0]).warning(
-                "Broker unreachable, %s not queued (%s); the outbox sweep sends it later",
+                "Broker unreachable, %s not queued (%s); a sweep queues it again later",
                 self.name,
                 exc,
             )

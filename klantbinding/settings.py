@@ -265,6 +265,11 @@ KB_IMPORT_MAX_COLUMNS = env.int("KB_IMPORT_MAX_COLUMNS", default=200)
 KB_IMPORT_MAX_CELL_CHARS = env.int("KB_IMPORT_MAX_CELL_CHARS", default=10_000)
 KB_IMPORT_MAX_UNPACKED_BYTES = env.int("KB_IMPORT_MAX_UNPACKED_MB", default=100) * 1024 * 1024
 KB_IMPORT_MAX_PROBLEMS = env.int("KB_IMPORT_MAX_PROBLEMS", default=100)
+# Small uploads in memory, larger ones on disk, but no more of them than an upload may hold.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "scoring.imports.handlers.SizeLimitedUploadHandler",
+]
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]

@@ -400,3 +400,21 @@ def test_a_known_token_whose_upload_is_gone_is_a_not_found_page(manager_client, 
     assert manager_client.get(preview_url).status_code == 404
     assert manager_client.post(preview_url).status_code == 404
     assert not Customer.objects.exists()
+
+
+def test_an_oversized_upload_is_not_kept_whole_on_disk(manager_client, settings, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    settings.KB_UPLOAD_MAX_BYTES = 100_000
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000  # the request goes to the disk handler
+    written = []
+    real = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):  # what goes into the temporary file
+        written.append(len(raw_data))
+        return real(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    response = _upload(manager_client, (GOOD_CSV + "x" * 3_000_000).encode())
+    assert "The file is 2.9\xa0MB; at most 97.7\xa0KB can be imported" in response.content.decode()
+    assert 0 < sum(written) <= 100_000 + 65_536  # the limit and the chunk that crosses it

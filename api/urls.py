@@ -14,7 +14,9 @@ urlpatterns = [
     path(f"{v1}schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         f"{v1}docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", permission_classes=[AllowAny], template_name="api/docs.html"
+        ),
         name="docs",
     ),
     path(f"{v1}me/", r.MeView.as_view(), name="me"),

@@ -26,6 +26,7 @@ from playwright.sync_api import Page
 
 from actions.models import Action, ActionCampaign, ActionType
 from alerts.models import Alert, AlertRule
+from api.models import WebhookEndpoint
 from relations import services as relations_services
 from relations.models import Departure
 from scoring.models import Assessment, Customer
@@ -69,6 +70,33 @@ NOT_PAGES = {
     "relations:exit-survey": "POST only",
     "alerts:acknowledge": "POST only",
     "alerts:reopen": "POST only",
+    "scoring:scores-recompute": "POST only",
+    "scoring:job-status": "JSON polled by the job page",
+    "scoring:job-detail": "needs a running job: tests/e2e/test_scoring_jobs.py runs axe on it",
+    "api:docs": "Swagger UI's own markup nests buttons in its operation headers and greys its "
+    "code text below AA contrast (known); tests/e2e/test_api.py checks that it loads",
+    "api:token-revoke": "POST only",
+    "api:webhook-resend": "POST only",
+    **{
+        f"api:{name}": "the JSON API: its schema test walks every operation"
+        for name in [
+            "schema",
+            "me",
+            "customers",
+            "customer",
+            "score",
+            "score-history",
+            "assessments",
+            "assessment",
+            "contacts",
+            "actions",
+            "action",
+            "alerts",
+            "alert-acknowledge",
+            "departures",
+            "not-found",
+        ]
+    },
 }
 
 
@@ -144,6 +172,12 @@ def portfolio(settings_fixture) -> dict[str, object]:
         "exit_link": exit_link,
         "alert": anne_alert or Alert.objects.first(),
         "rule": AlertRule.objects.first(),
+        "endpoint": WebhookEndpoint.objects.create(
+            url="https://crm.example.com/hooks/klantbinding",
+            events=["score.changed"],
+            secret="whsec_" + "A" * 32,
+            owner=boss,
+        ),
     }
 
 
@@ -199,6 +233,7 @@ def visits(d: dict) -> dict[str, list[Visit]]:
             r("alerts:settings"),
             r("password_change"),
             r("password_change_done"),
+            r("api:tokens"),
             ("403", lambda: reverse("scoring:model-list")),
         ],
         "boss": [
@@ -234,6 +269,9 @@ def visits(d: dict) -> dict[str, list[Visit]]:
             r("alerts:rules"),
             r("alerts:rule-create", d["rule"].trigger),
             r("alerts:rule-edit", d["rule"].pk),
+            r("api:webhooks"),
+            r("api:webhook-create"),
+            r("api:webhook-detail", d["endpoint"].pk),
         ],
     }
 

@@ -92,3 +92,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         for suffix in ("-wal", "-shm"):
             Path(f"{name}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _sequences_past_restored_rows(request: pytest.FixtureRequest) -> None:
+    """A transactional test with ``serialized_rollback`` gets the migrations' rows back with
+    their ids, but PostgreSQL's id sequences are not moved past them: after a test that reset
+    them, the next insert collides with a restored row (the default scoring model, id 1).
+    Move every sequence past the rows that are there."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("serialized_rollback"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

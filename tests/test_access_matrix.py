@@ -54,10 +54,12 @@ def routes() -> list[Route]:
                 name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
                 yield Route(prefix + str(entry.pattern), name)
 
+    # The admin has its own permissions; the JSON API under api/v1/ authenticates by token
+    # and has its own access matrix (tests/api), with 401/403/404 problem details.
     return [
         route
         for route in walk(get_resolver().url_patterns, "", None)
-        if not route.pattern.startswith("admin/")
+        if not route.pattern.startswith(("admin/", "api/v1/", "api/^v1/"))
     ]
 
 
@@ -125,6 +127,13 @@ def customer() -> tuple[Model, object]:
     return _customer_of(_model("scoring.Customer"), "")()
 
 
+def _token_of_an_account_manager() -> tuple[Model, object]:
+    """A personal API token: its owner is the user who made it."""
+    token = _model("api.ApiToken").objects.order_by("pk").first()
+    assert token is not None, "the demo has no API token"
+    return token, token.user
+
+
 OBJECTS: dict[str, Callable[[], tuple[Model, object]]] = {
     "scoring:customer-detail": customer,
     "scoring:customer-matrix": customer,
@@ -163,9 +172,15 @@ OBJECTS: dict[str, Callable[[], tuple[Model, object]]] = {
     "alerts:snooze": _customer_of(_model("alerts.Alert"), "customer__"),
     "alerts:reopen": _customer_of(_model("alerts.Alert"), "customer__"),
     "alerts:rule-edit": _any("alerts.AlertRule"),
+    "scoring:job-detail": _any("scoring.ScoringJob"),
+    "scoring:job-status": _any("scoring.ScoringJob"),
+    "api:token-revoke": _token_of_an_account_manager,
+    "api:webhook-detail": _any("api.WebhookEndpoint"),
+    "api:webhook-resend": _any("api.WebhookEndpoint"),
 }
 # Parameters that are no object of the database.
 VALUES = {
+    "delivery": "1",
     "fmt": "csv",
     "token": "no-such-token-0123456789abcdef",
     "uidb64": "MQ",
@@ -184,7 +199,7 @@ def url_of(route: Route) -> tuple[str, object]:
         found, owner = OBJECTS[route.name]()
         path = path.replace("<int:pk>", str(found.pk))
     for name, value in VALUES.items():
-        for converter in ("str", "slug", "uuid", ""):
+        for converter in ("str", "slug", "uuid", "int", ""):
             tag = f"<{converter}:{name}>" if converter else f"<{name}>"
             path = path.replace(tag, value)
     assert "<" not in path, f"say in OBJECTS or VALUES what {route.name}'s parameters name"
@@ -208,6 +223,7 @@ def demo(db, settings, tmp_path):
 
     from actions.models import ActionCampaign, ActionType
     from alerts.models import Alert, AlertRule
+    from api.services.tokens import token_create
     from relations.models import Departure
     from surveys import services as survey_services
     from tests.actions.factories import make_action
@@ -240,6 +256,11 @@ def demo(db, settings, tmp_path):
         due_on=today,
         created_by=boss,
         launched_at=timezone.now(),
+    )
+    _model("scoring.ScoringJob").objects.create(kind="recompute", state="done", created_by=boss)
+    token_create(user=first.account_manager, name="CRM", scope="read")
+    _model("api.WebhookEndpoint").objects.create(
+        url="https://crm.example.com/hooks", events=["score.changed"], secret="x", owner=boss
     )
     campaign = make_campaign(starts_on=today - dt.timedelta(days=1))
     survey_services.round_open(campaign=campaign)

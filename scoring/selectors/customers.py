@@ -4,7 +4,7 @@ history, and the rows of the score export."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
@@ -239,13 +239,14 @@ def customer_list_page(
     order_sql: str | None
     parts = _split_parts(customers, key, descending=descending, now=now)
     c = Customer._meta.db_table
+    ids: list[int] = []
     if parts is not None:
         ids = _split_page_ids(parts, offset=offset, limit=limit)
         if not ids:
             return [], None
         placeholders = ", ".join(["%s"] * len(ids))
         page_sql = f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})"
-        page_params: list[Any] = list(ids)
+        page_params: Sequence[Any] = ids
         order_sql = None
     else:
         customers, order = _list_order(customers, key, descending=descending, now=now)
@@ -281,7 +282,7 @@ def customer_list_page(
     params = [*page_params, *due_params, *count_params, *current_params]
     fetched = db.fetch_dicts(sql, params)
     if order_sql is None:  # in the order of the page's ids
-        position = {pk: index for index, pk in enumerate(page_params)}
+        position = {pk: index for index, pk in enumerate(ids)}
         fetched.sort(key=lambda row: position[row["pk"]])
     rows: list[CustomerListRow] = []
     for row in fetched:

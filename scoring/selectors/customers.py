@@ -226,64 +226,63 @@ def customer_list_page(
 ) -> tuple[list[CustomerListRow], int | None]:
     """One page of the customer list: the customers sorted on a list column, the rows from
     ``offset`` on, and how many customers there are in all (None when the page is empty: past
-    the last page, or no customers). Sorted on name or manager, one query: the statement is
-    written out around the ORM's sorted ids (for a page of 50 rows, three queries and the
-    ORM's building of them cost more than the work). Sorted on a snapshot column or "due",
-    the page's ids come first from the two parts of ``_split_parts``, then the same statement
-    reads their rows."""
+    the last page, or no customers). One query as a rule: the statement is written out around
+    the ORM's sorted ids (for a page of 50 rows, three queries and the ORM's building of them
+    cost more than the work). Sorted on a snapshot column or "due", the ids are the first of
+    the two parts of ``_split_parts``; a page that reaches past that part's end takes its ids
+    from both parts first."""
     try:  # counted before the sort's joins and annotations are added: they change no count
         count_sql, count_params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # a queryset that can match nothing (``none()``) makes no SQL
         return [], 0
     now = timezone.now()
-    order_sql: str | None
+    c, s = Customer._meta.db_table, ScoreSnapshot._meta.db_table
+    u = get_user_model()._meta.db_table
+    direction = "DESC" if descending else "ASC"
+    # The page's ids come sorted from the ORM's query; its rows are sorted again on the same
+    # columns (named as the row names them), which gives the same order for the same values:
+    # also across the two parts of a split sort (values first, then empty; due, then not).
+    order_sql = ", ".join(
+        [f"{column} {direction} NULLS LAST" for column in LIST_SORT_COLUMNS[key]]
+        + ["name ASC", "pk ASC"]
+    )
+
+    def read(page_sql: str, page_params: Sequence[Any]) -> list[dict[str, Any]]:
+        # The customers table keeps its own name: the "due" condition refers to it by it.
+        due_sql, due_params = snapshots.rescoring_due_sql(now=now)
+        current_sql, current_params = snapshots.snapshot_join_sql("s", f"{c}.id")
+        sql = (
+            f"WITH page (pk) AS ({page_sql}) "
+            f"SELECT * FROM (SELECT {c}.id AS pk, {c}.name AS name, {c}.sector AS sector, "
+            f"{c}.active AS active, u.first_name AS first_name, u.last_name AS last_name, "
+            f"u.username AS username, {due_sql} AS due, "
+            f"s.binding_score AS binding_score, s.satisfaction AS satisfaction, "
+            f"s.alternatives AS alternatives, s.investment AS investment, "
+            f"s.coverage AS coverage, s.provisional AS provisional, s.band AS band, "
+            f"s.last_assessed_at AS last_assessed_at, s.previous_score AS previous_score, "
+            f"(SELECT COUNT(*) FROM ({count_sql}) counted) AS total "
+            f"FROM page JOIN {c} ON {c}.id = page.pk "
+            f"LEFT JOIN {u} u ON u.id = {c}.account_manager_id "
+            f"LEFT JOIN {s} s ON {current_sql}) list_rows "
+            f"ORDER BY {order_sql}"
+        )
+        return db.fetch_dicts(sql, [*page_params, *due_params, *count_params, *current_params])
+
     parts = _split_parts(customers, key, descending=descending, now=now)
-    c = Customer._meta.db_table
-    ids: list[int] = []
-    if parts is not None:
+    if parts is None:
+        customers, order = _list_order(customers, key, descending=descending, now=now)
+        page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
+    else:
+        page = parts[0].values_list("pk", flat=True)[offset : offset + limit]
+    fetched = read(*page.query.sql_with_params())
+    # A short page of the first part, short of the list's end: the rest part's rows too.
+    short = len(fetched) < limit and (not fetched or offset + len(fetched) < fetched[0]["total"])
+    if parts is not None and short:
         ids = _split_page_ids(parts, offset=offset, limit=limit)
         if not ids:
             return [], None
         placeholders = ", ".join(["%s"] * len(ids))
-        page_sql = f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})"
-        page_params: Sequence[Any] = ids
-        order_sql = None
-    else:
-        customers, order = _list_order(customers, key, descending=descending, now=now)
-        page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
-        page_sql, page_params = page.query.sql_with_params()
-        direction = "DESC" if descending else "ASC"
-        # The page's ids come sorted from the ORM's query; its rows are sorted again on the
-        # same columns (named as the row names them): the same order for the same values.
-        order_sql = ", ".join(
-            [f"{column} {direction} NULLS LAST" for column in LIST_SORT_COLUMNS[key]]
-            + ["name ASC", "pk ASC"]
-        )
-    # The customers table keeps its own name: the "due" condition refers to it by that name.
-    s = ScoreSnapshot._meta.db_table
-    u = get_user_model()._meta.db_table
-    due_sql, due_params = snapshots.rescoring_due_sql(now=now)
-    current_sql, current_params = snapshots.snapshot_join_sql("s", f"{c}.id")
-    sql = (
-        f"WITH page (pk) AS ({page_sql}) "
-        f"SELECT * FROM (SELECT {c}.id AS pk, {c}.name AS name, {c}.sector AS sector, "
-        f"{c}.active AS active, u.first_name AS first_name, u.last_name AS last_name, "
-        f"u.username AS username, {due_sql} AS due, "
-        f"s.binding_score AS binding_score, s.satisfaction AS satisfaction, "
-        f"s.alternatives AS alternatives, s.investment AS investment, s.coverage AS coverage, "
-        f"s.provisional AS provisional, s.band AS band, "
-        f"s.last_assessed_at AS last_assessed_at, s.previous_score AS previous_score, "
-        f"(SELECT COUNT(*) FROM ({count_sql}) counted) AS total "
-        f"FROM page JOIN {c} ON {c}.id = page.pk "
-        f"LEFT JOIN {u} u ON u.id = {c}.account_manager_id "
-        f"LEFT JOIN {s} s ON {current_sql}) list_rows"
-        + (f" ORDER BY {order_sql}" if order_sql else "")
-    )
-    params = [*page_params, *due_params, *count_params, *current_params]
-    fetched = db.fetch_dicts(sql, params)
-    if order_sql is None:  # in the order of the page's ids
-        position = {pk: index for index, pk in enumerate(ids)}
-        fetched.sort(key=lambda row: position[row["pk"]])
+        fetched = read(f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})", ids)
     rows: list[CustomerListRow] = []
     for row in fetched:
         score, previous = row["binding_score"], row["previous_score"]

@@ -206,21 +206,6 @@ def _split_parts(
     )
 
 
-def _split_page_ids(
-    parts: tuple[QuerySet[Customer], QuerySet[Customer]], *, offset: int, limit: int
-) -> list[int]:
-    """The ids of the page from ``offset`` of the two sorted parts listed one after the other.
-    The first part's size is counted only for a page that starts past its end."""
-    first, rest = parts
-    ids = list(first.values_list("pk", flat=True)[offset : offset + limit])
-    if len(ids) == limit:
-        return ids
-    # Past the first part's end: where it ended (counted when the page holds none of it).
-    first_size = offset + len(ids) if ids or not offset else first.count()
-    start = max(0, offset - first_size)
-    return ids + list(rest.values_list("pk", flat=True)[start : start + limit - len(ids)])
-
-
 def customer_list_page(
     customers: QuerySet[Customer], key: str, *, descending: bool, offset: int, limit: int
 ) -> tuple[list[CustomerListRow], int | None]:
@@ -275,14 +260,22 @@ def customer_list_page(
     else:
         page = parts[0].values_list("pk", flat=True)[offset : offset + limit]
     fetched = read(*page.query.sql_with_params())
-    # A short page of the first part, short of the list's end: the rest part's rows too.
+    # A short page of the first part, short of the list's end: the rest part's rows after it,
+    # from where the first part ended (counted only for a page that holds none of it).
     short = len(fetched) < limit and (not fetched or offset + len(fetched) < fetched[0]["total"])
     if parts is not None and short:
-        ids = _split_page_ids(parts, offset=offset, limit=limit)
-        if not ids:
-            return [], None
-        placeholders = ", ".join(["%s"] * len(ids))
-        fetched = read(f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})", ids)
+        first, rest = parts
+        first_ids = [row["pk"] for row in fetched]
+        first_size = offset + len(first_ids) if first_ids or not offset else first.count()
+        start = max(0, offset - first_size)
+        rest_page = rest.values_list("pk", flat=True)[start : start + limit - len(first_ids)]
+        rest_sql, rest_params = rest_page.query.sql_with_params()
+        page_sql = f"SELECT * FROM ({rest_sql}) rest_page"
+        if first_ids:
+            placeholders = ", ".join(["%s"] * len(first_ids))
+            listed = f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})"
+            page_sql = f"{listed} UNION ALL {page_sql}"
+        fetched = read(page_sql, [*first_ids, *rest_params])
     rows: list[CustomerListRow] = []
     for row in fetched:
         score, previous = row["binding_score"], row["previous_score"]

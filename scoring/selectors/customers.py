@@ -173,12 +173,13 @@ def _split_parts(
 
     Why two parts: sorting on a value that lives in another table (the current snapshot) or
     comes from a subquery (due) with "empty values last" made the database join and sort all
-    customers to show 50 of them (15x the floor at 50,000 customers). Split, each part is an
+    customers to show 50 of them (5-15x the floor at 50,000 customers). Split, each part is an
     ORDER BY that an index serves with the page's LIMIT: the partial indexes on the current
-    snapshots (scoring migration list_sort_indexes: the score and the change; the other columns
-    sort the same way, on the snapshots table) walked from one end, each customer looked up by
-    its id, ties sorted by name among equal values only; and the customers' (name, id) index
-    for the part without a value and for "due", its subquery one index lookup per customer.
+    snapshots' score and change (scoring migration list_sort_indexes) walked from one end,
+    each customer looked up by its id, ties sorted by name among equal values only; the
+    customers' (name, id) index for the part without a value and for "due" (its subquery one
+    index lookup per customer). The other snapshot columns take the same two parts without an
+    index of their own: each index costs every snapshot a recompute writes.
     The second part is only read when the page reaches past the first."""
     if key == "due":
         due = snapshots.rescoring_due(now=now)

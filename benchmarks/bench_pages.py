@@ -8,9 +8,10 @@ Django's test client, signed in, in one run:
 - the customer list as it opens (sorted by name): management's view of all 10,000 customers,
   its page 100, filtered on one account manager, and an account manager's own list;
 - the matrix page of one customer;
-- for information, not held to the goal: the list sorted on a score column or the "due"
-  marker, a name search (both sort or scan all 10,000 customers), the customer page and
-  one live preview of the matrix.
+- the list sorted on the score, the "due" marker and (one account manager's) the change: each
+  read from an index with the page's LIMIT (scoring.selectors.customers._split_parts);
+- for information, not held to the goal: a name search (it scans all customers), the customer
+  page and one live preview of the matrix.
 
 The goal is that the list and matrix timings stay under 3x the floor.
 """
@@ -112,8 +113,8 @@ def main() -> None:
     customers = reverse("scoring:customer-list")
     matrix = reverse("scoring:customer-matrix", args=[customer.pk])
     preview_values = {"value_performance": "4", "value_service": "5", "value_contract": "2"}
-    # The goal is for the pages as they open (sorted by name), paged and filtered; sorting
-    # 10,000 customers on a score column or searching their names is reported alongside.
+    # The goal is for the pages as they open (sorted by name), paged and filtered, and sorted
+    # on the score, due or change; searching the customers' names is reported alongside.
     cases = [
         ("list, management, all, by name", as_boss, "GET", customers, None, True),
         ("list, management, page 100", as_boss, "GET", customers, {"page": "100"}, True),
@@ -127,15 +128,15 @@ def main() -> None:
         ),
         ("list, account manager, own", as_anne, "GET", customers, None, True),
         ("matrix page", as_anne, "GET", matrix, None, True),
-        ("list, by score desc (info)", as_boss, "GET", customers, {"o": "-score"}, False),
-        ("list, by due marker (info)", as_boss, "GET", customers, {"o": "-due"}, False),
+        ("list, by score desc", as_boss, "GET", customers, {"o": "-score"}, True),
+        ("list, by due marker", as_boss, "GET", customers, {"o": "-due"}, True),
         (
-            "list, one manager, by change (info)",
+            "list, one manager, by change",
             as_boss,
             "GET",
             customers,
             {"manager": str(anne.pk), "o": "-change"},
-            False,
+            True,
         ),
         ("list, search (info)", as_boss, "GET", customers, {"q": "bouw"}, False),
         (

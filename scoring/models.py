@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -525,6 +525,20 @@ class ScoreSnapshot(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "computed_at"], name="snapshot_history_idx"),
+            # The customer list sorted on the score or the change: walked from one end with
+            # the page's LIMIT (scoring.selectors.customers._split_parts). Partial: only the
+            # current snapshots, so a recompute writes one entry per changed customer.
+            models.Index(
+                fields=["binding_score", "customer"],
+                condition=Q(is_current=True),
+                name="snapshot_current_score_idx",
+            ),
+            models.Index(
+                F("binding_score") - F("previous_score"),
+                F("customer"),
+                condition=Q(is_current=True),
+                name="snapshot_current_change_idx",
+            ),
         ]
 
     def __str__(self) -> str:

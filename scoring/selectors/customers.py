@@ -4,10 +4,10 @@ history, and the rows of the score export."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pandas as pd
 from django.contrib.auth import get_user_model
@@ -143,51 +143,141 @@ def _list_order(
     return customers, [*order, F("name").asc(), F("pk").asc()]
 
 
+# The sort keys whose values split the customers in two parts, each read in the order of an
+# index: the customers with a value (a current snapshot's column, or whether they are due), then
+# the rest (no value) by name. SPLIT_SORT_FIELDS names each snapshot key's columns: its value is
+# the first column, minus the second where there are two (the change).
+SPLIT_SORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "score": ("binding_score",),
+    "satisfaction": ("satisfaction",),
+    "alternatives": ("alternatives",),
+    "investment": ("investment",),
+    "coverage": ("coverage",),
+    "last": ("last_assessed_at",),
+    "change": ("binding_score", "previous_score"),
+}
+
+
+def _snapshot_value(fields: tuple[str, ...]) -> Any:
+    """A SPLIT_SORT_FIELDS value on a customers query that joins the current snapshot."""
+    value = F(f"current__{fields[0]}")
+    return value - F(f"current__{fields[1]}") if len(fields) == 2 else value
+
+
+def _split_parts(
+    customers: QuerySet[Customer], key: str, *, descending: bool, now: datetime
+) -> tuple[QuerySet[Customer], QuerySet[Customer]] | None:
+    """The list sorted on ``key`` as two parts, each sorted, the first listed first: for a
+    snapshot column the customers with a value (sorted on it, ties by name and id), then those
+    without one (by name and id); for "due" the due customers by name and id, then the others
+    (the other way round ascending). None for the keys sorted in one query (name, manager).
+
+    Why two parts: sorting on a value that lives in another table (the current snapshot) or
+    comes from a subquery (due) with "empty values last" made the database join and sort all
+    customers to show 50 of them (5-15x the floor at 50,000 customers). Split, each part is an
+    ORDER BY that an index serves with the page's LIMIT: the partial indexes on the current
+    snapshots' score and change (scoring migration list_sort_indexes) walked from one end,
+    each customer looked up by its id, ties sorted by name among equal values only; the
+    customers' (name, id) index for the part without a value and for "due" (its subquery one
+    index lookup per customer). The other snapshot columns take the same two parts without an
+    index of their own: each index costs every snapshot a recompute writes.
+    The second part is only read when the page reaches past the first."""
+    if key == "due":
+        due = snapshots.rescoring_due(now=now)
+        first, rest = (due, ~due) if descending else (~due, due)
+        return (
+            customers.filter(first).order_by("name", "pk"),
+            customers.filter(rest).order_by("name", "pk"),
+        )
+    if key not in SPLIT_SORT_FIELDS:
+        return None
+    fields = SPLIT_SORT_FIELDS[key]
+    joined = customers.annotate(current=snapshots.current_relation())
+    value = _snapshot_value(fields)
+    # Without a value: one of its columns empty, or no current snapshot. Said column by column,
+    # so the database estimates how many from each column's statistics (it has none for the
+    # difference, and took a guess that made it sort all of an account manager's customers).
+    empty = Q()
+    for field in fields:
+        empty |= Q(**{f"current__{field}__isnull": True})
+    return (
+        joined.annotate(sort_value=_snapshot_value(fields))
+        .filter(sort_value__isnull=False)
+        .order_by(value.desc() if descending else value.asc(), "name", "pk"),
+        joined.filter(empty).order_by("name", "pk"),
+    )
+
+
 def customer_list_page(
     customers: QuerySet[Customer], key: str, *, descending: bool, offset: int, limit: int
 ) -> tuple[list[CustomerListRow], int | None]:
-    """One page of the customer list in one query: the customers sorted on a list column, the
-    rows from ``offset`` on, and how many customers there are in all (None when the page is
-    empty: past the last page, or no customers). The statement is written out around the
-    ORM's sorted ids: for a page of 50 rows, three queries and the ORM's building of them
-    cost more than the work."""
+    """One page of the customer list: the customers sorted on a list column, the rows from
+    ``offset`` on, and how many customers there are in all (None when the page is empty: past
+    the last page, or no customers). One query as a rule: the statement is written out around
+    the ORM's sorted ids (for a page of 50 rows, three queries and the ORM's building of them
+    cost more than the work). Sorted on a snapshot column or "due", the ids are the first of
+    the two parts of ``_split_parts``; a page that reaches past that part's end takes its ids
+    from both parts first."""
     try:  # counted before the sort's joins and annotations are added: they change no count
         count_sql, count_params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # a queryset that can match nothing (``none()``) makes no SQL
         return [], 0
     now = timezone.now()
-    customers, order = _list_order(customers, key, descending=descending, now=now)
-    page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
-    page_sql, page_params = page.query.sql_with_params()
+    c, s = Customer._meta.db_table, ScoreSnapshot._meta.db_table
+    u = get_user_model()._meta.db_table
     direction = "DESC" if descending else "ASC"
     # The page's ids come sorted from the ORM's query; its rows are sorted again on the same
-    # columns (named as the row names them), which gives the same order for the same values.
+    # columns (named as the row names them), which gives the same order for the same values:
+    # also across the two parts of a split sort (values first, then empty; due, then not).
     order_sql = ", ".join(
         [f"{column} {direction} NULLS LAST" for column in LIST_SORT_COLUMNS[key]]
         + ["name ASC", "pk ASC"]
     )
-    # The customers table keeps its own name: the "due" condition refers to it by that name.
-    c, s = Customer._meta.db_table, ScoreSnapshot._meta.db_table
-    u = get_user_model()._meta.db_table
-    due_sql, due_params = snapshots.rescoring_due_sql(now=now)
-    current_sql, current_params = snapshots.snapshot_join_sql("s", f"{c}.id")
-    sql = (
-        f"WITH page (pk) AS ({page_sql}) "
-        f"SELECT * FROM (SELECT {c}.id AS pk, {c}.name AS name, {c}.sector AS sector, "
-        f"{c}.active AS active, u.first_name AS first_name, u.last_name AS last_name, "
-        f"u.username AS username, {due_sql} AS due, "
-        f"s.binding_score AS binding_score, s.satisfaction AS satisfaction, "
-        f"s.alternatives AS alternatives, s.investment AS investment, s.coverage AS coverage, "
-        f"s.provisional AS provisional, s.band AS band, "
-        f"s.last_assessed_at AS last_assessed_at, s.previous_score AS previous_score, "
-        f"(SELECT COUNT(*) FROM ({count_sql}) counted) AS total "
-        f"FROM page JOIN {c} ON {c}.id = page.pk "
-        f"LEFT JOIN {u} u ON u.id = {c}.account_manager_id "
-        f"LEFT JOIN {s} s ON {current_sql}) list_rows "
-        f"ORDER BY {order_sql}"
-    )
-    params = [*page_params, *due_params, *count_params, *current_params]
-    fetched = db.fetch_dicts(sql, params)
+
+    def read(page_sql: str, page_params: Sequence[Any]) -> list[dict[str, Any]]:
+        # The customers table keeps its own name: the "due" condition refers to it by it.
+        due_sql, due_params = snapshots.rescoring_due_sql(now=now)
+        current_sql, current_params = snapshots.snapshot_join_sql("s", f"{c}.id")
+        sql = (
+            f"WITH page (pk) AS ({page_sql}) "
+            f"SELECT * FROM (SELECT {c}.id AS pk, {c}.name AS name, {c}.sector AS sector, "
+            f"{c}.active AS active, u.first_name AS first_name, u.last_name AS last_name, "
+            f"u.username AS username, {due_sql} AS due, "
+            f"s.binding_score AS binding_score, s.satisfaction AS satisfaction, "
+            f"s.alternatives AS alternatives, s.investment AS investment, "
+            f"s.coverage AS coverage, s.provisional AS provisional, s.band AS band, "
+            f"s.last_assessed_at AS last_assessed_at, s.previous_score AS previous_score, "
+            f"(SELECT COUNT(*) FROM ({count_sql}) counted) AS total "
+            f"FROM page JOIN {c} ON {c}.id = page.pk "
+            f"LEFT JOIN {u} u ON u.id = {c}.account_manager_id "
+            f"LEFT JOIN {s} s ON {current_sql}) list_rows "
+            f"ORDER BY {order_sql}"
+        )
+        return db.fetch_dicts(sql, [*page_params, *due_params, *count_params, *current_params])
+
+    parts = _split_parts(customers, key, descending=descending, now=now)
+    if parts is None:
+        customers, order = _list_order(customers, key, descending=descending, now=now)
+        page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
+    else:
+        page = parts[0].values_list("pk", flat=True)[offset : offset + limit]
+    fetched = read(*page.query.sql_with_params())
+    # A short page of the first part, short of the list's end: the rest part's rows after it,
+    # from where the first part ended (counted only for a page that holds none of it).
+    short = len(fetched) < limit and (not fetched or offset + len(fetched) < fetched[0]["total"])
+    if parts is not None and short:
+        first, rest = parts
+        first_ids = [row["pk"] for row in fetched]
+        first_size = offset + len(first_ids) if first_ids or not offset else first.count()
+        start = max(0, offset - first_size)
+        rest_page = rest.values_list("pk", flat=True)[start : start + limit - len(first_ids)]
+        rest_sql, rest_params = rest_page.query.sql_with_params()
+        page_sql = f"SELECT * FROM ({rest_sql}) rest_page"
+        if first_ids:
+            placeholders = ", ".join(["%s"] * len(first_ids))
+            listed = f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})"
+            page_sql = f"{listed} UNION ALL {page_sql}"
+        fetched = read(page_sql, [*first_ids, *rest_params])
     rows: list[CustomerListRow] = []
     for row in fetched:
         score, previous = row["binding_score"], row["previous_score"]

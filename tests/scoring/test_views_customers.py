@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import random
 import re
 from datetime import datetime, timedelta
 
@@ -212,6 +213,73 @@ def test_list_pages_in_small_steps_follow_one_order_and_count_all(mira, sortable
     assert selectors.customer_list_page(
         Customer.objects.none(), key, descending=False, offset=0, limit=50
     ) == ([], 0)
+
+
+# The list row's field for each sort key whose order comes from the two sorted parts.
+SPLIT_ROW_FIELDS = {
+    "score": "binding_score",
+    "satisfaction": "satisfaction",
+    "alternatives": "alternatives",
+    "investment": "investment",
+    "coverage": "coverage",
+    "last": "last_assessed_at",
+    "change": "change",
+    "due": "rescoring_due",
+}
+
+
+@pytest.fixture
+def random_portfolio(anne, bart):
+    """Customers with tied names, tied scores (a few shared answers), one or two staff
+    assessments or none, on either side of the re-scoring cadence."""
+    rng = random.Random(20261202)
+    now = timezone.now()
+    answers = [  # the elements of all three factors, so every column has ties and values
+        {"performance": 4, "competition": 2, "presence": 3},
+        {"service": 2, "it_integration": 5, "contract": 1},
+        {"presence": 6, "price_level": 0, "perception": 5},
+        {},
+    ]
+    for _ in range(30):
+        customer = CustomerFactory(
+            name=rng.choice(["Alfa", "Bravo", "Charlie"]), account_manager=rng.choice([anne, bart])
+        )
+        # Oldest first: a newer assessment makes a new snapshot, so a change.
+        for days in sorted(rng.sample(range(1, 200), rng.choice([0, 1, 2, 2])), reverse=True):
+            values = rng.choice(answers) or {
+                "performance": rng.randint(0, 6),
+                "competition": rng.randint(0, 6),
+                "it_integration": rng.randint(0, 6),
+            }
+            assess(customer, values, at=now - timedelta(days=days))
+
+
+def test_split_sort_matches_a_python_sort_of_the_same_rows(random_portfolio, anne):
+    """The sorts read in two parts (a value, then none) give what sorting the rows in Python
+    gives: on the value, empty values last, ties by name and id; for every page size and a
+    filtered list too."""
+    assert set(SPLIT_ROW_FIELDS) == {*selectors.customers.SPLIT_SORT_FIELDS, "due"}
+    for customers in (Customer.objects.all(), Customer.objects.filter(account_manager=anne)):
+        everyone, total = selectors.customer_list_page(
+            customers, "name", descending=False, offset=0, limit=100
+        )
+        by_name = sorted(everyone, key=lambda row: (row["name"], row["pk"]))
+        for key, field in SPLIT_ROW_FIELDS.items():
+            for descending in (False, True):
+                present = [row for row in by_name if row[field] is not None]
+                present.sort(key=lambda row: row[field], reverse=descending)  # stable
+                empty = [row for row in by_name if row[field] is None]
+                expected = [row["pk"] for row in present + empty]
+                assert len(present) > 1  # the key sorts something
+                for size in (3, 7, 100):
+                    walked = []
+                    for offset in range(0, total + size, size):
+                        rows, count = selectors.customer_list_page(
+                            customers, key, descending=descending, offset=offset, limit=size
+                        )
+                        assert count in (total, None)
+                        walked += [row["pk"] for row in rows]
+                    assert walked == expected, (key, descending, size)
 
 
 def test_unknown_sort_key_falls_back_to_name(client_en, anne):

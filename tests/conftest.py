@@ -114,3 +114,47 @@ def _sequences_past_restored_rows(request: pytest.FixtureRequest) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def worker_redis():
+    """A Redis server of the tests' own (never a developer's), for the tests that queue tasks."""
+    from tests.surveys.support import RedisServer
+
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(worker_redis):
+    """Tasks a test queues go to the tests' own Redis, emptied before the test. The survey,
+    relations and sign-in tests keep variants of their own (autouse, a restart, more threads)."""
+    import redis
+
+    from tests.surveys.support import use_broker
+
+    use_broker(worker_redis.url)
+    redis.Redis.from_url(worker_redis.url).flushdb()
+    yield worker_redis
+
+
+@pytest.fixture
+def celery_worker(broker):
+    """A real Celery worker (threads) on the test Redis. Use it in tests marked
+    ``django_db(transaction=True, serialized_rollback=True)``: its threads see committed rows
+    only."""
+    from celery.contrib.testing.worker import start_worker
+
+    from klantbinding.celery import app as celery_app
+
+    with start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker

@@ -1,5 +1,5 @@
-"""Fixtures with the real parts for the actions' e-mail and task tests: an SMTP server on
-loopback, a Redis server of the tests' own and a Celery worker. None is autouse: the other
+"""Fixtures with the real parts for the actions' e-mail tests: an SMTP server on loopback (the
+Redis server and the Celery worker come from tests/conftest.py). None is autouse: the other
 actions tests (and the statistics tests) need none of them."""
 
 from __future__ import annotations
@@ -7,12 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import redis
-from celery.contrib.testing.worker import start_worker
 from django.utils import translation
 
-from klantbinding.celery import app as celery_app
-from tests.surveys.support import RedisServer, SmtpServer, use_broker
+from tests.surveys.support import SmtpServer
 
 
 @pytest.fixture(autouse=True)
@@ -36,35 +33,3 @@ def smtp(settings) -> Iterator[SmtpServer]:
     settings.SITE_URL = "http://testserver"
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def actions_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def broker(actions_redis: RedisServer) -> Iterator[RedisServer]:
-    """Tasks queue on the tests' own Redis, emptied before the test."""
-    use_broker(actions_redis.url)
-    redis.Redis.from_url(actions_redis.url).flushdb()
-    yield actions_redis
-
-
-@pytest.fixture
-def celery_worker(broker) -> Iterator[object]:
-    """A real Celery worker (threads pool) on the test Redis. Use it in tests marked
-    ``django_db(transaction=True, serialized_rollback=True)``: its threads see committed rows
-    only."""
-    with start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=2,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-    ) as worker:
-        yield worker

@@ -47,7 +47,7 @@ def job_state(pk: int) -> str:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_publishing_runs_through_a_worker_and_the_page_says_when_it_is_done(
-    job_worker, mira, settings
+    celery_worker, mira, settings
 ):
     settings.SCORING_JOB_BATCH_SIZE = 4
     customers = scored_customers(10)
@@ -75,7 +75,7 @@ def test_publishing_runs_through_a_worker_and_the_page_says_when_it_is_done(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_interrupted_recompute_resumes_after_its_last_batch_and_computes_no_customer_twice(
-    job_broker, mira, settings, monkeypatch
+    broker, mira, settings, monkeypatch
 ):
     settings.SCORING_JOB_BATCH_SIZE = 10
     settings.SCORING_JOB_RETRY_SECONDS = 0
@@ -99,7 +99,7 @@ def test_an_interrupted_recompute_resumes_after_its_last_batch_and_computes_no_c
     monkeypatch.setattr(jobs, "scores_refresh", refresh)
     job = services.scoring_job_start(kind=ScoringJob.Kind.RECOMPUTE, user=mira)
     # The worker that took the job did one batch and was killed; its message is gone.
-    redis.Redis.from_url(job_broker.url).flushdb()
+    redis.Redis.from_url(broker.url).flushdb()
     assert services.scoring_job_step(job_id=job.pk)
     crash_next.set()  # and the next batch will die halfway
     # The same job queued twice more (a redelivery, a double start) next to the resume.

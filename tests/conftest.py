@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from tests.factories import UserFactory, account_manager, manager
 
@@ -40,6 +42,16 @@ def empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def site_language() -> Iterator[None]:
+    """Each test starts in the site language, as a process does: a request through the test
+    client leaves its language active in the thread, and a management command run by the next
+    test would otherwise speak the previous test's language."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

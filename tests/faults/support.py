@@ -4,6 +4,7 @@ message it accepts and can answer 421 for a while or 550 for some recipients."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -179,10 +180,8 @@ class CeleryProcess:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # already gone
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:  # pragma: no cover - already gone
-                pass
             self.process.wait(10)
         self.process = None
 

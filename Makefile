@@ -80,7 +80,7 @@ test: lint messages browser redis-server compose
 test-faults: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/klantbinding
 test-faults: messages redis-server
 	mkdir -p var
-	$(PY) -m pytest tests/faults -m faults -q
+	$(PY) -m pytest tests/faults -m faults -q --durations=10
 
 # The hostile query strings with 300 examples per page and role (the suite tries 25).
 test-queries: messages

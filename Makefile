@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # (without it, settings refuse to start with no DJANGO_SECRET_KEY). Never set on a server.
 export KB_DEVELOPMENT ?= 1
 
-.PHONY: test-queries install run test bench lint format messages makemessages system-packages browser redis-server compose clean
+.PHONY: test-faults test-queries install run test bench lint format messages makemessages system-packages browser redis-server compose clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,15 @@ run: messages
 test: lint messages browser redis-server compose
 	mkdir -p var
 	$(PY) -m pytest
+
+# The fault tests (tests/faults, left out of `make test`): a Celery worker killed with SIGKILL
+# or stopped with SIGTERM mid-round, Redis stopped, SMTP answering 421 and 550, two beats. They
+# start a redis-server, an SMTP sink and worker and beat processes of their own, which share
+# the test database: PostgreSQL (DATABASE_URL, by default the local server's klantbinding).
+test-faults: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/klantbinding
+test-faults: messages redis-server
+	mkdir -p var
+	$(PY) -m pytest tests/faults -m faults -q --durations=10
 
 # The hostile query strings with 300 examples per page and role (the suite tries 25).
 test-queries: messages

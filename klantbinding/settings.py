@@ -337,6 +337,13 @@ SITE_URL = env.str("SITE_URL", default=_site_url_default()).rstrip("/")
 SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=100)  # e-mails per task
 SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
 SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
+# A send task's claim that has not moved for this long belongs to a worker that died: the sweep
+# sends its invitations again, with the same link (at least once). Keep it well above the
+# time ten e-mails can take (a send task refreshes its claim every ten).
+SURVEYS_SEND_STALE_SECONDS = env.int("SURVEYS_SEND_STALE_SECONDS", default=900)
+# The sweep queues a pending invitation again this long after its task was queued (a task lost
+# with a worker that died before it started).
+SURVEYS_REQUEUE_SECONDS = env.int("SURVEYS_REQUEUE_SECONDS", default=600)
 SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=20)  # per 15 min
 
 # Alerts: the sender of alert e-mails; up to this many customers with new snapshots are

@@ -15,8 +15,6 @@ from surveys.services.answers import (
 from surveys.services.mail import STAFF_DIGEST_LISTED, days_left, invitation_message, site_url
 from surveys.services.outbox import (
     MARK_EVERY,
-    REQUEUE_AFTER,
-    STALE_CLAIM,
     SWEEP_LIMIT,
     enqueue_reminders,
     enqueue_round,
@@ -24,7 +22,9 @@ from surveys.services.outbox import (
     invitations_recover,
     invitations_sweep,
     reminders_enqueue_due,
+    requeue_after,
     round_dispatch,
+    stale_after,
 )
 from surveys.services.rounds import (
     OpenedRound,
@@ -50,9 +50,7 @@ from surveys.services.sending import (
 __all__ = [
     "ANSWERABLE",
     "MARK_EVERY",
-    "REQUEUE_AFTER",
     "STAFF_DIGEST_LISTED",
-    "STALE_CLAIM",
     "SUBMISSION_NAMESPACE",
     "SWEEP_LIMIT",
     "InvitationClosedError",
@@ -77,6 +75,7 @@ __all__ = [
     "period_start",
     "reminders_enqueue_due",
     "reminders_send",
+    "requeue_after",
     "retry_delay",
     "round_close",
     "round_dispatch",
@@ -86,4 +85,5 @@ __all__ = [
     "smtp_error_permanent",
     "smtp_error_text",
     "staff_invitations_answer",
+    "stale_after",
 ]

@@ -3,6 +3,7 @@ language; a staff member's invitations of one round together in one e-mail."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -86,7 +87,14 @@ def invitation_message(
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
-    headers = {"List-Unsubscribe": unsubscribe, "Auto-Submitted": "auto-generated"}
+    headers = {
+        "List-Unsubscribe": unsubscribe,
+        "Auto-Submitted": "auto-generated",
+        # A reminder is the one after those sent (the sender claims it before the e-mail).
+        "Message-ID": message_id(
+            together, reminder=invitation.reminders_sent + 1 if reminder else 0
+        ),
+    }
     if not staff:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
@@ -99,6 +107,19 @@ def invitation_message(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def message_id(invitations: Sequence[Invitation], *, reminder: int = 0) -> str:
+    """The same Message-ID on every try of one e-mail, so a receiving server or mail program
+    can drop the second copy that a retry after a worker died may deliver.
+
+    Built from the invitations' public ids (a staff e-mail lists several) and the reminder's
+    number (0 for the first e-mail); the domain is the sender's."""
+    ids = ",".join(sorted(str(i.public_id) for i in invitations))
+    digest = hashlib.sha256(f"{ids}:{reminder}".encode()).hexdigest()[:40]
+    kind = f"reminder{reminder}" if reminder else "invitation"
+    domain = _address_of(settings.SURVEYS_FROM_EMAIL).rpartition("@")[2] or "klantbinding"
+    return f"<{kind}.{digest}@{domain}>"
 
 
 def _address_of(sender: str) -> str:

@@ -2,7 +2,9 @@
 tasks for it (the only one that enqueues tasks) and sweeps up what did not get queued.
 
 The broker may be away: queueing never fails the caller, and the next sweep finds whatever
-is still pending. A claim of a worker that died mid-send is sorted out here too.
+is still pending. A claim of a worker that died mid-send is sorted out here too: its
+invitations are sent again with the same link and Message-ID (at least once; the e-mails that
+were in flight at the kill may arrive twice, never none).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from surveys import selectors
@@ -22,13 +24,19 @@ from surveys.models import Invitation
 logger = logging.getLogger(__name__)
 
 Status = Invitation.Status
-# A claim older than this belongs to a worker that died mid-send (longer than any task runs).
-STALE_CLAIM = timedelta(minutes=15)
-# The sweep leaves a pending invitation alone this long after its task was queued.
-REQUEUE_AFTER = timedelta(minutes=10)
 SWEEP_LIMIT = 20_000
 # A send task records its outcome every this many e-mails (one commit each, not one per mail).
 MARK_EVERY = 10
+
+
+def stale_after() -> timedelta:
+    """A claim not refreshed for this long belongs to a worker that died mid-send."""
+    return timedelta(seconds=settings.SURVEYS_SEND_STALE_SECONDS)
+
+
+def requeue_after() -> timedelta:
+    """The sweep leaves a pending invitation alone this long after its task was queued."""
+    return timedelta(seconds=settings.SURVEYS_REQUEUE_SECONDS)
 
 
 def _batches(ids: Sequence[int], size: int) -> list[list[int]]:
@@ -102,47 +110,68 @@ def _enqueue(task, ids: Sequence[int], *, mark_queued: bool, now: datetime | Non
 
 
 def invitations_sweep(*, now: datetime | None = None) -> int:
-    """The outbox sweep: queue pending invitations that are due and not waiting in the queue;
-    give up on claims of workers that died mid-send (marked failed, for management to see)."""
+    """The outbox sweep: take back the claims of workers that died mid-send, then queue the
+    pending invitations that are due and not waiting in the queue."""
     now = now or timezone.now()
     invitations_recover(now=now)
-    ids = selectors.pending_due_ids(now=now, requeue_after=REQUEUE_AFTER, limit=SWEEP_LIMIT)
+    ids = selectors.pending_due_ids(now=now, requeue_after=requeue_after(), limit=SWEEP_LIMIT)
     if not ids:
         return 0
     return enqueue_sends(ids, now=now)
 
 
 def invitations_recover(*, now: datetime) -> tuple[int, int]:
-    """Sort out the claims of send tasks whose worker died mid-batch.
+    """Take back the claims of send tasks whose worker died mid-batch: send them again.
 
-    A task records its outcome every MARK_EVERY e-mails, in the order of the rows, so of a
-    dead claim's rows the first MARK_EVERY may have gone out (marked failed, for management
-    to see and resend) and the rest were never tried (put back to pending). Returns both counts.
+    A send task records its outcome and refreshes its claim every MARK_EVERY e-mails, so a
+    claim that has not moved for SURVEYS_SEND_STALE_SECONDS is dead. Of its rows, the first
+    MARK_EVERY may have gone out (delivery unknown) and the rest were never tried. Both go back
+    to pending and are queued by this sweep: the first e-mail's link and Message-ID are the
+    same on every try, so a second copy opens the same invitation and a mail server can drop
+    it. The uncertain rows count an attempt, so an e-mail that kills its worker every time ends
+    failed after SURVEYS_SEND_MAX_ATTEMPTS tries. Returns (uncertain, untried).
     """
+    sending = Q(status=Status.SENDING, claimed_at__lt=now - stale_after())
     stale = list(
-        Invitation.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+        Invitation.objects.filter(sending)
         .order_by("claim_id", "pk")
-        .values_list("claim_id", "pk")
+        .values_list("claim_id", "pk", "attempts")
     )
-    unknown: list[int] = []
+    uncertain: list[tuple[int, int]] = []
     untried: list[int] = []
     for _claim, rows in groupby(stale, key=lambda row: row[0]):
-        pks = [pk for _claim_id, pk in rows]
-        unknown.extend(pks[:MARK_EVERY])
-        untried.extend(pks[MARK_EVERY:])
-    sending = Q(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    if unknown:
-        Invitation.objects.filter(sending, pk__in=unknown).update(
+        listed = [(pk, attempts) for _claim_id, pk, attempts in rows]
+        uncertain.extend(listed[:MARK_EVERY])
+        untried.extend(pk for pk, _attempts in listed[MARK_EVERY:])
+    back = {"status": Status.PENDING, "claim_id": None, "claimed_at": None, "queued_at": None}
+    last_try = [
+        pk for pk, attempts in uncertain if attempts + 1 >= settings.SURVEYS_SEND_MAX_ATTEMPTS
+    ]
+    again = [pk for pk, attempts in uncertain if attempts + 1 < settings.SURVEYS_SEND_MAX_ATTEMPTS]
+    # Technical, like the SMTP replies next to them: not translated.
+    if again:
+        Invitation.objects.filter(sending, pk__in=again).update(
+            **back,
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+            last_error="Sending was interrupted (the worker stopped); sent again, same link.",
+        )
+    if last_try:
+        Invitation.objects.filter(sending, pk__in=last_try).update(
             status=Status.FAILED,
             claim_id=None,
-            # Technical, like the SMTP replies next to it: not translated.
-            last_error="Sending was interrupted (the worker stopped); delivery is unknown.",
+            attempts=F("attempts") + 1,
+            last_error="Sending was interrupted (the worker stopped) every time; delivery unknown.",
         )
     if untried:
-        Invitation.objects.filter(sending, pk__in=untried).update(
-            status=Status.PENDING, claim_id=None, claimed_at=None, token_hash=""
+        Invitation.objects.filter(sending, pk__in=untried).update(**back)
+    if stale:
+        logger.warning(
+            "Took back %d invitations of send tasks whose worker stopped (%d possibly delivered)",
+            len(stale),
+            len(uncertain),
         )
-    return len(unknown), len(untried)
+    return len(uncertain), len(untried)
 
 
 def reminders_enqueue_due(*, now: datetime | None = None) -> int:

@@ -30,7 +30,7 @@ from surveys import selectors
 from surveys.models import Invitation, InvitationLink
 from surveys.services import mail
 from surveys.services.outbox import MARK_EVERY, enqueue_sends
-from surveys.tokens import token_new
+from surveys.tokens import token_for, token_new
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +84,11 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     """Send the first e-mail of these pending invitations, over one SMTP connection.
 
     One conditional UPDATE claims the batch (pending → sending, each row with the hash of its
-    new token); rows someone else claimed, answered or closed are skipped. The outcome is
-    recorded every MARK_EVERY e-mails, so a worker that dies mid-batch leaves at most that many
-    rows whose delivery is unknown (the sweep marks them failed) and puts the rest back.
+    token, the same on every try); rows someone else claimed, answered or closed are skipped.
+    Every MARK_EVERY e-mails the outcome is recorded and the claim refreshed, so a worker that
+    dies mid-batch leaves at most that many rows whose delivery is unknown; the sweep sends
+    its whole claim again once it is SURVEYS_SEND_STALE_SECONDS old (same link, same
+    Message-ID). A task that finds its claim taken back stops.
     A temporary SMTP problem puts the row back to pending with a backoff and stops the batch
     (the rest waits for the same retry); a permanent refusal marks it failed; after
     SURVEYS_SEND_MAX_ATTEMPTS tries it fails too.
@@ -97,17 +99,24 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     pending_due = Invitation.objects.filter(status=Status.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment)
     )
-    fields = ("pk", "respondent_kind", "round_id", "email")
+    fields = ("pk", "respondent_kind", "round_id", "email", "public_id", "token_hash")
     due = {row[0]: row for row in pending_due.filter(pk__in=ids).values_list(*fields)}
     # A staff member's pending invitations of a round go out in one e-mail: the batch claims
     # them all, also those queued in another batch (which then finds them claimed).
-    staff = [(r, e) for _pk, kind, r, e in due.values() if kind == RespondentKind.STAFF]
+    staff = [(r, e) for _pk, kind, r, e, *_ in due.values() if kind == RespondentKind.STAFF]
     if staff:
         colleagues = pending_due.filter(_staff_groups(staff), respondent_kind=RespondentKind.STAFF)
         due.update({row[0]: row for row in colleagues.values_list(*fields)})
-    tokens = {
-        pk: token_new() for pk, kind, _round, _email in due.values() if kind != RespondentKind.STAFF
-    }
+    tokens = {row[0]: token_for(row[4]) for row in due.values() if row[1] != RespondentKind.STAFF}
+    # A link mailed under an earlier token (one drawn at random before links were derived)
+    # keeps working next to this one, as a reminder's does.
+    earlier = [
+        InvitationLink(invitation_id=pk, token_hash=row[5])
+        for pk, row in due.items()
+        if row[5] and pk in tokens and row[5] != tokens[pk][1]
+    ]
+    if earlier:
+        InvitationLink.objects.bulk_create(earlier, ignore_conflicts=True)
     claim = uuid.uuid4()
     if due:
         hashes = Case(
@@ -143,11 +152,20 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             result.sent.extend(marks)
             marks.clear()
 
+    def still_mine(rest: Sequence[list[Invitation]]) -> set[int]:
+        """Refresh the claim of the rows not sent yet; those no longer claimed by this task
+        (the sweep took them back from a task it thought dead) are left to their new sender."""
+        pks = [i.pk for unit in rest for i in unit]
+        refreshed = Invitation.objects.filter(mine, pk__in=pks).update(claimed_at=timezone.now())
+        if refreshed == len(pks):
+            return set(pks)
+        logger.warning("Send claim %s was taken back; %d e-mails left to others", claim, len(pks))
+        return set(Invitation.objects.filter(mine, pk__in=pks).values_list("pk", flat=True))
+
     def put_back(rows: Sequence[Invitation], retry_at: datetime | None) -> None:
         if rows:
             Invitation.objects.filter(mine, pk__in=[i.pk for i in rows]).update(
                 status=Status.PENDING,
-                token_hash="",
                 claim_id=None,
                 claimed_at=None,
                 next_attempt_at=retry_at,
@@ -155,10 +173,14 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
 
     mailer = get_connection()
     position = 0
+    owned: set[int] | None = None  # all of the claim, until a refresh says otherwise
     try:
         for position, unit in enumerate(units):
             first = unit[0]
             pks = [i.pk for i in unit]
+            if owned is not None and not owned.issuperset(pks):
+                result.skipped.extend(pks)
+                continue
             try:
                 message = mail.invitation_message(
                     first,
@@ -179,7 +201,6 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
                         status=Status.FAILED,
                         attempts=attempts,
                         last_error=error,
-                        token_hash="",
                         claim_id=None,
                     )
                     result.failed.extend(pks)
@@ -191,7 +212,6 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
                         status=Status.PENDING,
                         attempts=attempts,
                         last_error=error,
-                        token_hash="",
                         claim_id=None,
                         claimed_at=None,
                         next_attempt_at=retry_at,
@@ -206,6 +226,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             marks.extend(pks)
             if len(marks) >= MARK_EVERY:
                 record_sent()
+                owned = still_mine(units[position + 1 :])
         record_sent()
     except Exception:
         # Anything else (a template error, the soft time limit): record what went out, put
@@ -336,7 +357,8 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
 
 
 def invitation_resend(*, invitation: Invitation, now: datetime | None = None) -> Invitation:
-    """Send a failed invitation again, to the recipient's current address."""
+    """Send a failed invitation again, to the recipient's current address, with the same link
+    as before (an earlier e-mail that did arrive keeps working)."""
     now = now or timezone.now()
     if invitation.status != Status.FAILED:
         raise ValidationError(_("Only a failed invitation can be sent again."))
@@ -369,12 +391,8 @@ def invitation_resend(*, invitation: Invitation, now: datetime | None = None) ->
                 claimed_at=None,
                 last_error="",
             )
-            if updated and invitation.token_hash:
-                # The failed e-mail may have arrived after all (a worker killed mid-send cannot
-                # tell): its link keeps working next to the new e-mail's, as a reminder's does.
-                InvitationLink.objects.get_or_create(
-                    token_hash=invitation.token_hash, defaults={"invitation": invitation}
-                )
+            # The failed e-mail may have arrived after all: the new one carries the same link
+            # (and Message-ID), so the first e-mail's link keeps working.
             if updated:
                 transaction.on_commit(lambda: enqueue_sends([invitation.pk]))
     except IntegrityError as exc:

@@ -113,8 +113,8 @@ class RedisServer:
     """A redis-server of the tests' own on a free port: it never touches a developer's data,
     and a test can take it down and up again."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 

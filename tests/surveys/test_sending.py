@@ -20,7 +20,7 @@ from scoring.models import RespondentKind
 from surveys import selectors, services
 from surveys.models import Invitation
 from surveys.services import mail
-from surveys.tokens import token_hash
+from surveys.tokens import token_for, token_new
 from tests.factories import MarketExpertFactory
 from tests.surveys.support import link_in, make_campaign
 
@@ -196,7 +196,7 @@ def test_a_permanent_refusal_marks_the_invitation_failed_and_it_is_not_retried(
     # The sweep leaves it alone, however much later.
     later = now + dt.timedelta(days=2)
     assert invitation.pk not in selectors.pending_due_ids(
-        now=later, requeue_after=services.REQUEUE_AFTER, limit=100
+        now=later, requeue_after=services.requeue_after(), limit=100
     )
 
 
@@ -214,12 +214,12 @@ def test_a_temporary_refusal_is_retried_later_with_backoff(smtp, portfolio, sett
     assert 30 <= wait <= 61  # 60 s with jitter between ½ and 1
     # Not before its time …
     assert not selectors.pending_due_ids(
-        now=timezone.now(), requeue_after=services.REQUEUE_AFTER, limit=10
+        now=timezone.now(), requeue_after=services.requeue_after(), limit=10
     )
     smtp.inbox.defer.clear()
     with time_machine.travel(invitation.next_attempt_at + dt.timedelta(seconds=1)):
         due = selectors.pending_due_ids(
-            now=timezone.now(), requeue_after=services.REQUEUE_AFTER, limit=10
+            now=timezone.now(), requeue_after=services.requeue_after(), limit=10
         )
         services.invitations_send(invitation_ids=due)
     # … then it goes out, once.
@@ -267,27 +267,98 @@ def test_smtp_down_then_up_loses_nothing(smtp, portfolio, settings):
     latest = max(Invitation.objects.values_list("next_attempt_at", flat=True))
     with time_machine.travel(latest + dt.timedelta(seconds=1)):
         due = selectors.pending_due_ids(
-            now=timezone.now(), requeue_after=services.REQUEUE_AFTER, limit=100
+            now=timezone.now(), requeue_after=services.requeue_after(), limit=100
         )
         assert sorted(due) == sorted(ids)
         services.invitations_send(invitation_ids=due)
     assert sorted(smtp.inbox.recipients()) == sorted(c.contacts.get().email for c in customers)
 
 
-def test_a_worker_that_died_mid_send_leaves_the_invitation_failed_not_sent_twice(smtp, portfolio):
+def test_a_worker_that_died_mid_send_is_sent_again_with_the_same_link_once_its_claim_is_stale(
+    smtp, portfolio, settings
+):
+    settings.SURVEYS_SEND_STALE_SECONDS = 120
     portfolio(1)
     opened = services.round_open(campaign=make_campaign())
     invitation = opened.round.invitations.get()
-    # A worker claimed it and died before it could record the outcome.
-    Invitation.objects.filter(pk=invitation.pk).update(status="sending", claimed_at=timezone.now())
+    first_token = token_for(invitation.public_id)[0]
+    # A worker claimed it, may have mailed it, and died before it could record the outcome.
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status="sending", claimed_at=timezone.now(), claim_id=uuid.uuid4()
+    )
     services.invitations_send(invitation_ids=[invitation.pk])  # a redelivered task
+    services.invitations_sweep()  # the claim is fresh: its worker may still be at it
     assert smtp.inbox.messages == []
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
-        services.invitations_sweep()
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=121)):
+        assert services.invitations_recover(now=timezone.now()) == (1, 0)
+        services.invitations_send(invitation_ids=[invitation.pk])  # what the sweep queues
     invitation.refresh_from_db()
-    assert invitation.status == "failed"
-    assert "interrupted" in invitation.last_error
+    assert invitation.status == "sent" and invitation.attempts == 2
+    (message,) = smtp.inbox.messages
+    assert link_in(message.text()) == reverse("surveys:link", args=[first_token])
+
+
+def test_an_e_mail_that_kills_its_worker_every_time_ends_failed_after_the_maximum_attempts(
+    smtp, portfolio, settings
+):
+    settings.SURVEYS_SEND_MAX_ATTEMPTS = 3
+    portfolio(1)
+    invitation = services.round_open(campaign=make_campaign()).round.invitations.get()
+    moment = timezone.now()
+    for attempt in range(3):
+        Invitation.objects.filter(pk=invitation.pk).update(
+            status="sending", claimed_at=moment, claim_id=uuid.uuid4()
+        )
+        moment += dt.timedelta(hours=1)
+        services.invitations_recover(now=moment)
+        invitation.refresh_from_db()
+        assert invitation.attempts == attempt + 1
+    assert invitation.status == "failed" and "interrupted" in invitation.last_error
     assert smtp.inbox.messages == []
+
+
+def test_every_try_of_an_e_mail_has_the_same_message_id_and_link(smtp, portfolio):
+    portfolio(1)
+    invitation = services.round_open(campaign=make_campaign()).round.invitations.get()
+    services.invitations_send(invitation_ids=[invitation.pk])
+    Invitation.objects.filter(pk=invitation.pk).update(status="pending")  # as a retry finds it
+    services.invitations_send(invitation_ids=[invitation.pk])
+    first, second = smtp.inbox.messages
+    assert first.message["Message-ID"] == second.message["Message-ID"]
+    assert first.message["Message-ID"].startswith("<invitation.")
+    assert link_in(first.text()) == link_in(second.text())
+
+
+def test_a_reminder_has_a_message_id_of_its_own(smtp, portfolio):
+    portfolio(1)
+    invitation = services.round_open(campaign=make_campaign()).round.invitations.get()
+    first = services.invitation_message(invitation, token="t" * 43)
+    reminder = services.invitation_message(invitation, token="t" * 43, reminder=True)
+    assert first.message()["Message-ID"] != reminder.message()["Message-ID"]
+    assert reminder.message()["Message-ID"].startswith("<reminder1.")
+
+
+def test_a_send_task_whose_claim_was_taken_back_stops_sending(smtp, portfolio, monkeypatch):
+    """A task the sweep thought dead (it stalled past the stale time) leaves the rest to the
+    task the sweep queued, so the two do not both mail them."""
+    portfolio(25)
+    opened = services.round_open(campaign=make_campaign())
+    ids = sorted(opened.round.invitations.values_list("pk", flat=True))
+    real = mail.invitation_message
+
+    def stalls_on_the_fifth(invitation, **kwargs):
+        if invitation.pk == ids[4]:  # meanwhile, the sweep takes the claim back
+            Invitation.objects.filter(status="sending").update(
+                status="pending", claim_id=None, claimed_at=None
+            )
+        return real(invitation, **kwargs)
+
+    monkeypatch.setattr(mail, "invitation_message", stalls_on_the_fifth)
+    result = services.invitations_send(invitation_ids=ids)
+    assert len(smtp.inbox.messages) == services.MARK_EVERY  # up to the next refresh
+    assert sorted(result.skipped) == ids[services.MARK_EVERY :]
+    statuses = [s for _, s in sorted(Invitation.objects.values_list("pk", "status"))]
+    assert statuses == ["pending"] * 25  # the new sender records them
 
 
 def test_reminders_come_after_the_configured_days_and_stop_at_the_maximum(
@@ -403,7 +474,9 @@ def test_every_kind_of_invitation_renders_in_both_languages(smtp, portfolio, ann
             assert "{%" not in message.body and "{{" not in message.alternatives[0][0]
 
 
-def test_a_worker_that_died_mid_batch_leaves_only_the_uncertain_rows_failed(smtp, portfolio):
+def test_a_worker_that_died_mid_batch_is_sent_again_and_only_the_uncertain_rows_count_a_try(
+    smtp, portfolio
+):
     portfolio(15)
     opened = services.round_open(campaign=make_campaign())
     ids = sorted(opened.round.invitations.values_list("pk", flat=True))
@@ -415,15 +488,16 @@ def test_a_worker_that_died_mid_batch_leaves_only_the_uncertain_rows_failed(smtp
     )
     Invitation.objects.filter(pk__in=ids[:3]).update(status="sent", sent_at=moment)
     with time_machine.travel(moment + dt.timedelta(minutes=16)):
-        unknown, untried = services.invitations_recover(now=timezone.now())
+        uncertain, untried = services.invitations_recover(now=timezone.now())
         services.invitations_send(invitation_ids=ids)  # what the sweep queues
     # Outcomes are recorded every MARK_EVERY e-mails: only that many can have gone out.
-    assert (unknown, untried) == (services.MARK_EVERY, 15 - 3 - services.MARK_EVERY)
-    statuses = dict(Invitation.objects.values_list("pk", "status"))
-    assert [statuses[pk] for pk in ids[3 : 3 + services.MARK_EVERY]] == ["failed"] * 10
-    resent = ids[3 + services.MARK_EVERY :]
+    assert (uncertain, untried) == (services.MARK_EVERY, 15 - 3 - services.MARK_EVERY)
+    rows = dict(Invitation.objects.values_list("pk", "attempts"))
+    assert [rows[pk] for pk in ids[3 : 3 + services.MARK_EVERY]] == [2] * services.MARK_EVERY
+    assert [rows[pk] for pk in ids[3 + services.MARK_EVERY :]] == [1, 1]
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
     assert sorted(smtp.inbox.recipients()) == sorted(
-        Invitation.objects.filter(pk__in=resent).values_list("email", flat=True)
+        Invitation.objects.filter(pk__in=ids[3:]).values_list("email", flat=True)
     )
 
 
@@ -448,9 +522,9 @@ def test_an_unexpected_error_mid_batch_records_what_went_out_and_puts_back_the_r
     assert len(smtp.inbox.messages) == 3
 
 
-def test_a_resent_invitation_keeps_the_link_of_its_first_e_mail_working(portfolio, settings, mira):
-    """A worker killed mid-send leaves e-mails "failed, delivery unknown"; some did arrive.
-    Resending one sends a new link, and the first one still opens the same invitation."""
+def test_a_resent_invitation_carries_the_link_of_its_first_e_mail(portfolio, settings, mira):
+    """A failed e-mail may have arrived after all: resending it mails the same link, so the
+    first one keeps opening the same invitation."""
     from tests.surveys.support import invite
 
     portfolio(1)
@@ -459,15 +533,35 @@ def test_a_resent_invitation_keeps_the_link_of_its_first_e_mail_working(portfoli
     invitation = Invitation.objects.get()
     (first_path,) = first_links.values()
     first_token = first_path.rstrip("/").rsplit("/", 1)[1]
-    Invitation.objects.filter(pk=invitation.pk).update(
-        status="failed", last_error="Sending was interrupted (the worker stopped)."
-    )
+    Invitation.objects.filter(pk=invitation.pk).update(status="failed", last_error="451 later")
     invitation.refresh_from_db()
     services.invitation_resend(invitation=invitation)
-    services.invitations_send(invitation_ids=[invitation.pk])
+    assert invitation_links(invitation, settings) == [first_path]
     invitation.refresh_from_db()
     assert invitation.status == "sent"
     assert not selectors.token_belongs_to(invitation, "x" * 43)
     assert selectors.invitation_for_token(first_token) == invitation
-    assert selectors.token_belongs_to(invitation, first_token)
-    assert invitation.token_hash != token_hash(first_token)  # the new e-mail has its own link
+
+
+def test_a_link_drawn_at_random_before_links_were_derived_keeps_working_after_a_resend(
+    portfolio, settings
+):
+    portfolio(1)
+    invitation = services.round_open(campaign=make_campaign()).round.invitations.get()
+    old_token, old_hash = token_new()
+    Invitation.objects.filter(pk=invitation.pk).update(status="failed", token_hash=old_hash)
+    invitation.refresh_from_db()
+    services.invitation_resend(invitation=invitation)
+    (path,) = invitation_links(invitation, settings)
+    assert path == reverse("surveys:link", args=[token_for(invitation.public_id)[0]])
+    assert selectors.invitation_for_token(old_token) == invitation
+
+
+def invitation_links(invitation, settings) -> list[str]:
+    """Send the invitation's pending e-mail (in memory) and return the links in it."""
+    from django.core import mail as outbox
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox.outbox = []
+    services.invitations_send(invitation_ids=[invitation.pk])
+    return [link_in(m.body) for m in outbox.outbox]

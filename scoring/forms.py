@@ -461,7 +461,7 @@ class CustomerForm(forms.ModelForm):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
-        managers.label_from_instance = lambda user: (  # type: ignore[method-assign]
+        managers.label_from_instance = lambda user: (  # type: ignore[assignment]
             user.get_full_name() or user.get_username()
         )
         self.fields["sector"].widget.attrs["list"] = "sector-choices"
@@ -488,7 +488,7 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["role"].choices = [("", "—"), *ContactRole.choices]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [("", "—"), *ContactRole.choices]
 
     def clean_name(self) -> str:
         return str(self.cleaned_data["name"]).strip()

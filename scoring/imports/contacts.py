@@ -110,7 +110,7 @@ def contacts_existing(customer_ids: Iterable[int]) -> dict[tuple[int, str], Cont
         for contact in Contact.objects.filter(customer_id__in=chunk).annotate(
             email_lower=Lower("email")
         ):
-            found[(contact.customer_id, contact.email_lower)] = contact  # type: ignore[attr-defined]
+            found[(contact.customer_id, contact.email_lower)] = contact
     return found
 
 

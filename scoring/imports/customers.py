@@ -418,9 +418,9 @@ def customers_import(
         audit.records_bulk(
             created=to_create, updated=to_update, user=imported_by, reason=audit.IMPORT_REASON
         )
-        ids = {c.external_id: c.pk for c in [*existing.values(), *to_create]}
-        rows = [(ids[row.external_id], c) for row in cleaned for c in row.contacts]
-        plan = contacts_plan(rows, contacts_existing(pk for pk, _contact in rows))
+        customer_ids = {c.external_id: c.pk for c in [*existing.values(), *to_create]}
+        contact_rows = [(customer_ids[row.external_id], c) for row in cleaned for c in row.contacts]
+        plan = contacts_plan(contact_rows, contacts_existing(pk for pk, _contact in contact_rows))
         contacts_write(plan, imported_by=imported_by)
     return ImportSummary(
         created=len(to_create),

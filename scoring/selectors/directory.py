@@ -32,7 +32,7 @@ def experts_listed() -> list[ExpertRow]:
         ExpertRow(
             expert=e,
             sectors=tuple(str(s) for s in e.sectors or []),
-            customers=e.linked,  # type: ignore[attr-defined]
+            customers=e.linked,
         )
         for e in experts
     ]

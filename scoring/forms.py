@@ -450,6 +450,9 @@ class CustomerForm(forms.ModelForm):
             "active",
         ]
         help_texts = {"external_id": _("The customer's number in the CRM; imports match on it.")}
+        error_messages = {
+            "external_id": {"unique": _("Another customer has this external id.")},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -262,10 +262,10 @@ def test_the_customer_form_refuses_bad_values_in_dutch(mira):
     page = response.content.decode()
     assert response.status_code == 200
     assert "De klant is niet opgeslagen" in page
-    assert "Klant met deze external id bestaat al." in page or "bestaat al" in page
-    assert "groter dan of gelijk aan 0" in page
-    assert "kleiner dan of gelijk aan 100" in page
-    assert "Dit veld is verplicht." in page
+    assert "Een andere klant heeft dit externe id." in page
+    assert "Zorg ervoor dat deze waarde minstens 0 is." in page
+    assert "Zorg ervoor dat deze waarde hoogstens 100 is." in page
+    assert "Dit veld is vereist." in page
     assert Customer.objects.count() == 1
 
 
@@ -327,7 +327,7 @@ def test_the_expert_form_names_unknown_customers_and_a_taken_email(mira):
         {"name": "Eva", "email": "EVA@markt.example", "language": "nl", "customer_ids": "K404"},
     )
     page = response.content.decode()
-    assert "Geen klant heeft het externe id K404." in page or "K404" in page
+    assert "Geen klant heeft het externe id K404." in page
     assert "Een andere marktexpert heeft dit e-mailadres." in page
     assert MarketExpert.objects.count() == 1
 

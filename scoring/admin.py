@@ -33,14 +33,14 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "email", "customer", "language", "opted_out")
-    list_filter = ("language", "opted_out")
+    list_display = ("name", "email", "customer", "role", "language", "active", "opted_out")
+    list_filter = ("role", "language", "active", "opted_out")
     search_fields = ("name", "email", "customer__name")
     raw_id_fields = ("customer",)
 
 
 @admin.register(MarketExpert)
-class MarketExpertAdmin(admin.ModelAdmin):
+class MarketExpertAdmin(SimpleHistoryAdmin):
     list_display = ("name", "email", "organisation", "language", "active", "opted_out")
     list_filter = ("active", "language")
     search_fields = ("name", "email", "organisation")

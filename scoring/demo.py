@@ -22,6 +22,7 @@ from scoring import selectors, services
 from scoring.models import (
     Assessment,
     Contact,
+    ContactRole,
     Customer,
     Element,
     MarketExpert,
@@ -150,6 +151,9 @@ TRADES = [
     "Catering",
 ]
 FORMS = ["B.V.", "B.V.", "B.V.", "Groep", "N.V.", "& Zn.", "Holding", "Nederland"]
+# A customer's first contact person decides, the second uses what we deliver, the third is
+# our champion (the demo makes one to three per customer).
+DEMO_CONTACT_ROLES = [ContactRole.DECISION_MAKER, ContactRole.USER, ContactRole.CHAMPION]
 FIRST_NAMES = [
     "Anne",
     "Bart",
@@ -365,6 +369,7 @@ def seed_portfolio(
                         customer=customer,
                         name=f"{first} {last}",
                         email=email,
+                        role=DEMO_CONTACT_ROLES[len(emails) - 1],
                         language="nl" if rng.random() < 0.85 else "en",
                     )
                 )

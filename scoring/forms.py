@@ -1,5 +1,5 @@
-"""Forms of the scoring pages: the matrix, the model editor, the spreadsheet upload and the
-dashboard's filters.
+"""Forms of the scoring pages: the matrix, the model editor, the spreadsheet upload, the
+dashboard's filters, and customers, contact persons and market experts.
 
 None of them has a field for what the user may not choose (the customer, the account manager,
 the respondent kind, the model version): views take those from the URL and the user.
@@ -8,6 +8,7 @@ the respondent kind, the model version): views take those from the URL and the u
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import PurePath
@@ -15,8 +16,10 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -24,11 +27,23 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from klantbinding.lib import dates
+from klantbinding.lib.db import chunked
 from scoring.calculations import BANDS
 from scoring.conf import EARLIEST_DATE
 from scoring.imports import uploads
 from scoring.imports.tables import upload_size_error
-from scoring.models import SCORE_MAX, SCORE_MIN, Element, ScoringModel, band_label
+from scoring.models import (
+    SCORE_MAX,
+    SCORE_MIN,
+    Contact,
+    ContactRole,
+    Customer,
+    Element,
+    MarketExpert,
+    ScoringModel,
+    band_label,
+)
+from scoring.roles import ACCOUNT_MANAGERS
 from scoring.selectors.customers import account_manager_choices, customers_visible_to
 from scoring.selectors.dashboard_frames import NO_SCORE, DashboardFilters
 
@@ -363,3 +378,181 @@ class DashboardFilterForm(forms.Form):
             moves_from=data.get("moves_from"),
             moves_to=data.get("moves_to"),
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Customers, contact persons and market experts
+# --------------------------------------------------------------------------------------------
+
+
+def customers_by_external_id(raw: str) -> list[Customer]:
+    """The customers whose external ids a text lists (separated by commas, semicolons, spaces
+    or new lines), in the listed order; a ValidationError naming the unknown ones."""
+    wanted = [part for part in re.split(r"[\s,;]+", raw or "") if part]
+    if not wanted:
+        return []
+    found: dict[str, Customer] = {}
+    for chunk in chunked(list(dict.fromkeys(wanted))):
+        found.update({c.external_id: c for c in Customer.objects.filter(external_id__in=chunk)})
+    unknown = [w for w in dict.fromkeys(wanted) if w not in found]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        raise ValidationError(gettext("No customer has the external id %(ids)s.") % {"ids": shown})
+    return list({w: found[w] for w in wanted}.values())
+
+
+def _sectors() -> list[str]:
+    return list(
+        Customer.objects.exclude(sector="")
+        .order_by("sector")
+        .values_list("sector", flat=True)
+        .distinct()
+    )
+
+
+class CustomerForm(forms.ModelForm):
+    """A customer as management adds or edits it (the import writes the same fields)."""
+
+    annual_revenue = forms.DecimalField(
+        label=_("annual revenue"),
+        min_value=0,
+        max_value=Decimal("999999999999.99"),
+        decimal_places=2,
+        initial=0,
+    )
+    revenue_potential = forms.DecimalField(
+        label=_("revenue potential"),
+        min_value=0,
+        max_value=Decimal("999999999999.99"),
+        decimal_places=2,
+        initial=0,
+    )
+    margin_pct = forms.DecimalField(
+        label=_("margin %"),
+        min_value=-100,
+        max_value=100,
+        decimal_places=2,
+        required=False,
+        help_text=_("From -100 to 100; empty when unknown."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "external_id",
+            "name",
+            "account_manager",
+            "sector",
+            "annual_revenue",
+            "margin_pct",
+            "revenue_potential",
+            "payment_behaviour",
+            "active",
+        ]
+        help_texts = {"external_id": _("The customer's number in the CRM; imports match on it.")}
+        error_messages = {
+            "external_id": {"unique": _("Another customer has this external id.")},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        managers = cast(forms.ModelChoiceField, self.fields["account_manager"])
+        current = self.instance.account_manager_id if self.instance.pk else None
+        managers.queryset = (
+            get_user_model()
+            .objects.filter(Q(groups__name=ACCOUNT_MANAGERS, is_active=True) | Q(pk=current or 0))
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        managers.label_from_instance = lambda user: (  # type: ignore[assignment]
+            user.get_full_name() or user.get_username()
+        )
+        self.fields["sector"].widget.attrs["list"] = "sector-choices"
+        self.sector_choices = _sectors()
+
+    def clean_external_id(self) -> str:
+        return str(self.cleaned_data["external_id"]).strip()
+
+    def clean_name(self) -> str:
+        return str(self.cleaned_data["name"]).strip()
+
+    def clean_sector(self) -> str:
+        return str(self.cleaned_data.get("sector") or "").strip()
+
+
+class ContactForm(forms.ModelForm):
+    """A contact person of one customer. The customer is the page's and the opt-out is the
+    contact's own: neither is a field here."""
+
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "role", "language"]
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        cast(forms.ChoiceField, self.fields["role"]).choices = [("", "—"), *ContactRole.choices]
+
+    def clean_name(self) -> str:
+        return str(self.cleaned_data["name"]).strip()
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        others = Contact.objects.filter(customer=self.customer, email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(
+                gettext("%(customer)s already has a contact person with this e-mail address.")
+                % {"customer": self.customer.name}
+            )
+        return email
+
+
+class MarketExpertForm(forms.ModelForm):
+    """A market expert: who they are, the sectors they cover and hand-picked customers."""
+
+    sectors = forms.MultipleChoiceField(
+        label=_("sectors"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Asked about every customer in these sectors."),
+    )
+    customer_ids = forms.CharField(
+        label=_("Hand-picked customers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("External ids of the customers, separated by commas, spaces or new lines."),
+    )
+
+    class Meta:
+        model = MarketExpert
+        fields = ["name", "email", "organisation", "language", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = [str(s) for s in (self.instance.sectors or [])] if self.instance.pk else []
+        sectors = sorted(set(_sectors()) | set(current))
+        cast(forms.MultipleChoiceField, self.fields["sectors"]).choices = [(s, s) for s in sectors]
+        if self.instance.pk:
+            self.initial["sectors"] = current
+            self.initial["customer_ids"] = "\n".join(
+                self.instance.customers.order_by("external_id").values_list(
+                    "external_id", flat=True
+                )
+            )
+
+    def clean_name(self) -> str:
+        return str(self.cleaned_data["name"]).strip()
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        others = MarketExpert.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(gettext("Another market expert has this e-mail address."))
+        return email
+
+    def clean_customer_ids(self) -> list[Customer]:
+        return customers_by_external_id(self.cleaned_data.get("customer_ids") or "")

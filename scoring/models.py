@@ -135,17 +135,34 @@ class Customer(models.Model):
         return reverse("scoring:customer-detail", kwargs={"pk": self.pk})
 
 
+class ContactRole(models.TextChoices):
+    """What a contact person is to us at the customer (who decides, who uses, who speaks up)."""
+
+    DECISION_MAKER = "decision_maker", _("decision maker")
+    USER = "user", _("user")
+    CHAMPION = "champion", _("champion")
+    INFLUENCER = "influencer", _("influencer")
+    OTHER = "other", _("other")
+
+
 class Contact(models.Model):
-    """A contact person at the customer, who may be asked to score us."""
+    """A contact person at the customer, who may be asked to score us.
+
+    A contact person who left or no longer deals with us is deactivated, not deleted: their
+    answers and invitations keep pointing at them. Only the contact can opt out (by the link
+    in a survey e-mail); the app shows it and never sets it back.
+    """
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=20, choices=ContactRole.choices, blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.DUTCH
     )
+    active = models.BooleanField(_("active"), default=True)
     opted_out = models.BooleanField(_("opted out"), default=False)
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
 
@@ -157,10 +174,16 @@ class Contact(models.Model):
         ordering = ["customer", "name"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "email"], name="contact_unique_email"),
+            models.CheckConstraint(
+                condition=Q(role__in=["", *ContactRole.values]), name="contact_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scoring:customer-detail", kwargs={"pk": self.customer_id}) + "#contacts"
 
 
 class MarketExpert(models.Model):
@@ -182,6 +205,8 @@ class MarketExpert(models.Model):
         Customer, verbose_name=_("customers"), related_name="experts", blank=True
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("market expert")
         verbose_name_plural = _("market experts")
@@ -189,6 +214,9 @@ class MarketExpert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("scoring:expert-edit", kwargs={"pk": self.pk})
 
 
 class ScoringModel(models.Model):

@@ -8,7 +8,19 @@ app_name = "scoring"
 
 urlpatterns: list = [
     path("customers/", views.customer_list, name="customer-list"),
+    path("customers/new/", views.customer_create, name="customer-create"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
+    path("customers/<int:pk>/edit/", views.customer_edit, name="customer-edit"),
+    path(
+        "customers/<int:pk>/contact-persons/new/",
+        views.contact_create,
+        name="contact-person-create",
+    ),
+    path("contact-persons/<int:pk>/", views.contact_edit, name="contact-person-edit"),
+    path("contact-persons/<int:pk>/active/", views.contact_active, name="contact-person-active"),
+    path("experts/", views.expert_list, name="expert-list"),
+    path("experts/new/", views.expert_create, name="expert-create"),
+    path("experts/<int:pk>/", views.expert_edit, name="expert-edit"),
     path("customers/<int:pk>/matrix/", views.customer_matrix, name="customer-matrix"),
     path(
         "customers/<int:pk>/matrix/preview/",

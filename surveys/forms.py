@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scoring.extensions import survey_question_fields
+from scoring.forms import customers_by_external_id
 from scoring.models import NPS_MAX, NPS_MIN, SCORE_MAX, SCORE_MIN, Customer, Element
 from scoring.roles import ACCOUNT_MANAGERS
 from surveys.models import Campaign
@@ -141,18 +141,7 @@ class CampaignForm(forms.ModelForm):
                     attrs["max"] = int(validator.limit_value)
 
     def clean_customer_ids(self) -> list[Customer]:
-        raw = self.cleaned_data.get("customer_ids") or ""
-        wanted = [part for part in re.split(r"[\s,;]+", raw) if part]
-        if not wanted:
-            return []
-        found = {c.external_id: c for c in Customer.objects.filter(external_id__in=wanted)}
-        unknown = [w for w in dict.fromkeys(wanted) if w not in found]
-        if unknown:
-            shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
-            raise forms.ValidationError(
-                _("No customer has the external id %(ids)s.") % {"ids": shown}
-            )
-        return list({w: found[w] for w in wanted}.values())
+        return customers_by_external_id(self.cleaned_data.get("customer_ids") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

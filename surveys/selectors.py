@@ -87,7 +87,7 @@ def round_recipients(campaign: Campaign) -> list[Recipient]:
                 )
     if campaign.ask_customers:
         contacts = (
-            Contact.objects.filter(customer__in=scope, opted_out=False)
+            Contact.objects.filter(customer__in=scope, active=True, opted_out=False)
             .order_by("customer_id", "pk")
             .values_list("pk", "customer_id", "email", "name", "language")
         )

@@ -137,6 +137,11 @@ def _token_of_an_account_manager() -> tuple[Model, object]:
 OBJECTS: dict[str, Callable[[], tuple[Model, object]]] = {
     "scoring:customer-detail": customer,
     "scoring:customer-matrix": customer,
+    "scoring:customer-edit": customer,
+    "scoring:contact-person-create": customer,
+    "scoring:contact-person-edit": _customer_of(_model("scoring.Contact"), "customer__"),
+    "scoring:contact-person-active": _customer_of(_model("scoring.Contact"), "customer__"),
+    "scoring:expert-edit": _any("scoring.MarketExpert"),
     "scoring:customer-matrix-preview": customer,
     "scoring:assessment-detail": _customer_of(_model("scoring.Assessment"), "customer__"),
     "scoring:assessment-result": _customer_of(_model("scoring.Assessment"), "customer__"),
@@ -387,6 +392,36 @@ def test_a_post_cannot_choose_the_owner_customer_model_or_moment(demo):
         assert assessment.customer_id == mine.pk
         assert assessment.assessed_at.year != 2001
         assert assessment.respondent_kind == "staff"
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert mine.account_manager == owner
+    assert other.account_manager_id != owner.pk
+
+
+def test_a_contact_person_post_cannot_choose_the_customer_its_manager_or_the_opt_out(demo):
+    """Adding a contact person on one's own customer page: extra fields in the POST move
+    neither the contact to another customer nor a customer to another account manager."""
+    Customer = _model("scoring.Customer")
+    Contact = _model("scoring.Contact")
+    mine, owner = customer()
+    other = Customer.objects.exclude(Q(account_manager=owner) | Q(account_manager=None)).first()
+    client = Client()
+    client.force_login(owner)
+    response = client.post(
+        f"/customers/{mine.pk}/contact-persons/new/",
+        {
+            "name": "Nieuwe Contactpersoon",
+            "email": "nieuw@klant.example",
+            "language": "nl",
+            "customer": str(other.pk),
+            "account_manager": str(other.account_manager_id),
+            "opted_out": "on",
+            "active": "",
+        },
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get(email="nieuw@klant.example")
+    assert (contact.customer_id, contact.opted_out, contact.active) == (mine.pk, False, True)
     mine.refresh_from_db()
     other.refresh_from_db()
     assert mine.account_manager == owner

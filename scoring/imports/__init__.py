@@ -4,7 +4,8 @@ The steps are separate so the management commands and the web upload page share 
 
 1. ``table_read(source, filename)`` turns CSV or XLSX bytes into a ``Table`` (header and rows
    with the row numbers the user sees in the spreadsheet) — ``tables``;
-2. ``customers_clean`` / ``assessments_clean`` check every row (``cells`` reads the values)
+2. ``customers_clean`` / ``assessments_clean`` check every row (``cells`` reads the values;
+   ``contacts`` the customers file's optional contact person columns)
    and raise ``ImportFailed`` with all problems, or return the cleaned rows;
 3. ``customers_import`` / ``assessments_import`` do both and write in one transaction.
 
@@ -18,6 +19,7 @@ from scoring.imports.assessments import (
     assessments_clean,
     assessments_import,
 )
+from scoring.imports.contacts import CONTACT_COLUMNS, ContactRow
 from scoring.imports.customers import (
     CUSTOMER_COLUMNS,
     CustomerRow,
@@ -38,8 +40,10 @@ from scoring.imports.tables import (
 __all__ = [
     "ASSESSMENT_COLUMNS",
     "ASSESSMENT_OPTIONAL_COLUMNS",
+    "CONTACT_COLUMNS",
     "CUSTOMER_COLUMNS",
     "AssessmentsPlan",
+    "ContactRow",
     "CustomerRow",
     "ImportFailed",
     "ImportProgress",

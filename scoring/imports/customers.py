@@ -1,10 +1,11 @@
 """Importing customers: check every row of a customers table, then create or update the
-customers by external id, all or nothing."""
+customers by external id, all or nothing; with the optional contact columns
+(``scoring.imports.contacts``) their contact persons too, in the same transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
@@ -19,6 +20,7 @@ from klantbinding import accounts, audit
 from klantbinding.lib import db
 from scoring.imports.cells import (
     CellError,
+    Columns,
     decimal_value,
     email_error,
     header_check,
@@ -27,12 +29,21 @@ from scoring.imports.cells import (
     too_long,
     users_by_email,
 )
+from scoring.imports.contacts import (
+    CONTACT_COLUMNS,
+    ContactRow,
+    contact_row_clean,
+    contacts_existing,
+    contacts_plan,
+    contacts_write,
+)
 from scoring.imports.tables import (
     ImportFailed,
     ImportProgress,
     ImportSummary,
     RowError,
     Table,
+    TableRow,
     cell_text,
 )
 from scoring.models import Customer, PaymentBehaviour
@@ -75,6 +86,7 @@ class CustomerRow:
     margin_pct: Decimal | None
     revenue_potential: Decimal
     payment_behaviour: str
+    contacts: list[ContactRow] = field(default_factory=list)
 
 
 def _money(
@@ -148,7 +160,8 @@ def _margin(value: object, column: str, row: int, errors: list[RowError]) -> Dec
 
 def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> list[CustomerRow]:
     """Check every row of a customers table; raise ImportFailed listing all problems."""
-    columns, errors = header_check(table, CUSTOMER_COLUMNS)
+    columns, errors = header_check(table, CUSTOMER_COLUMNS, CONTACT_COLUMNS)
+    with_contacts = any(name in columns.index for name in CONTACT_COLUMNS)
     for row in table.rows:
         errors.extend(shape_errors(table, row))
     if errors:
@@ -163,11 +176,64 @@ def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> 
     total = len(table.rows)
     reported = 0
     seen: dict[str, int] = {}
+    details_of: dict[str, tuple[str, ...]] = {}  # a customer's details as its first row gives them
+    customer_of: dict[str, CustomerRow] = {}
+    contact_seen: dict[tuple[str, str], int] = {}
     cleaned: list[CustomerRow] = []
     for done, row in enumerate(table.rows, start=1):
         row_errors: list[RowError] = []
         number = row.number
         external_id = cell_text(columns.value(row, "external_id"))
+        contact = contact_row_clean(columns, row, row_errors) if with_contacts else None
+        if contact is not None and external_id:
+            key = (external_id, contact.email)
+            if key in contact_seen:
+                row_errors.append(
+                    RowError(
+                        number,
+                        columns.name("contact_email"),
+                        _(
+                            "this contact person of “%(id)s” is already in row %(row)d: "
+                            "each contact person once per customer."
+                        )
+                        % {"id": external_id, "row": contact_seen[key]},
+                    )
+                )
+            else:
+                contact_seen[key] = number
+        if with_contacts and external_id in seen:
+            # A further contact person of a customer above: its details repeated or empty.
+            details = _details(columns, row)
+            if contact is None and not row_errors:
+                row_errors.append(
+                    RowError(
+                        number,
+                        columns.name("external_id"),
+                        _(
+                            "“%(id)s” is already in row %(row)d: a customer takes more rows "
+                            "only for more contact persons."
+                        )
+                        % {"id": external_id, "row": seen[external_id]},
+                    )
+                )
+            elif any(details) and details != details_of.get(external_id):
+                row_errors.append(
+                    RowError(
+                        number,
+                        columns.name("external_id"),
+                        _(
+                            "the details of “%(id)s” differ from row %(row)d: repeat them "
+                            "exactly or leave them empty on its further rows."
+                        )
+                        % {"id": external_id, "row": seen[external_id]},
+                    )
+                )
+            if row_errors:
+                errors.extend(row_errors)
+            elif contact is not None and external_id in customer_of:
+                customer_of[external_id].contacts.append(contact)
+            reported = progress_report(progress, stage, done, total, reported)
+            continue
         if not external_id:
             message = _("the external id is missing; every customer needs one.")
         elif overlong := too_long(external_id, 64):
@@ -180,6 +246,7 @@ def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> 
         else:
             message = ""
             seen[external_id] = number
+            details_of[external_id] = _details(columns, row)
         if message:
             row_errors.append(RowError(number, columns.name("external_id"), message))
         name = cell_text(columns.value(row, "name"))
@@ -241,23 +308,29 @@ def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> 
         if row_errors:
             errors.extend(row_errors)
         else:
-            cleaned.append(
-                CustomerRow(
-                    row=number,
-                    external_id=external_id,
-                    name=name,
-                    account_manager_email=email,
-                    sector=sector,
-                    annual_revenue=annual_revenue,
-                    margin_pct=margin_pct,
-                    revenue_potential=revenue_potential,
-                    payment_behaviour=str(behaviour or ""),
-                )
+            customer_row = CustomerRow(
+                row=number,
+                external_id=external_id,
+                name=name,
+                account_manager_email=email,
+                sector=sector,
+                annual_revenue=annual_revenue,
+                margin_pct=margin_pct,
+                revenue_potential=revenue_potential,
+                payment_behaviour=str(behaviour or ""),
+                contacts=[contact] if contact is not None else [],
             )
+            cleaned.append(customer_row)
+            customer_of[external_id] = customer_row
         reported = progress_report(progress, stage, done, total, reported)
     if errors:
         raise ImportFailed(errors)
     return cleaned
+
+
+def _details(columns: Columns, row: TableRow) -> tuple[str, ...]:
+    """A row's customer details as written (all but the external id)."""
+    return tuple(cell_text(columns.value(row, name)) for name in CUSTOMER_COLUMNS[1:])
 
 
 _CUSTOMER_FIELDS = (
@@ -345,12 +418,42 @@ def customers_import(
         audit.records_bulk(
             created=to_create, updated=to_update, user=imported_by, reason=audit.IMPORT_REASON
         )
+        customer_ids = {c.external_id: c.pk for c in [*existing.values(), *to_create]}
+        contact_rows = [(customer_ids[row.external_id], c) for row in cleaned for c in row.contacts]
+        plan = contacts_plan(contact_rows, contacts_existing(pk for pk, _contact in contact_rows))
+        contacts_write(plan, imported_by=imported_by)
     return ImportSummary(
         created=len(to_create),
         updated=len(to_update),
         skipped=unchanged,
         users_created=len(new_users),
+        contacts_created=len(plan.create),
+        contacts_updated=len(plan.update),
     )
+
+
+def customers_plan_counts(cleaned: Sequence[CustomerRow]) -> dict[str, int]:
+    """What importing checked rows would create and update, without writing: customers and
+    contact persons (``upload_check``'s counts, so the check page says what the import does)."""
+    existing: dict[str, int] = {}
+    for chunk in db.chunked([row.external_id for row in cleaned]):
+        existing.update(
+            Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
+        )
+    known = [
+        (existing[r.external_id], c)
+        for r in cleaned
+        if r.external_id in existing
+        for c in r.contacts
+    ]
+    plan = contacts_plan(known, contacts_existing(pk for pk, _contact in known))
+    new_contacts = sum(len(r.contacts) for r in cleaned if r.external_id not in existing)
+    return {
+        "create": len(cleaned) - len(existing),
+        "update": len(existing),
+        "contacts_create": len(plan.create) + new_contacts,
+        "contacts_update": len(plan.update),
+    }
 
 
 def _customers_update(customers: Sequence[Customer]) -> None:

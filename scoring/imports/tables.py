@@ -114,12 +114,15 @@ class ImportFailed(Exception):
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import wrote: created, updated and skipped rows (and new users, for customers)."""
+    """What an import wrote: created, updated and skipped rows (and new users and contact
+    persons, for customers)."""
 
     created: int = 0
     updated: int = 0
     skipped: int = 0
     users_created: int = 0
+    contacts_created: int = 0
+    contacts_updated: int = 0
 
 
 @dataclass(frozen=True)

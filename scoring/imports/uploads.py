@@ -22,11 +22,9 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from klantbinding.lib import db
 from scoring.imports.assessments import assessments_clean
-from scoring.imports.customers import customers_clean
+from scoring.imports.customers import customers_clean, customers_plan_counts
 from scoring.imports.tables import ImportFailed, RowError, Table, TableRow, table_read
-from scoring.models import Customer
 
 UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 UPLOAD_MAX_AGE = 24 * 3600
@@ -60,6 +58,8 @@ class UploadCheck(TypedDict, total=False):
     rows: int
     create: int
     update: int  # customers only
+    contacts_create: int  # customers only: contact persons
+    contacts_update: int
     skip: int  # assessments only: already present
 
 
@@ -78,11 +78,7 @@ def upload_check(kind: str, table: Table) -> UploadCheck:
     """Check every row without writing; raises ImportFailed with every problem."""
     if kind == CUSTOMERS:
         cleaned = customers_clean(table=table)
-        ids = [row.external_id for row in cleaned]
-        existing = 0
-        for chunk in db.chunked(ids):
-            existing += Customer.objects.filter(external_id__in=chunk).count()
-        return {"rows": len(cleaned), "create": len(cleaned) - existing, "update": existing}
+        return {"rows": len(table.rows), **customers_plan_counts(cleaned)}  # type: ignore[typeddict-item]
     plan = assessments_clean(table=table)
     return {"rows": len(table.rows), "create": len(plan.new), "skip": plan.already_present}
 

@@ -67,6 +67,11 @@ def summary_text(summary: ImportSummary, *, what: str, skipped_because: str = ""
         "skipped": summary.skipped,
     }
     text += f" ({skipped_because})." if skipped_because else "."
+    if summary.contacts_created or summary.contacts_updated:
+        text += " " + _("Contact persons: %(created)d created, %(updated)d updated.") % {
+            "created": summary.contacts_created,
+            "updated": summary.contacts_updated,
+        }
     if summary.users_created:
         text += " " + ngettext(
             "%(count)d new account manager user (to set a password, use password reset).",

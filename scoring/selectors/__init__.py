@@ -1,5 +1,6 @@
 """Reads, by sub-domain: ``scoring_models``, ``customers``, ``assessments``, ``scores`` (the
-rule run without storing), ``dashboard_frames`` and ``dashboard`` (what the dashboard shows).
+rule run without storing), ``dashboard_frames`` and ``dashboard`` (what the dashboard shows),
+``directory`` (contact persons and market experts).
 
 Every selector that feeds a page runs a fixed number of queries whatever the number of
 customers, and returns a frozen dataclass or a TypedDict. The names below are the public ones
@@ -43,6 +44,7 @@ from scoring.selectors.dashboard import (
     dashboard_page,
     dashboard_selection,
 )
+from scoring.selectors.directory import ExpertRow, customer_contacts, experts_listed
 from scoring.selectors.scores import (
     ScoreResult,
     assessment_frames,
@@ -84,6 +86,7 @@ __all__ = [
     "CustomerPage",
     "DashboardPage",
     "DashboardSelection",
+    "ExpertRow",
     "JobStatus",
     "MatrixPage",
     "ModelPreview",
@@ -99,6 +102,7 @@ __all__ = [
     "assessment_timeline",
     "assessments_visible_to",
     "chunked",
+    "customer_contacts",
     "customer_history",
     "customer_list",
     "customer_list_page",
@@ -113,6 +117,7 @@ __all__ = [
     "dashboard_page",
     "dashboard_selection",
     "elements_frame",
+    "experts_listed",
     "export_rows",
     "last_assessed_at",
     "matrix_page",

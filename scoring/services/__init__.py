@@ -1,6 +1,7 @@
 """Writes, by sub-domain: ``assessments`` (checking and submitting, the central write),
 ``scores`` (refreshing stored snapshots, backfilling history), ``scoring_models`` (drafts
-and publishing) and ``jobs`` (publishing and recomputing in the background, in batches).
+and publishing), ``jobs`` (publishing and recomputing in the background, in batches) and
+``directory`` (customers, contact persons and market experts kept in the app).
 Keyword-only arguments, checked, written inside a transaction."""
 
 from scoring.services.assessments import (
@@ -12,6 +13,12 @@ from scoring.services.assessments import (
     element_scores_insert,
     nps_value_error,
     score_value_error,
+)
+from scoring.services.directory import (
+    contact_save,
+    contact_set_active,
+    customer_save,
+    expert_save,
 )
 from scoring.services.jobs import (
     ScoringJobBusyError,
@@ -40,7 +47,11 @@ __all__ = [
     "assessment_clean",
     "assessment_submit",
     "assessments_bulk_create",
+    "contact_save",
+    "contact_set_active",
+    "customer_save",
     "element_scores_insert",
+    "expert_save",
     "nps_value_error",
     "score_value_error",
     "scores_backfill",

@@ -1,4 +1,5 @@
 """Pages, by sub-domain: ``customers`` (the list, the customer page, one assessment),
+``directory`` (adding and editing customers, contact persons and market experts),
 ``matrix`` (scoring a customer), ``scoring_models`` (the model editor), ``uploads`` and
 ``dashboard``. Views are thin: permission, form, one service or selector call, render."""
 
@@ -11,6 +12,16 @@ from scoring.views.customers import (
     visible_customer,
 )
 from scoring.views.dashboard import dashboard_customers, dashboard_export, dashboard_page
+from scoring.views.directory import (
+    contact_active,
+    contact_create,
+    contact_edit,
+    customer_create,
+    customer_edit,
+    expert_create,
+    expert_edit,
+    expert_list,
+)
 from scoring.views.matrix import assessment_result, customer_matrix, customer_matrix_preview
 from scoring.views.scoring_models import (
     job_detail,
@@ -28,13 +39,21 @@ __all__ = [
     "SORTS",
     "assessment_detail",
     "assessment_result",
+    "contact_active",
+    "contact_create",
+    "contact_edit",
+    "customer_create",
     "customer_detail",
+    "customer_edit",
     "customer_list",
     "customer_matrix",
     "customer_matrix_preview",
     "dashboard_customers",
     "dashboard_export",
     "dashboard_page",
+    "expert_create",
+    "expert_edit",
+    "expert_list",
     "job_detail",
     "job_status",
     "management_required",

@@ -146,6 +146,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "score_changes": movement.score_changes(customer),
             "panels": panels,
             "timeline": customer_timeline(request, customer),
+            "contacts": selectors.customer_contacts(customer),
         },
     )
 

@@ -55,6 +55,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "customer_columns": imports.CUSTOMER_COLUMNS,
+            "contact_columns": imports.CONTACT_COLUMNS,
             "assessment_columns": [
                 *imports.ASSESSMENT_COLUMNS,
                 *imports.ASSESSMENT_OPTIONAL_COLUMNS,

@@ -371,6 +371,8 @@ def invitation_resend(*, invitation: Invitation, now: datetime | None = None) ->
     if contact is not None:
         if contact.opted_out:
             raise ValidationError(_("This contact person has opted out of surveys."))
+        if not contact.active:
+            raise ValidationError(_("This contact person is deactivated."))
         email, name, language = contact.email.strip().lower(), contact.name, contact.language
     elif expert is not None:
         if expert.opted_out:

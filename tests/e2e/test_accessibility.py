@@ -29,7 +29,7 @@ from alerts.models import Alert, AlertRule
 from api.models import WebhookEndpoint
 from relations import services as relations_services
 from relations.models import Departure
-from scoring.models import Assessment, Customer
+from scoring.models import Assessment, Customer, MarketExpert
 from scoring.services import scoring_model_draft_create
 from surveys.models import Round
 from tests.surveys.conftest import (  # noqa: F401 - the survey tests' own Redis, not yours
@@ -48,6 +48,7 @@ NOT_PAGES = {
     "logout": "POST only",
     "set_language": "POST only",
     "scoring:customer-matrix-preview": "POST only (the matrix's live preview fragment)",
+    "scoring:contact-person-active": "POST only (deactivate or reactivate, from the customer page)",
     "scoring:model-draft-create": "POST only",
     "scoring:model-discard": "POST only",
     "scoring:dashboard-customers": "a fragment of the dashboard, checked inside it",
@@ -160,6 +161,8 @@ def portfolio(settings_fixture) -> dict[str, object]:
         "anne": anne,
         "boss": boss,
         "customer": customer,
+        "contact": customer.contacts.order_by("pk").first(),
+        "expert": MarketExpert.objects.order_by("pk").first(),
         "assessment": assessment,
         "action": action,
         "departure": departure,
@@ -214,6 +217,8 @@ def visits(d: dict) -> dict[str, list[Visit]]:
             r("scoring:customer-list"),
             r("scoring:customer-detail", c),
             r("scoring:customer-matrix", c),
+            r("scoring:contact-person-create", c),
+            r("scoring:contact-person-edit", d["contact"].pk),
             r("scoring:assessment-detail", d["assessment"].pk),
             r("scoring:assessment-result", d["assessment"].pk),
             r("scoring:dashboard"),
@@ -243,6 +248,11 @@ def visits(d: dict) -> dict[str, list[Visit]]:
             r("scoring:model-edit", d["draft"].pk),
             r("scoring:model-publish", d["draft"].pk),
             r("scoring:upload"),
+            r("scoring:customer-create"),
+            r("scoring:customer-edit", c),
+            r("scoring:expert-list"),
+            r("scoring:expert-create"),
+            r("scoring:expert-edit", d["expert"].pk),
             r("surveys:campaign-list"),
             r("surveys:campaign-create"),
             r("surveys:campaign-detail", d["campaign"].pk),

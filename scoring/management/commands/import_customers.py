@@ -13,7 +13,9 @@ class Command(ImportCommand):
     help = (
         "Create or update customers by external_id from a CSV or XLSX file with the columns "
         "external_id, name, account_manager_email, sector, annual_revenue, margin_pct, "
-        "revenue_potential, payment_behaviour. All rows or none are imported."
+        "revenue_potential, payment_behaviour, and optionally contact_name, contact_email, "
+        "contact_role, contact_language (one contact person a row; a customer's further rows "
+        "repeat its details or leave them empty). All rows or none are imported."
     )
     what = _("customers")
     skipped_because = _("unchanged")

@@ -424,7 +424,11 @@ def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     }
     # The snapshot behind each row, where the history has it (to score it again).
     columns.update(
-        {name: history[name].to_numpy()[last] for name in ("id", "scoring_model_id") if name in history}
+        {
+            name: history[name].to_numpy()[last]
+            for name in ("id", "scoring_model_id")
+            if name in history
+        }
     )
     return pd.DataFrame(
         columns, index=pd.Index(history["customer_id"].to_numpy()[last], name="customer_id")

@@ -225,7 +225,9 @@ def movements(
                 band_after=calculations.band_of(change.after, thresholds),
                 reweighted=before is not None and before.scoring_model_id != after.scoring_model_id,
                 lines=tuple(lines),
-                published_version=versions.get(after.scoring_model_id) if after.reweighted else None,
+                published_version=versions.get(after.scoring_model_id)
+                if after.reweighted
+                else None,
             )
         )
     return result

@@ -82,6 +82,18 @@ def publish_markers(
     return shapes, labels
 
 
+def _markers_layout(
+    shapes: list[dict[str, object]], labels: list[dict[str, object]]
+) -> dict[str, object]:
+    """Layout keys for the markers, only when there are any (plotly leaves empty ones out)."""
+    layout: dict[str, object] = {}
+    if shapes:
+        layout["shapes"] = shapes
+    if labels:
+        layout["annotations"] = labels
+    return layout
+
+
 def trend_figure(
     trend: pd.DataFrame,
     thresholds: tuple[float, float, float],
@@ -133,14 +145,16 @@ def trend_figure(
         page_layout(
             height=320,
             shapes=shapes + marker_shapes,
-            annotations=marker_labels,
             yaxis=grid_axis(_("Binding score"), range=[0, 100]),
             xaxis=grid_axis(type="category"),
+            **_markers_layout([], marker_labels),
         ),
     )
 
 
-def band_counts_figure(trend: pd.DataFrame, publishes: list[tuple[str, int]] | None = None) -> Figure:
+def band_counts_figure(
+    trend: pd.DataFrame, publishes: list[tuple[str, int]] | None = None
+) -> Figure:
     """Customers per band per month, stacked, with a marker at each model publish."""
     months = _months(trend)
     marker_shapes, marker_labels = publish_markers(trend, publishes or [])
@@ -159,10 +173,9 @@ def band_counts_figure(trend: pd.DataFrame, publishes: list[tuple[str, int]] | N
         page_layout(
             height=320,
             barmode="stack",
-            shapes=marker_shapes,
-            annotations=marker_labels,
             yaxis=grid_axis(_("Customers")),
             xaxis=grid_axis(type="category"),
+            **_markers_layout(marker_shapes, marker_labels),
         ),
     )
 

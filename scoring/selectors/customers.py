@@ -28,7 +28,6 @@ from scoring.models import (
     Factor,
     RespondentKind,
     ScoreSnapshot,
-    ScoringModel,
     localised,
 )
 from scoring.roles import ACCOUNT_MANAGERS, is_management
@@ -441,7 +440,7 @@ class CustomerPage:
     history: Page
     # Newest first: (assessment, its own score, None), and (None, None, model) where a scoring
     # model was published: from there on every score is computed with that model.
-    history_rows: list[tuple[Assessment | None, ScoreResult | None, ScoringModel | None]]
+    history_rows: list[tuple[Assessment | None, ScoreResult | None, tuple[datetime, int] | None]]
 
 
 def _element_rows(snapshot: ScoreSnapshot | None, elements: list[Element]) -> list[ElementRow]:
@@ -535,17 +534,17 @@ def customer_page(
 
 def _with_publishes(
     customer: Customer, history: Page, scores: dict[int, ScoreResult]
-) -> list[tuple[Assessment | None, ScoreResult | None, ScoringModel | None]]:
-    """The page's assessments with a row for each model published among them (a page holds
-    the publishes after the next page's newest assessment, up to its own newest; the first
-    page also the newer ones). Neither the first published version nor a publish before the
-    customer's first assessment is a change the customer's scores went through."""
+) -> list[tuple[Assessment | None, ScoreResult | None, tuple[datetime, int] | None]]:
+    """The page's assessments with a row (published at, version) for each model published
+    among them: a page holds the publishes after the next page's newest assessment, up to its
+    own newest (the first page also the newer ones). A publish before the customer's first
+    assessment is no change the customer's scores went through."""
     assessments = list(history)
-    publishes = ScoringModel.objects.filter(published_at__isnull=False).order_by("-published_at")
-    first = publishes.order_by("published_at").values_list("pk", flat=True).first()
-    publishes = publishes.exclude(pk=first)
-    if history.number > 1 and assessments:
-        publishes = publishes.filter(published_at__lte=assessments[0].assessed_at)
+    if not assessments:
+        return []
+    pending = scoring_model_publishes()[::-1]  # newest first, as the page
+    if history.number > 1:
+        pending = [p for p in pending if p[0] <= assessments[0].assessed_at]
     if history.has_next():
         newest_next = (
             customer.assessments.order_by("-assessed_at", "-pk")
@@ -553,15 +552,14 @@ def _with_publishes(
             .first()
         )
         if newest_next is not None:
-            publishes = publishes.filter(published_at__gt=newest_next)
-    pending = list(publishes) if assessments else []
-    rows: list[tuple[Assessment | None, ScoreResult | None, ScoringModel | None]] = []
+            pending = [p for p in pending if p[0] > newest_next]
+    rows: list[tuple[Assessment | None, ScoreResult | None, tuple[datetime, int] | None]] = []
     for assessment in assessments:
-        while pending and pending[0].published_at > assessment.assessed_at:  # type: ignore[operator]
+        while pending and pending[0][0] > assessment.assessed_at:
             rows.append((None, None, pending.pop(0)))
         rows.append((assessment, scores.get(assessment.pk), None))
-    if history.has_next():  # before the oldest assessment of all: no change the customer saw
-        rows.extend((None, None, model) for model in pending)
+    if history.has_next():  # between this page and the next
+        rows.extend((None, None, publish) for publish in pending)
     return rows
 
 

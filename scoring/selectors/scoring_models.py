@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
@@ -109,14 +108,16 @@ def scoring_models_listed() -> QuerySet[ScoringModel]:
 
 
 def scoring_model_publishes() -> list[tuple[datetime, int]]:
-    """When each scoring model after the first was published (oldest first), with its version:
-    the moments the trend charts mark, where every stored score was re-weighted."""
+    """When each scoring model after the first version was published (oldest first), with its
+    version: the moments the trend charts and the history mark, where every stored score was
+    re-weighted."""
     rows = list(
         ScoringModel.objects.filter(published_at__isnull=False)
+        .exclude(version=ScoringModel.objects.order_by("version").values("version")[:1])
         .order_by("published_at", "pk")
         .values_list("published_at", "version")
     )
-    return [(at, version) for at, version in rows[1:] if at is not None]
+    return [(at, version) for at, version in rows if at is not None]
 
 
 class BandTransition(TypedDict):
@@ -166,9 +167,7 @@ def scoring_model_preview(
         assessments, scores, elements_frame(draft), now=now, params=params, customer_ids=universe
     )
     stored = pd.DataFrame(
-        snapshots.current_values(
-            "customer_id", "binding_score", "band", "coverage", "provisional"
-        ),
+        snapshots.current_values("customer_id", "binding_score", "band", "coverage", "provisional"),
         columns=["customer_id", "before", "band_before", "coverage_before", "provisional_before"],
     ).set_index("customer_id")
     table = (

@@ -19,7 +19,7 @@ from scoring.models import Customer, ScoreSnapshot
 @dataclass(frozen=True)
 class RefreshResult:
     """How many customers a refresh computed and how many got a new snapshot, and of those
-    what a user notices (counted as the publish preview counts it: ``calculations.result_changes``)."""
+    what a user notices (counted as the publish preview counts it: ``result_changes``)."""
 
     customers: int
     changed: int

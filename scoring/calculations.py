@@ -372,20 +372,66 @@ def monthly_trend(
     return pd.DataFrame(columns, index=ends)
 
 
+CHANGE_FIELDS = ("binding_score", "band", "coverage", "provisional")
+
+
+def result_changes(
+    *, before: Mapping[str, Sequence[object]], after: Mapping[str, Sequence[object]]
+) -> dict[str, int]:
+    """How many of these results (``CHANGE_FIELDS``, aligned lists) change what a user sees:
+    the band, the score as shown (one decimal), the coverage as shown (whole percent) and the
+    provisional mark (shown only on a score). The publish preview and the publish's result
+    message both count with this, so their numbers agree."""
+
+    def numbers(values: Sequence[object]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    score_before = round_half_up(numbers(before["binding_score"]))
+    score_after = round_half_up(numbers(after["binding_score"]))
+    scored_before, scored_after = ~np.isnan(score_before), ~np.isnan(score_after)
+    score_changed = (scored_before != scored_after) | (
+        scored_before & scored_after & (score_before != score_after)
+    )
+    band_changed = np.array(
+        [str(b or "") != str(a or "") for b, a in zip(before["band"], after["band"], strict=True)],
+        dtype=bool,
+    )
+    coverage_changed = round_half_up(numbers(before["coverage"]), 0) != round_half_up(
+        numbers(after["coverage"]), 0
+    )
+    marked_before = np.array([bool(p) for p in before["provisional"]], dtype=bool) & scored_before
+    marked_after = np.array([bool(p) for p in after["provisional"]], dtype=bool) & scored_after
+    return {
+        "band_changes": int(band_changed.sum()),
+        "score_changes": int(score_changed.sum()),
+        "coverage_changes": int(coverage_changed.sum()),
+        "provisional_changes": int((marked_before != marked_after).sum()),
+    }
+
+
 def state_at(history: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     """Each customer's latest history row at or before ``moment`` (``history`` sorted as in
-    ``monthly_trend``), indexed by customer id: ``binding_score`` and ``band``."""
+    ``monthly_trend``), indexed by customer id: ``binding_score`` and ``band`` (and the
+    snapshot's ``id`` and ``scoring_model_id`` when the history has them)."""
     at = _nanoseconds(history["computed_at"])
     rows = np.flatnonzero(at <= pd.Timestamp(moment).tz_convert("UTC").value)
     customers = history["customer_id"].to_numpy()[rows]
     # Sorted by customer and time: a customer's last row is followed by another customer's.
     last = rows[np.append(customers[1:] != customers[:-1], True)] if len(rows) else rows
-    return pd.DataFrame(
+    columns = {
+        "binding_score": history["binding_score"].to_numpy(dtype=float)[last],
+        "band": np.asarray(history["band"].array[last], dtype=object),
+    }
+    # The snapshot behind each row, where the history has it (to score it again).
+    columns.update(
         {
-            "binding_score": history["binding_score"].to_numpy(dtype=float)[last],
-            "band": np.asarray(history["band"].array[last], dtype=object),
-        },
-        index=pd.Index(history["customer_id"].to_numpy()[last], name="customer_id"),
+            name: history[name].to_numpy()[last]
+            for name in ("id", "scoring_model_id")
+            if name in history
+        }
+    )
+    return pd.DataFrame(
+        columns, index=pd.Index(history["customer_id"].to_numpy()[last], name="customer_id")
     )
 
 

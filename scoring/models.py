@@ -519,7 +519,13 @@ class ScoreSnapshot(models.Model):
     band = models.CharField(_("band"), max_length=10, choices=Band.choices, blank=True)
     respondents = models.PositiveIntegerField(_("respondents"), default=0)
     last_assessed_at = models.DateTimeField(_("last assessed"), null=True, blank=True)
+    # Like with like (DESIGN.md §6): the previous score as the snapshot's own model scores it.
+    # A publish's snapshot carries the customer's last movement over, re-scored with the new
+    # model (scoring.snapshots.previous_scores), so a re-weighting is not a customer moving.
     previous_score = models.FloatField(_("previous score"), null=True, blank=True)
+    # Written by a model publish: the customer's answers re-scored with the new model, not a
+    # new opinion (the history shows it as the publish, not as a movement).
+    reweighted = models.BooleanField(_("re-weighted by a model publish"), default=False)
     # The element values v_e and the per-kind means m_ek as one line of comma-separated
     # numbers: four blocks ("elements", then the means of staff, customer and expert), each
     # with one field per element of the snapshot's scoring model in element order, empty
@@ -636,6 +642,11 @@ class ScoringJob(models.Model):
     total = models.PositiveIntegerField(_("customers"), default=0)
     done = models.PositiveIntegerField(_("customers done"), default=0)
     changed = models.PositiveIntegerField(_("scores changed"), default=0)
+    # What the customers notice, counted as the publish preview counts it (same function).
+    band_changes = models.PositiveIntegerField(_("band changes"), default=0)
+    score_changes = models.PositiveIntegerField(_("score changes"), default=0)
+    coverage_changes = models.PositiveIntegerField(_("coverage changes"), default=0)
+    provisional_changes = models.PositiveIntegerField(_("provisional changes"), default=0)
     batches = models.PositiveIntegerField(default=0)
     last_customer_id = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)

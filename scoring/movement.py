@@ -24,9 +24,16 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from scoring import calculations, selectors
+from scoring import calculations, selectors, snapshots
 from scoring.conf import rule_params
-from scoring.models import Customer, Element, RespondentKind, ScoreSnapshot, details_lists
+from scoring.models import (
+    Customer,
+    Element,
+    RespondentKind,
+    ScoreSnapshot,
+    ScoringModel,
+    details_lists,
+)
 
 KIND_LABELS = dict(RespondentKind.choices)
 
@@ -72,6 +79,9 @@ class ScoreMovement:
     band_after: str
     reweighted: bool  # the older snapshot was stored with another model version
     lines: tuple[MovementLine, ...]
+    # The version whose publish wrote the newer snapshot (its answers re-scored, no opinion
+    # of its own): the history shows it as the publish, None for a movement of the customer.
+    published_version: int | None = None
 
     @property
     def shown_change(self) -> float | None:
@@ -109,19 +119,6 @@ def _active_model() -> _ActiveModel:
     )
 
 
-def _model_codes(model_ids: set[int]) -> dict[int, list[str]]:
-    """Each scoring model's element codes in element order (the order of its details)."""
-    codes: dict[int, list[str]] = {model_id: [] for model_id in model_ids}
-    rows = (
-        Element.objects.filter(scoring_model_id__in=model_ids)
-        .order_by("scoring_model_id", "order", "pk")
-        .values_list("scoring_model_id", "code")
-    )
-    for model_id, code in rows:
-        codes[model_id].append(code)
-    return codes
-
-
 def _values_for(
     snapshot: ScoreSnapshot, codes_of: dict[int, list[str]], active: _ActiveModel, kind: str
 ) -> list[float | None]:
@@ -156,7 +153,8 @@ def movements(
     params = rule_params()
     active = _active_model()
     model_ids = {s.scoring_model_id for pair in pairs for s in pair if s is not None}
-    codes_of = _model_codes(model_ids)
+    codes_of = snapshots.model_codes(model_ids)
+    versions = dict(ScoringModel.objects.filter(pk__in=model_ids).values_list("pk", "version"))
     frames = _assessment_frames(pairs, params) if with_assessments else None
     result = []
     for before, after in pairs:
@@ -227,6 +225,9 @@ def movements(
                 band_after=calculations.band_of(change.after, thresholds),
                 reweighted=before is not None and before.scoring_model_id != after.scoring_model_id,
                 lines=tuple(lines),
+                published_version=versions.get(after.scoring_model_id)
+                if after.reweighted
+                else None,
             )
         )
     return result

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from scoring.models import (
     DETAIL_BLOCKS,
     Assessment,
     Customer,
+    Element,
     RespondentKind,
     ScoreSnapshot,
     ScoringModel,
@@ -62,6 +63,7 @@ SNAPSHOT_COLUMNS = (
     "previous_score",
     "details",
     "fingerprint",
+    "reweighted",
 )
 
 
@@ -236,7 +238,7 @@ def customer_snapshots(
     scoring_model: ScoringModel,
     now: datetime,
     last_assessed: Mapping[int, datetime],
-    current: Mapping[int, tuple[str, float | None]],
+    current: Mapping[int, Current],
 ) -> list[dict[str, Any]]:
     """``changed_snapshots`` for results of the one-customer rule: the same rows, the same
     fingerprints and details lines as the portfolio's for the same results."""
@@ -298,6 +300,7 @@ def customer_snapshots(
                 "previous_score": previous[1] if previous else None,
                 "details": detail,
                 "fingerprint": prints[position],
+                "reweighted": bool(previous and getattr(previous, "reweighting", False)),
             }
         )
     return rows
@@ -309,7 +312,7 @@ def _changed(
     *,
     has_score: bool,
     last_assessed: Mapping[int, datetime],
-    current: Mapping[int, tuple[str, float | None]],
+    current: Mapping[int, Current],
 ) -> bool:
     """Whether a customer's new result needs a snapshot: it differs from the current one, or
     it is the first result of a customer that was assessed or has a score."""
@@ -319,15 +322,173 @@ def _changed(
     return previous[0] != fingerprint
 
 
+class Current(NamedTuple):
+    """A customer's current snapshot as a refresh compares with it: its fingerprint, the score
+    a new snapshot stores as its previous one (like with like), and what a user notices of it."""
+
+    fingerprint: str
+    previous: float | None
+    binding_score: float | None = None
+    band: str = ""
+    coverage: float = 0.0
+    provisional: bool = True
+    reweighting: bool = False  # a new snapshot would re-score it with another model (a publish)
+
+
 def current_fingerprints(
     customer_ids: Sequence[int] | None = None,
-) -> dict[int, tuple[str, float | None]]:
-    """Per customer with a current snapshot: its fingerprint and binding score."""
-    rows = current_values("customer_id", "fingerprint", "binding_score", customer_ids=customer_ids)
-    return {customer: (fingerprint, score) for customer, fingerprint, score in rows}
+    *,
+    scoring_model: ScoringModel | None = None,
+    publishing: bool = False,
+) -> dict[int, Current]:
+    """Per customer with a current snapshot: its fingerprint and score (``Current``).
+
+    With ``scoring_model`` (the model the refresh stores with), a current snapshot of another
+    model gets as its ``previous`` what ``previous_scores`` says: like with like.
+    """
+    rows = current_values(
+        "customer_id",
+        "fingerprint",
+        "binding_score",
+        "band",
+        "coverage",
+        "provisional",
+        "scoring_model_id",
+        customer_ids=customer_ids,
+    )
+    other = (
+        [row[0] for row in rows if row[6] != scoring_model.pk] if scoring_model is not None else []
+    )
+    again = (
+        previous_scores(other, scoring_model=scoring_model, publishing=publishing)
+        if other and scoring_model is not None
+        else {}
+    )
+    found = {}
+    for customer, fingerprint, score, band, coverage, provisional, _model in rows:
+        stale = customer in again
+        found[customer] = Current(
+            fingerprint,
+            again[customer] if stale else score,
+            score,
+            band,
+            float(coverage),
+            bool(provisional),
+            stale and publishing,
+        )
+    return found
 
 
-def _clean_float(value: float) -> float | None:
+# --------------------------------------------------------------------------------------------
+# Like with like: stored results scored again with the active model
+# --------------------------------------------------------------------------------------------
+
+
+def model_codes(model_ids: set[int] | None = None) -> dict[int, list[str]]:
+    """Each scoring model's element codes in element order (the order of its details)."""
+    queryset = Element.objects.order_by("scoring_model_id", "order", "pk")
+    if model_ids is not None:
+        queryset = queryset.filter(scoring_model_id__in=model_ids)
+    codes: dict[int, list[str]] = {model_id: [] for model_id in model_ids or ()}
+    for model_id, code in queryset.values_list("scoring_model_id", "code"):
+        codes.setdefault(model_id, []).append(code)
+    return codes
+
+
+def rescored(
+    models: Sequence[int | None],
+    details: Sequence[str | None],
+    *,
+    codes: list[str],
+    weights: np.ndarray,
+    codes_by_model: dict[int, list[str]],
+) -> np.ndarray:
+    """The binding scores of stored results (each with its snapshot's model and details line)
+    scored with other elements and weights: the stored element values *v_e* matched to
+    ``codes`` by code (elements ``codes`` lack are left out, elements it adds count as
+    unanswered), then steps 4 and 6 of the rule. NaN where nothing is answered."""
+    if not len(details):
+        return np.array([], dtype=float)
+    index = pd.RangeIndex(len(details))
+    values, _means = details_frames(
+        index,
+        pd.Series([np.nan if m is None else m for m in models], index=index, dtype=float),
+        list(details),
+        codes,
+        codes_by_model,
+    )
+    return calculations.values_score(values.to_numpy(dtype=float), weights)[0]
+
+
+def active_weights(scoring_model: ScoringModel) -> tuple[list[str], np.ndarray]:
+    """The codes and weights of a model's elements, in element order."""
+    rows = list(
+        Element.objects.filter(scoring_model=scoring_model)
+        .order_by("order", "pk")
+        .values_list("code", "weight")
+    )
+    return [code for code, _w in rows], np.array([float(w) for _c, w in rows], dtype=float)
+
+
+def snapshot_details(snapshot_ids: Sequence[int]) -> tuple[list[int], list[str]]:
+    """The model and details line of each of these snapshots, in the order given."""
+    found: dict[int, tuple[int, str]] = {}
+    for chunk in db.chunked(sorted(set(snapshot_ids))):
+        rows = ScoreSnapshot.objects.filter(pk__in=chunk).values_list(
+            "pk", "scoring_model_id", "details"
+        )
+        found.update({pk: (model, details) for pk, model, details in rows})
+    return [found[i][0] for i in snapshot_ids], [found[i][1] for i in snapshot_ids]
+
+
+def previous_scores(
+    customer_ids: Sequence[int], *, scoring_model: ScoringModel, publishing: bool
+) -> dict[int, float | None]:
+    """Per customer whose current snapshot has another model: the previous score a new
+    snapshot with ``scoring_model`` stores, so that its change compares like with like.
+
+    A submit or refresh (``publishing`` false) moves from the current snapshot: its answers
+    re-scored with ``scoring_model``. A publish is no movement of its own: the new snapshot
+    carries the customer's last movement over, so its previous score is the state before the
+    last snapshot that was not itself a publish's, re-scored. The list's "change since the
+    previous score" (and its sort index on the stored column) then stays what it was, in the
+    new model's points.
+    """
+    stored = (
+        ScoreSnapshot.objects.filter(customer_id__in=customer_ids)
+        .order_by("customer_id", "-computed_at", "-pk")
+        .values_list("customer_id", "scoring_model_id", "reweighted", "details")
+    )
+    history: dict[int, list[tuple[int, bool, str]]] = {}
+    for chunk in db.chunked(sorted(customer_ids)):
+        for customer, model, reweighted, details in stored.filter(customer_id__in=chunk):
+            history.setdefault(customer, []).append((model, reweighted, details))
+    chosen: dict[int, tuple[int, str]] = {}
+    for customer, rows in history.items():
+        position = 0  # the current snapshot
+        if publishing:
+            while position < len(rows) and rows[position][1]:
+                position += 1  # a publish's snapshot: its movement is the one before it
+            position += 1
+        if position < len(rows):
+            chosen[customer] = (rows[position][0], rows[position][2])
+    codes, weights = active_weights(scoring_model)
+    customers = list(chosen)
+    scores = rescored(
+        [chosen[c][0] for c in customers],
+        [chosen[c][1] for c in customers],
+        codes=codes,
+        weights=weights,
+        codes_by_model=model_codes({model for model, _d in chosen.values()}),
+    )
+    again: dict[int, float | None] = dict.fromkeys(customer_ids)
+    again.update(
+        {c: _clean_float(float(score)) for c, score in zip(customers, scores, strict=True)}
+    )
+    return again
+
+
+def _clean_float(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
@@ -337,7 +498,7 @@ def changed_snapshots(
     scoring_model: ScoringModel,
     now: datetime,
     last_assessed: Mapping[int, datetime],
-    current: Mapping[int, tuple[str, float | None]],
+    current: Mapping[int, Current],
 ) -> list[dict[str, Any]]:
     """Rows (SNAPSHOT_COLUMNS) of new current snapshots for the customers whose result
     differs from ``current``, which maps customer ids to the fingerprint and score of their
@@ -384,6 +545,7 @@ def changed_snapshots(
                 "previous_score": previous[1] if previous else None,
                 "details": detail,
                 "fingerprint": prints[position],
+                "reweighted": bool(previous and getattr(previous, "reweighting", False)),
             }
         )
     return new_rows

@@ -3,6 +3,8 @@ Two small figures, so they stay ``go.Figure``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,10 +41,13 @@ def _wrap(label: str, width: int = 18) -> str:
     return "<br>".join(lines)
 
 
-def score_history_figure(history: pd.DataFrame) -> go.Figure:
+def score_history_figure(
+    history: pd.DataFrame, publishes: Sequence[tuple[datetime, int]] = ()
+) -> go.Figure:
     """A customer's binding score and factor scores over time (one point per stored result).
 
-    Each result holds until the next, so the lines are steps; the last one runs to now.
+    Each result holds until the next, so the lines are steps; the last one runs to now. A
+    dashed line marks each model publish (there every score was re-weighted).
     """
     history = history.copy()
     # Plotly draws dates without time zones: show local wall-clock time.
@@ -55,6 +60,10 @@ def score_history_figure(history: pd.DataFrame) -> go.Figure:
         history = pd.concat([history, history.iloc[[-1]]], ignore_index=True)
         history.loc[len(history) - 1, "computed_at"] = now
     times = history["computed_at"]
+    markers = [
+        (timezone.localtime(moment, local).replace(tzinfo=None).isoformat(), version)
+        for moment, version in publishes
+    ]
     at = times.dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
     day = d3_date_format("SHORT_DATE_FORMAT")
     pad = max((times.max() - times.min()) * 0.05, pd.Timedelta(days=7)) if len(times) else None
@@ -78,6 +87,32 @@ def score_history_figure(history: pd.DataFrame) -> go.Figure:
         ],
         layout=page_layout(
             height=320,
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": x,
+                    "x1": x,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#495057", "width": 1, "dash": "dash"},
+                }
+                for x, _version in markers
+            ],
+            annotations=[
+                {
+                    "x": x,
+                    "xref": "x",
+                    "y": 1,
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "text": _("model v%(version)s") % {"version": version},
+                    "font": {"size": 11, "color": "#495057"},
+                }
+                for x, version in markers
+            ],
             yaxis=grid_axis(_("Score"), range=[0, 100]),
             xaxis=grid_axis(
                 type="date",
@@ -137,7 +172,7 @@ def customer_figures(history: CustomerHistory | None) -> dict[str, object] | Non
     if "elements" in history.kind_values:
         radar = figure_json(element_radar_figure(history.kind_values, history.names))
     return {
-        "history_figure": figure_json(score_history_figure(history.results)),
+        "history_figure": figure_json(score_history_figure(history.results, history.publishes)),
         "radar_figure": radar,
         "results": len(history.results),
     }

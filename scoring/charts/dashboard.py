@@ -41,10 +41,69 @@ def _months(trend: pd.DataFrame) -> np.ndarray:
     return np.array([month_label(month) for month in trend["month"]], dtype=object)
 
 
-def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) -> Figure:
-    """Portfolio score per month, plain and revenue-weighted, over the bands' background."""
+def publish_markers(
+    trend: pd.DataFrame, publishes: list[tuple[str, int]]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A dashed vertical line and a label ("v3") at each month a scoring model was published:
+    every stored score was re-weighted then, which is not the customers moving."""
+    if not publishes or "month" not in trend:
+        return [], []
+    label_of = dict(zip(trend["month"], _months(trend), strict=True))
+    shapes: list[dict[str, object]] = []
+    labels: list[dict[str, object]] = []
+    for month, version in publishes:
+        x = label_of.get(month)
+        if x is None:
+            continue
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#495057", "width": 1, "dash": "dash"},
+            }
+        )
+        labels.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "text": _("model v%(version)s") % {"version": version},
+                "font": {"size": 11, "color": "#495057"},
+            }
+        )
+    return shapes, labels
+
+
+def _markers_layout(
+    shapes: list[dict[str, object]], labels: list[dict[str, object]]
+) -> dict[str, object]:
+    """Layout keys for the markers, only when there are any (plotly leaves empty ones out)."""
+    layout: dict[str, object] = {}
+    if shapes:
+        layout["shapes"] = shapes
+    if labels:
+        layout["annotations"] = labels
+    return layout
+
+
+def trend_figure(
+    trend: pd.DataFrame,
+    thresholds: tuple[float, float, float],
+    publishes: list[tuple[str, int]] | None = None,
+) -> Figure:
+    """Portfolio score per month, plain and revenue-weighted, over the bands' background,
+    with a marker at each model publish."""
     months = _months(trend)
-    shapes = []
+    marker_shapes, marker_labels = publish_markers(trend, publishes or [])
+    shapes: list[dict[str, object]] = []
     bounds = [0.0, *thresholds, 100.0]
     for band, low, high in zip(BANDS, bounds[:-1], bounds[1:], strict=True):
         shapes.append(
@@ -85,16 +144,20 @@ def trend_figure(trend: pd.DataFrame, thresholds: tuple[float, float, float]) ->
         ],
         page_layout(
             height=320,
-            shapes=shapes,
+            shapes=shapes + marker_shapes,
             yaxis=grid_axis(_("Binding score"), range=[0, 100]),
             xaxis=grid_axis(type="category"),
+            **_markers_layout([], marker_labels),
         ),
     )
 
 
-def band_counts_figure(trend: pd.DataFrame) -> Figure:
-    """Customers per band per month, stacked."""
+def band_counts_figure(
+    trend: pd.DataFrame, publishes: list[tuple[str, int]] | None = None
+) -> Figure:
+    """Customers per band per month, stacked, with a marker at each model publish."""
     months = _months(trend)
+    marker_shapes, marker_labels = publish_markers(trend, publishes or [])
     return figure_dict(
         [
             {
@@ -112,6 +175,7 @@ def band_counts_figure(trend: pd.DataFrame) -> Figure:
             barmode="stack",
             yaxis=grid_axis(_("Customers")),
             xaxis=grid_axis(type="category"),
+            **_markers_layout(marker_shapes, marker_labels),
         ),
     )
 
@@ -363,8 +427,8 @@ def heatmap_figure(lowest: pd.DataFrame, elements: pd.DataFrame, language: str) 
 def dashboard_figures(page: DashboardPage, language: str) -> dict[str, str]:
     """The dashboard's figures as JSON for the page, by name."""
     figures = {
-        "trend": trend_figure(page.trend, rule_params().band_thresholds),
-        "bands": band_counts_figure(page.trend),
+        "trend": trend_figure(page.trend, rule_params().band_thresholds, page.publishes),
+        "bands": band_counts_figure(page.trend, page.publishes),
         "quadrants": satisfaction_barriers_figure(page.quadrants),
         "gap": perception_gap_figure(page.gap),
         "wall": wall_figure(page.wall),

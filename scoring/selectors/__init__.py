@@ -72,6 +72,7 @@ from scoring.selectors.scoring_models import (
     scoring_model_active,
     scoring_model_draft,
     scoring_model_preview,
+    scoring_model_publishes,
     scoring_models_listed,
 )
 
@@ -134,5 +135,6 @@ __all__ = [
     "scoring_model_active",
     "scoring_model_draft",
     "scoring_model_preview",
+    "scoring_model_publishes",
     "scoring_models_listed",
 ]

@@ -32,7 +32,11 @@ from scoring.models import (
 )
 from scoring.roles import ACCOUNT_MANAGERS, is_management
 from scoring.selectors.scores import ScoreResult, assessment_scores
-from scoring.selectors.scoring_models import model_elements, scoring_model_active
+from scoring.selectors.scoring_models import (
+    model_elements,
+    scoring_model_active,
+    scoring_model_publishes,
+)
 
 
 def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
@@ -434,7 +438,9 @@ class CustomerPage:
     factors: list[FactorScore]
     walls: list[Wall]
     history: Page
-    history_rows: list[tuple[Assessment, ScoreResult | None]]
+    # Newest first: (assessment, its own score, None), and (None, None, model) where a scoring
+    # model was published: from there on every score is computed with that model.
+    history_rows: list[tuple[Assessment | None, ScoreResult | None, tuple[datetime, int] | None]]
 
 
 def _element_rows(snapshot: ScoreSnapshot | None, elements: list[Element]) -> list[ElementRow]:
@@ -522,8 +528,39 @@ def customer_page(
         factors=_factors(snapshot),
         walls=_walls(rows, elements),
         history=history,
-        history_rows=[(a, scores.get(a.pk)) for a in history],
+        history_rows=_with_publishes(customer, history, scores),
     )
+
+
+def _with_publishes(
+    customer: Customer, history: Page, scores: dict[int, ScoreResult]
+) -> list[tuple[Assessment | None, ScoreResult | None, tuple[datetime, int] | None]]:
+    """The page's assessments with a row (published at, version) for each model published
+    among them: a page holds the publishes after the next page's newest assessment, up to its
+    own newest (the first page also the newer ones). A publish before the customer's first
+    assessment is no change the customer's scores went through."""
+    assessments = list(history)
+    if not assessments:
+        return []
+    pending = scoring_model_publishes()[::-1]  # newest first, as the page
+    if history.number > 1:
+        pending = [p for p in pending if p[0] <= assessments[0].assessed_at]
+    if history.has_next():
+        newest_next = (
+            customer.assessments.order_by("-assessed_at", "-pk")
+            .values_list("assessed_at", flat=True)[history.end_index() : history.end_index() + 1]
+            .first()
+        )
+        if newest_next is not None:
+            pending = [p for p in pending if p[0] > newest_next]
+    rows: list[tuple[Assessment | None, ScoreResult | None, tuple[datetime, int] | None]] = []
+    for assessment in assessments:
+        while pending and pending[0][0] > assessment.assessed_at:
+            rows.append((None, None, pending.pop(0)))
+        rows.append((assessment, scores.get(assessment.pk), None))
+    if history.has_next():  # between this page and the next
+        rows.extend((None, None, publish) for publish in pending)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -534,6 +571,7 @@ class CustomerHistory:
     results: pd.DataFrame  # computed_at, binding_score and the factor scores
     kind_values: dict[str, list[float | None]]  # only the kinds with any value
     names: list[str]  # the current model's element names, in the user's language
+    publishes: tuple[tuple[datetime, int], ...] = ()  # model publishes since the first result
 
 
 @dataclass(frozen=True)
@@ -610,6 +648,11 @@ def customer_history(customer: Customer) -> CustomerHistory | None:
             kind: values for kind, values in decoded.items() if any(v is not None for v in values)
         },
         names=[localised(nl, en) for nl, en in elements],
+        publishes=tuple(
+            (at, version)
+            for at, version in scoring_model_publishes()
+            if at >= stored[0]["computed_at"]
+        ),
     )
 
 

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scoring import calculations
+from scoring import calculations, snapshots
+from scoring.conf import rule_params
 from scoring.models import (
     Assessment,
     Customer,
@@ -44,6 +45,7 @@ from scoring.selectors.dashboard_frames import (
     is_current,
     moment_of,
 )
+from scoring.selectors.scoring_models import scoring_model_publishes
 
 __all__ = [
     "BAND_CHOICES",
@@ -176,6 +178,18 @@ def trend(data: DashboardData) -> pd.DataFrame:
     return table
 
 
+def _publish_months(table: pd.DataFrame) -> list[tuple[str, int]]:
+    """The months of the trend in which a scoring model was published, with its version."""
+    if "month" not in table:
+        return []
+    months = set(table["month"])
+    return [
+        (month, version)
+        for at, version in scoring_model_publishes()
+        if (month := timezone.localtime(at).strftime("%Y-%m")) in months
+    ]
+
+
 def moves_period(filters: DashboardFilters, moment: datetime) -> tuple[datetime, datetime]:
     """The two moments the band movements compare (default: three months before → shown)."""
     end = moment_of(filters.moves_to) if filters.moves_to else moment
@@ -187,11 +201,38 @@ def moves_period(filters: DashboardFilters, moment: datetime) -> tuple[datetime,
 
 
 def movements(data: DashboardData, start: datetime, end: datetime) -> pd.DataFrame:
-    """Per customer in view: band at ``start`` and at ``end``, and the track of the move."""
+    """Per customer in view: band at ``start`` and at ``end``, and the track of the move.
+
+    Like with like (DESIGN.md §6): an end stored with another model than the active one is
+    scored again with the active model, so a publish in between is not a move. Only those
+    results' details are read (none while every result in the period has the active model).
+    """
     # An expired score keeps its band here: it is due for re-scoring, not a move.
-    before = calculations.known_state_at(data.history, start)["band"]
-    after = calculations.known_state_at(data.history, end)["band"]
+    before = _active_bands(data, calculations.known_state_at(data.history, start))
+    after = _active_bands(data, calculations.known_state_at(data.history, end))
     return calculations.band_moves(before, after, data.customers.index)
+
+
+def _active_bands(data: DashboardData, state: pd.DataFrame) -> pd.Series:
+    """The bands of these stored results, each as the active model scores it."""
+    if "scoring_model_id" not in state or not data.active_model_id:
+        return state["band"]
+    other = state["scoring_model_id"].to_numpy() != data.active_model_id
+    if not other.any():
+        return state["band"]
+    models, details = snapshots.snapshot_details(state["id"].to_numpy()[other].tolist())
+    scores = snapshots.rescored(
+        models,
+        details,
+        codes=data.codes,
+        weights=data.elements["weight"].to_numpy(dtype=float),
+        codes_by_model=data.codes_by_model,
+    )
+    bands = state["band"].to_numpy(dtype=object).copy()
+    bands[other] = calculations.bands(
+        pd.Series(scores, dtype=float), rule_params().band_thresholds
+    ).to_numpy(dtype=object)
+    return pd.Series(bands, index=state.index, dtype=object)
 
 
 def satisfaction_barriers(data: DashboardData) -> pd.DataFrame:
@@ -276,6 +317,7 @@ class DashboardPage:
     is_now: bool  # whether that is now rather than the end of a past day
     headline: Headline
     trend: pd.DataFrame  # per month: score, weighted score, customers per band
+    publishes: list[tuple[str, int]]  # (month as in ``trend``, version) of each model publish
     moves_start: datetime
     moves_end: datetime
     move_matrix: pd.DataFrame  # customers by band at the start (rows) and the end (columns)
@@ -301,6 +343,7 @@ def dashboard_page(
     language = active_language()
     moves_start, moves_end = moves_period(filters, data.moment)
     moves = movements(data, moves_start, moves_end)
+    trend_table = trend(data)
     quadrants = satisfaction_barriers(data)
     entrapped = quadrants[quadrants["quadrant"] == "entrapped"].sort_values(
         "revenue", ascending=False, kind="stable"
@@ -310,7 +353,8 @@ def dashboard_page(
         moment=data.moment,
         is_now=is_current(filters.as_of),
         headline=headline(data),
-        trend=trend(data),
+        trend=trend_table,
+        publishes=_publish_months(trend_table),
         moves_start=moves_start,
         moves_end=moves_end,
         move_matrix=calculations.band_move_matrix(moves),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 
@@ -77,7 +77,9 @@ class DashboardData:
     ``kind_means``: customer × (kind, code), the stored means per respondent kind.
     ``elements``: the active model's elements (code, factor, weight, name).
     ``history``: every stored result of these customers up to ``moment``, sorted by customer
-    and time (customer_id, computed_at, binding_score, band).
+    and time (customer_id, computed_at, binding_score, band, the snapshot's id and model).
+    ``active_model_id`` and ``codes_by_model`` (every model's codes in details order) let a
+    movement score an older result again with the active model (like with like).
     ``nps``: the latest recommendation answer of each customer respondent in the window.
     """
 
@@ -88,6 +90,8 @@ class DashboardData:
     elements: pd.DataFrame
     history: pd.DataFrame
     nps: pd.Series
+    active_model_id: int = 0
+    codes_by_model: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
@@ -174,7 +178,7 @@ def _dashboard_data(
 ) -> DashboardData:
     moment = moment_of(filters.as_of)
     current = is_current(filters.as_of)
-    elements, codes_by_model = _elements()
+    elements, codes_by_model, active_model_id = _elements()
     in_view = customers_in_view(user, filters)
     if filters.band:
         in_view = customers_in_band(in_view, filters.band, moment, current)
@@ -210,11 +214,14 @@ def _dashboard_data(
         elements=elements,
         history=history,
         nps=pd.Series(answers, dtype=float),
+        active_model_id=active_model_id,
+        codes_by_model=codes_by_model,
     )
 
 
-def _elements() -> tuple[pd.DataFrame, dict[int, list[str]]]:
-    """The active model's elements, and every model's codes in the order snapshots store."""
+def _elements() -> tuple[pd.DataFrame, dict[int, list[str]], int]:
+    """The active model's elements, every model's codes in the order snapshots store, and the
+    active model's id."""
     e = Element._meta.db_table
     m = ScoringModel._meta.db_table
     order = db.quote_name("order")
@@ -228,6 +235,7 @@ def _elements() -> tuple[pd.DataFrame, dict[int, list[str]]]:
     for model, code, *_rest in rows:
         codes_by_model.setdefault(int(model), []).append(code)
     active = [row[1:6] for row in rows if row[6]]
+    active_model_id = next((int(row[0]) for row in rows if row[6]), 0)
     if not active:
         raise NoActiveModelError("no active scoring model; run manage.py migrate")
     names = ("code", "factor", "weight", "name_nl", "name_en")
@@ -238,7 +246,7 @@ def _elements() -> tuple[pd.DataFrame, dict[int, list[str]]]:
         }
     )
     elements["weight"] = elements["weight"].astype(float)
-    return elements, codes_by_model
+    return elements, codes_by_model, active_model_id
 
 
 def _customer_line(moment: datetime, listing: bool) -> tuple[db.NumberLine, list[object]]:
@@ -313,6 +321,7 @@ def _history_line() -> db.NumberLine:
             "computed_at": db.epoch_sql("s.computed_at"),
             "binding_score": "s.binding_score",
             "id": "s.id",
+            "scoring_model_id": "s.scoring_model_id",
             "band": "s.band",
         }
     )
@@ -393,6 +402,7 @@ def _history_frame(lines: str) -> pd.DataFrame:
             "computed_at": float,
             "binding_score": float,
             "id": np.int64,
+            "scoring_model_id": np.int64,
             "band": pd.CategoricalDtype([*calculations.BANDS, calculations.NO_BAND]),
         },
         keep_default_na=False,
@@ -407,5 +417,7 @@ def _history_frame(lines: str) -> pd.DataFrame:
             "computed_at": db.epoch_to_utc(seconds[order]),
             "binding_score": table["binding_score"].to_numpy()[order],
             "band": table["band"].array[order],
+            "id": table["id"].to_numpy()[order],
+            "scoring_model_id": table["scoring_model_id"].to_numpy()[order],
         }
     )

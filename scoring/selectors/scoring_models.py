@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
@@ -108,6 +107,19 @@ def scoring_models_listed() -> QuerySet[ScoringModel]:
     )
 
 
+def scoring_model_publishes() -> list[tuple[datetime, int]]:
+    """When each scoring model after the first version was published (oldest first), with its
+    version: the moments the trend charts and the history mark, where every stored score was
+    re-weighted."""
+    rows = list(
+        ScoringModel.objects.filter(published_at__isnull=False)
+        .exclude(version=ScoringModel.objects.order_by("version").values("version")[:1])
+        .order_by("published_at", "pk")
+        .values_list("published_at", "version")
+    )
+    return [(at, version) for at, version in rows if at is not None]
+
+
 class BandTransition(TypedDict):
     before: str
     after: str
@@ -130,6 +142,8 @@ class ModelPreview(TypedDict):
     customers: int
     band_changes: int
     score_changes: int
+    coverage_changes: int  # adding or retiring an element changes everyone's coverage
+    provisional_changes: int
     transitions: list[BandTransition]
     movers: list[Mover]
 
@@ -141,7 +155,7 @@ def scoring_model_preview(
 
     One pass of the rule over every customer with the draft's elements, compared with the
     stored current scores that publishing replaces: how many customers change band (and
-    between which bands), how many change score, and the biggest movers.
+    between which bands), score, coverage and the provisional mark, and the biggest movers.
     """
     from scoring.selectors.scores import assessment_frames
 
@@ -153,21 +167,32 @@ def scoring_model_preview(
         assessments, scores, elements_frame(draft), now=now, params=params, customer_ids=universe
     )
     stored = pd.DataFrame(
-        snapshots.current_values("customer_id", "binding_score", "band"),
-        columns=["customer_id", "before", "band_before"],
+        snapshots.current_values("customer_id", "binding_score", "band", "coverage", "provisional"),
+        columns=["customer_id", "before", "band_before", "coverage_before", "provisional_before"],
     ).set_index("customer_id")
     table = (
-        result.scores[["binding_score", "band"]]
+        result.scores[["binding_score", "band", "coverage", "provisional"]]
         .rename(columns={"binding_score": "after", "band": "band_after"})
         .join(stored)
     )
     table["band_before"] = table["band_before"].fillna("")
     table["before"] = table["before"].astype(float)
-    shown_before = calculations.round_half_up(table["before"])
-    shown_after = calculations.round_half_up(table["after"])
     table["change"] = table["after"] - table["before"]
-    both_empty = np.isnan(shown_before) & np.isnan(shown_after)
-    score_changed = (shown_before != shown_after) & ~both_empty
+    # Compared as the publish's result counts (a customer without a snapshot: no score, 0 %).
+    counts = calculations.result_changes(
+        before={
+            "binding_score": table["before"].tolist(),
+            "band": table["band_before"].tolist(),
+            "coverage": table["coverage_before"].astype(float).fillna(0.0).tolist(),
+            "provisional": table["provisional_before"].fillna(True).astype(bool).tolist(),
+        },
+        after={
+            "binding_score": table["after"].tolist(),
+            "band": table["band_after"].tolist(),
+            "coverage": table["coverage"].tolist(),
+            "provisional": table["provisional"].tolist(),
+        },
+    )
     band_changed = table[table["band_before"] != table["band_after"]]
     transitions = band_changed.groupby(["band_before", "band_after"]).size()
     top = table[table["change"].notna()]
@@ -176,8 +201,10 @@ def scoring_model_preview(
     names = dict(Customer.objects.filter(pk__in=top.index.tolist()).values_list("pk", "name"))
     return {
         "customers": len(table),
-        "band_changes": len(band_changed),
-        "score_changes": int(score_changed.sum()),
+        "band_changes": counts["band_changes"],
+        "score_changes": counts["score_changes"],
+        "coverage_changes": counts["coverage_changes"],
+        "provisional_changes": counts["provisional_changes"],
         "transitions": [
             {"before": before, "after": after, "count": int(count)}
             for (before, after), count in transitions.sort_values(ascending=False).items()
@@ -301,6 +328,10 @@ class JobStatus:
             "done": self.job.done,
             "total": self.job.total,
             "changed": self.job.changed,
+            "band_changes": self.job.band_changes,
+            "score_changes": self.job.score_changes,
+            "coverage_changes": self.job.coverage_changes,
+            "provisional_changes": self.job.provisional_changes,
             "percent": self.percent,
             "finished": self.job.finished,
             "message": self.message,
@@ -312,19 +343,37 @@ def scoring_job_status(job: ScoringJob) -> JobStatus:
     state = ScoringJob.State
     numbers = {"done": job.done, "total": job.total, "changed": job.changed}
     if job.state == state.DONE:
+        counts = {
+            "customers": job.done,
+            "bands": job.band_changes,
+            "scores": job.score_changes,
+            "coverages": job.coverage_changes,
+            "provisionals": job.provisional_changes,
+        }
+        changes = (
+            _(
+                "%(bands)d changed band, %(scores)d got another score, %(coverages)d another "
+                "coverage and %(provisionals)d changed provisional mark."
+            )
+            % counts
+        )
         if job.kind == ScoringJob.Kind.PUBLISH and job.scoring_model is not None:
-            message = _(
-                "Version %(version)s is published. The scores of %(customers)d customers were "
-                "recomputed; %(changed)d changed."
-            ) % {
-                "version": job.scoring_model.version,
-                "customers": job.done,
-                "changed": job.changed,
-            }
+            message = (
+                _(
+                    "Version %(version)s is published. The scores of %(customers)d customers "
+                    "were recomputed:"
+                )
+                % {"version": job.scoring_model.version, "customers": job.done}
+                + " "
+                + changes
+            )
         else:
-            message = _(
-                "Done: the scores of %(customers)d customers were recomputed; %(changed)d changed."
-            ) % {"customers": job.done, "changed": job.changed}
+            message = (
+                _("Done: the scores of %(customers)d customers were recomputed:")
+                % {"customers": job.done}
+                + " "
+                + changes
+            )
     elif job.state == state.FAILED:
         message = (
             _(

@@ -114,9 +114,15 @@ def scoring_job_step(*, job_id: int) -> bool:
             .values_list("pk", flat=True)[:size]
         )
         if ids:
-            result = scores_refresh(customer_ids=ids)
+            result = scores_refresh(
+                customer_ids=ids, publishing=job.kind == ScoringJob.Kind.PUBLISH
+            )
             job.done += len(ids)
             job.changed += result.changed
+            job.band_changes += result.band_changes
+            job.score_changes += result.score_changes
+            job.coverage_changes += result.coverage_changes
+            job.provisional_changes += result.provisional_changes
             job.batches += 1
             job.last_customer_id = ids[-1]
         if len(ids) < size:

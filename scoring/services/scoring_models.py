@@ -83,7 +83,7 @@ def scoring_model_publish(
     scoring_model_check_publishable(scoring_model)
     with transaction.atomic():
         scoring_model_activate(scoring_model=scoring_model, user=user)
-        return scores_refresh()
+        return scores_refresh(publishing=True)
 
 
 def scoring_model_draft_save(

@@ -111,8 +111,8 @@ def dashboard_figures() -> dict:
     )
     lowest = pd.DataFrame({"name": ["A B.V."], "price": [1.0], "contract": [np.nan]})
     return {
-        "trend": charts.trend_figure(trend, (40.0, 55.0, 70.0)),
-        "bands": charts.band_counts_figure(trend),
+        "trend": charts.trend_figure(trend, (40.0, 55.0, 70.0), [("2026-02", 2)]),
+        "bands": charts.band_counts_figure(trend, [("2026-02", 2)]),
         "quadrants": charts.satisfaction_barriers_figure(customers),
         "gap": charts.perception_gap_figure(gap),
         "wall": charts.wall_figure(wall),
@@ -126,6 +126,22 @@ def test_dashboard_figures_are_valid_plotly_figures():
     for name, figure in dashboard_figures().items():
         validated = go.Figure(figure)  # raises on a property plotly does not know
         assert len(validated.data) == len(figure["data"]) >= 1, name
+
+
+def test_trend_charts_mark_the_month_a_model_was_published():
+    figures = dashboard_figures()
+    for name in ("trend", "bands"):
+        layout = figures[name]["layout"]
+        (line,) = [shape for shape in layout["shapes"] if shape["type"] == "line"]
+        (label,) = layout["annotations"]
+        assert line["x0"] == line["x1"] == label["x"] == figures[name]["data"][0]["x"][1], name
+        assert "v2" in label["text"], name
+    unmarked = charts.band_counts_figure(
+        pd.DataFrame(
+            {"month": ["2026-01"], **{b: [1.0] for b in ("red", "orange", "yellow", "green")}}
+        )
+    )
+    assert "shapes" not in unmarked["layout"] and "annotations" not in unmarked["layout"]
 
 
 def test_dashboard_figure_json_is_what_plotly_would_write():

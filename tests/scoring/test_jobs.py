@@ -63,7 +63,10 @@ def test_publishing_runs_through_a_worker_and_the_page_says_when_it_is_done(
     assert status["finished"] and status["percent"] == 100
     assert (status["done"], status["total"], status["changed"]) == (10, 10, 10)
     page = client.get(reverse("scoring:job-detail", args=[job.pk])).content.decode()
-    assert "Version 2 is published. The scores of 10 customers were recomputed; 10 changed." in page
+    assert (
+        "Version 2 is published. The scores of 10 customers were recomputed: 10 changed band, "
+        "10 got another score, 10 another coverage and 0 changed provisional mark."
+    ) in page
     assert 'http-equiv="refresh"' not in page  # done: the page stops reloading itself
     assert active_model().pk == draft.pk
     assert ScoringJob.objects.get(pk=job.pk).batches == 3

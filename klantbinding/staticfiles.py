@@ -4,9 +4,9 @@
 under a name with its content's hash, plus a gzipped copy (whitenoise's manifest storage), so
 WhiteNoise serves it compressed and cached for a year (``immutable``): a browser asks for
 plotly.js once, not again every minute. (No Brotli copies: Brotli's best level takes about a
-minute for plotly.js on this kind of machine, on every collectstatic, to save a quarter.) Before anything is collected (a checkout, the
-tests, ``DEBUG``), pages link the plain names, which the finders serve: a missing manifest
-never turns a page into a 500.
+minute for plotly.js on this kind of machine, on every collectstatic, to save a quarter.)
+Before anything is collected (a checkout, the tests, ``DEBUG``), pages link the plain names,
+which the finders serve: a missing manifest never turns a page into a 500.
 
 ``PlotlyFinder``: the full plotly.js from the installed plotly package (no CDN, no copy in the
 repository), for the customer page's radar (a polar trace). The dashboard and the effect report

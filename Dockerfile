@@ -16,12 +16,11 @@ WORKDIR /app
 COPY . .
 RUN pip install .
 
-# Static files hashed and compressed (whitenoise's manifest storage) and the translations
-# compiled, at build time. KB_DEVELOPMENT only lets these two commands run without the
-# production secret, which the image never holds.
+# Static files hashed and compressed (gzip and Brotli: the settings' default storage) and the
+# translations compiled, at build time. KB_DEVELOPMENT only lets these two commands run without
+# the production secret, which the image never holds.
 RUN export KB_DEVELOPMENT=1 \
-    && DJANGO_STATICFILES_STORAGE=whitenoise.storage.CompressedManifestStaticFilesStorage \
-       python manage.py collectstatic --noinput -v0 \
+    && python manage.py collectstatic --noinput -v0 \
     && python manage.py compilemessages --ignore=.venv --ignore=var -v0 \
     && test -f var/staticfiles/staticfiles.json
 

@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from scoring.extensions import ListColumn, list_columns
 
 ROW_END = "</tr>"
+WIDE_ONLY = "d-none d-md-table-cell"  # extra columns make way on a phone (views/customers.py)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def with_cells(
         return mark_safe(rows_html), []
     built = []
     for pk, part in zip(ids, parts, strict=False):
-        extra = "".join(f"<td>{column_cells.get(pk, '')}</td>" for column_cells in cells)
+        extra = "".join(
+            f'<td class="{WIDE_ONLY}">{column_cells.get(pk, "")}</td>' for column_cells in cells
+        )
         built.append(f"{part}{extra}{ROW_END}")
     built.append(parts[-1])
     return mark_safe("".join(built)), columns

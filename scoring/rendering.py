@@ -153,7 +153,8 @@ def _customer_row(c: Mapping[str, object], t: _ListText, show_manager: bool) -> 
         f'<div class="small text-muted">{escape(str(c["sector"]))}</div></td>'
     ]
     if show_manager:
-        cells.append(f'<td class="text-nowrap">{escape(str(c["manager"])) or EMPTY_CELL}</td>')
+        manager = escape(str(c["manager"])) or EMPTY_CELL
+        cells.append(f'<td class="text-nowrap d-none d-md-table-cell">{manager}</td>')
     badge = EMPTY_CELL
     if c["binding_score"] is not None:
         badge = band_badge(c["band"], c["binding_score"], provisional, text=t.badge)  # type: ignore[arg-type]
@@ -166,15 +167,15 @@ def _customer_row(c: Mapping[str, object], t: _ListText, show_manager: bool) -> 
     coverage = percent_text(c["coverage"])  # type: ignore[arg-type]
     if provisional and c["coverage"] is not None:
         coverage += f'<span class="visually-hidden"> {t.provisional}</span>*'
-    cells.append(f'<td class="text-end score text-nowrap{marker}">{coverage}</td>')
+    wide = "d-none d-md-table-cell"  # not on a phone: name, band and score, due fit there
+    cells.append(f'<td class="text-end score text-nowrap {wide}{marker}">{coverage}</td>')
     last = c["last_assessed_at"]
-    cells.append(
-        f'<td class="text-end text-nowrap">{escape(t.date(last)) if last else EMPTY_CELL}</td>'  # type: ignore[arg-type]
-    )
+    when = escape(t.date(last)) if last else EMPTY_CELL  # type: ignore[arg-type]
+    cells.append(f'<td class="text-end text-nowrap {wide}">{when}</td>')
     change = c["change"]
     tone = " text-success" if change and change > 0 else " text-danger" if change else ""  # type: ignore[operator]
     signed = signed_text(change, decimal) or NO_VALUE  # type: ignore[arg-type]
-    cells.append(f'<td class="text-end score text-nowrap{tone}">{signed}</td>')
+    cells.append(f'<td class="text-end score text-nowrap {wide}{tone}">{signed}</td>')
     due = ""
     if c["rescoring_due"]:
         due = (

@@ -184,6 +184,10 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
     """One dot per customer: satisfaction × barriers, size revenue, colour band.
 
     ``customdata`` carries the customer id, so a click can open the customer.
+
+    The largest figure of the page (a dot per customer), so it carries only what is drawn:
+    positions to a tenth, as the hover shows them (under a pixel), written as short decimals;
+    a dot's area as thousandths of the largest revenue's (whole numbers), not euros.
     """
     satisfaction = frame["satisfaction"].to_numpy(dtype=float)
     barriers = frame["barriers"].to_numpy(dtype=float)
@@ -191,8 +195,11 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
     names = plotly_text(frame["name"].to_numpy(dtype=object))
     ids = frame.index.to_numpy(dtype=np.int64)
     known = ~np.isnan(satisfaction) & ~np.isnan(barriers)
-    peak = float(revenue[known].max()) if known.any() else 0.0
-    sizeref = 2.0 * peak / (40.0**2) if peak > 0 else 1.0
+    peak = float(np.nanmax(revenue[known])) if known.any() else 0.0
+    area = np.zeros(len(revenue), dtype=np.uint16)
+    if peak > 0:
+        area = np.nan_to_num(np.round(1000.0 * np.clip(revenue, 0, None) / peak)).astype(np.uint16)
+    sizeref = 2.0 * 1000.0 / (40.0**2)  # the largest dot 40 px across, as before
     codes = band_codes(frame["band"])
     hover = (
         "<b>%{text}</b><br>"
@@ -209,15 +216,15 @@ def satisfaction_barriers_figure(frame: pd.DataFrame) -> Figure:
         traces.append(
             {
                 "type": "scatter",
-                "x": satisfaction[rows],
-                "y": barriers[rows],
+                "x": np.round(satisfaction[rows], 1).tolist(),
+                "y": np.round(barriers[rows], 1).tolist(),
                 "mode": "markers",
                 "name": band_label(band),
                 "text": names[rows],
                 "customdata": ids[rows],
                 "marker": {
                     "color": BAND_COLOURS[band],
-                    "size": revenue[rows],
+                    "size": area[rows],
                     "sizemode": "area",
                     "sizeref": sizeref,
                     "sizemin": 3,
@@ -337,7 +344,8 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> Figure:
     revenue = pareto["revenue"].to_numpy(dtype=float)
     total = float(revenue.sum())
     picks = np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int))
-    x = np.concatenate([[0.0], pareto["customer_share"].to_numpy(dtype=float)[picks]])
+    # Shares to a hundredth of a percent (the hover shows tenths), written as short decimals.
+    x = np.round(np.concatenate([[0.0], pareto["customer_share"].to_numpy(dtype=float)[picks]]), 2)
     codes = band_codes(pareto["band"])
     hover = (
         _("top %{x:.1f} % of customers")
@@ -354,8 +362,8 @@ def pareto_figure(pareto: pd.DataFrame, points: int = 800) -> Figure:
         traces.append(
             {
                 "type": "scatter",
-                "x": x,
-                "y": np.concatenate([[0.0], share[picks]]),
+                "x": x.tolist(),
+                "y": np.round(np.concatenate([[0.0], share[picks]]), 2).tolist(),
                 "mode": "lines",
                 "stackgroup": "bands",
                 "name": band_label(band),

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy
 
-from scoring import calculations, charts, list_columns, movement, rendering, selectors
+from scoring import charts, list_columns, movement, rendering, selectors
 from scoring.extensions import customer_panels, customer_timeline, panels_html
 from scoring.models import Customer, RespondentKind
 from scoring.roles import is_management
@@ -36,6 +36,7 @@ COLUMNS = [
     ("change", gettext_lazy("Score change")),
     ("due", gettext_lazy("Due")),
 ]
+PHONE_COLUMNS = {"name", "score", "due"}
 
 
 def visible_customer(request: HttpRequest, pk: int) -> Customer:
@@ -90,7 +91,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "active": sort.lstrip("-") == key,
             "descending": sort.startswith("-"),
             "numeric": key not in ("name", "manager"),
-            "wide_only": key in calculations.FACTORS,
+            # On a phone (below Bootstrap's md) only the name, the band with the score and
+            # whether a new assessment is due: the rest would push them off the screen.
+            "phone": key in PHONE_COLUMNS,
         }
         for key, label in COLUMNS
         if key != "manager" or management

@@ -25,7 +25,6 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.gzip import gzip_page
 
 from scoring import charts, exports, selectors
 from scoring.extensions import dashboard_panels, panels_html
@@ -175,7 +174,6 @@ def _cache_seconds() -> int:
 
 
 @login_required
-@gzip_page  # its figures' data make the largest page of the app; gzip sends a fraction
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     """The dashboard: headline figures, trend, movements, quadrants, gaps, wall, Pareto."""
     form = _filter_form(request)

@@ -130,3 +130,19 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return shoot
+
+
+@pytest.fixture
+def draw_charts() -> Callable[..., None]:
+    """Scrolls each chart (or the named ones) into view, as charts draw when they come into
+    sight (static/js/dashboard.js), and waits until plotly has drawn it."""
+
+    def draw(page: Page, names: tuple[str, ...] | None = None, timeout: int = 30_000) -> None:
+        selector = "[data-kb-figure]" if names is None else ", ".join(f"#chart-{n}" for n in names)
+        charts = page.locator(selector)
+        for index in range(charts.count()):
+            chart = charts.nth(index)
+            chart.scroll_into_view_if_needed(timeout=timeout)
+            chart.locator("svg.main-svg").first.wait_for(timeout=timeout)
+
+    return draw

@@ -290,7 +290,9 @@ def draw_charts(page: Page) -> None:
     """Scroll through the page so charts drawn on sight are drawn, and wait for them."""
     if not page.locator("[data-kb-figure]").count():
         return
-    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    charts = page.locator("[data-kb-figure]")
+    for index in range(charts.count()):
+        charts.nth(index).scroll_into_view_if_needed()
     page.wait_for_function(
         "[...document.querySelectorAll('[data-kb-figure]')]"
         ".every(el => el.dataset.kbDrawn && el.querySelector('.main-svg'))",

@@ -24,19 +24,18 @@ def csp_violations(errors: list[str]) -> list[str]:
 
 
 def test_every_page_runs_under_the_policy_and_the_charts_draw(
-    open_page, mira, console_errors, screenshot
+    open_page, mira, console_errors, screenshot, draw_charts
 ):
     seed_portfolio(customers=40, seed=3, history_months=3)
     opened = services.round_open(campaign=make_campaign(), user=mira)
     customer = Customer.objects.filter(snapshots__binding_score__isnull=False).first()
     page = open_page(mira)
-    response = page.goto("/dashboard/", timeout=30_000)  # plotly.js is 3.5 MB to parse
+    response = page.goto("/dashboard/", timeout=30_000)  # plotly.js takes a while to parse
     policy = response.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
-    page.wait_for_selector("#chart-trend svg.main-svg")
-    page.wait_for_selector("#chart-quadrants svg.main-svg")
+    draw_charts(page, ("trend", "quadrants"))
     page.goto(customer.get_absolute_url(), timeout=30_000)
-    page.wait_for_selector("#chart-customer-radar svg.main-svg")
+    draw_charts(page, ("customer-radar",))
     for path in (
         "/customers/",
         "/surveys/campaigns/",

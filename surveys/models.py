@@ -2,7 +2,8 @@
 
 The invitation table is the outbox: a row is created pending and a sender claims it with a
 conditional UPDATE before the e-mail goes out, so a recipient never gets the same invitation
-twice, and whatever was not sent is found again by the next sweep.
+twice (unless a worker dies mid-send: then the e-mails in flight go out once more, with the same
+link), and whatever was not sent is found again by the next sweep.
 """
 
 from __future__ import annotations

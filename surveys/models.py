@@ -316,8 +316,10 @@ OPEN_STATUSES = (Invitation.Status.PENDING, Invitation.Status.SENDING, Invitatio
 class InvitationLink(models.Model):
     """A personal link sent in a reminder. Earlier links keep working: all lead to one invitation.
 
-    The first e-mail's token hash is on the invitation itself; each reminder carries a fresh
-    token (the raw token is never stored, so it cannot be mailed again) whose hash lives here.
+    The first e-mail's token hash is on the invitation itself (that token is derived, the same
+    on every try: surveys/tokens.py); each reminder carries a fresh random token whose hash
+    lives here, as does the hash of a first e-mail's token drawn at random before links were
+    derived.
     """
 
     invitation = models.ForeignKey(

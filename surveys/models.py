@@ -2,7 +2,8 @@
 
 The invitation table is the outbox: a row is created pending and a sender claims it with a
 conditional UPDATE before the e-mail goes out, so a recipient never gets the same invitation
-twice, and whatever was not sent is found again by the next sweep.
+twice (unless a worker dies mid-send: then the e-mails in flight go out once more, with the same
+link), and whatever was not sent is found again by the next sweep.
 """
 
 from __future__ import annotations
@@ -315,8 +316,10 @@ OPEN_STATUSES = (Invitation.Status.PENDING, Invitation.Status.SENDING, Invitatio
 class InvitationLink(models.Model):
     """A personal link sent in a reminder. Earlier links keep working: all lead to one invitation.
 
-    The first e-mail's token hash is on the invitation itself; each reminder carries a fresh
-    token (the raw token is never stored, so it cannot be mailed again) whose hash lives here.
+    The first e-mail's token hash is on the invitation itself (that token is derived, the same
+    on every try: surveys/tokens.py); each reminder carries a fresh random token whose hash
+    lives here, as does the hash of a first e-mail's token drawn at random before links were
+    derived.
     """
 
     invitation = models.ForeignKey(

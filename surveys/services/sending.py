@@ -4,7 +4,9 @@ connection per batch, and sending a failed invitation again.
 The invitation table is the outbox. Every e-mail is preceded by a conditional UPDATE that
 claims the row (pending → sending for the first e-mail, reminders_sent n → n+1 for a
 reminder); whoever loses the claim sends nothing. So a send task that runs twice, is
-redelivered, or races a sweep never mails the same invitation twice.
+redelivered, or races a sweep never mails the same invitation twice. Only a worker that dies
+mid-send can cause a second copy: the sweep sends its unrecorded claim again, with the same link
+and Message-ID (outbox.invitations_recover).
 """
 
 from __future__ import annotations

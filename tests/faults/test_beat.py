@@ -34,7 +34,7 @@ def test_two_beats_still_open_one_round_and_send_one_e_mail_per_recipient(proces
     def opened_by_each(times: int) -> bool:
         return all(b.log.read_text().count("(surveys.rounds_open_due)") >= times for b in beats)
 
-    wait_for(lambda: opened_by_each(5), timeout=60, what="both beats at work")
+    wait_for(lambda: opened_by_each(3), timeout=60, what="both beats at work")
     assert Round.objects.count() == 1
     assert Invitation.objects.count() == 30
     assert sorted(sink.sink.per_recipient().elements()) == sorted(addresses)

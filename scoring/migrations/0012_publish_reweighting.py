@@ -20,7 +20,7 @@ def keep_values(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scoring", "0010_list_sort_indexes"),
+        ("scoring", "0011_contact_role_active_expert_history"),
     ]
 
     operations = [

@@ -21,12 +21,11 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from klantbinding.lib import db
 from scoring.imports.assessments import assessments_clean
-from scoring.imports.customers import customers_clean
+from scoring.imports.customers import customers_clean, customers_plan
 from scoring.imports.tables import ImportFailed, RowError, Table, TableRow, table_read
-from scoring.models import Customer
 
 UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 UPLOAD_MAX_AGE = 24 * 3600
@@ -60,7 +59,8 @@ class UploadCheck(TypedDict, total=False):
     rows: int
     create: int
     update: int  # customers only
-    skip: int  # assessments only: already present
+    skip: int  # customers: unchanged; assessments: already present
+    users: int  # customers only: new account manager users
 
 
 class UploadPreview(TypedDict):
@@ -78,13 +78,20 @@ def upload_check(kind: str, table: Table) -> UploadCheck:
     """Check every row without writing; raises ImportFailed with every problem."""
     if kind == CUSTOMERS:
         cleaned = customers_clean(table=table)
-        ids = [row.external_id for row in cleaned]
-        existing = 0
-        for chunk in db.chunked(ids):
-            existing += Customer.objects.filter(external_id__in=chunk).count()
-        return {"rows": len(cleaned), "create": len(cleaned) - existing, "update": existing}
-    plan = assessments_clean(table=table)
-    return {"rows": len(table.rows), "create": len(plan.new), "skip": plan.already_present}
+        plan = customers_plan(cleaned, now=timezone.now())
+        return {
+            "rows": len(cleaned),
+            "create": len(plan.to_create),
+            "update": len(plan.to_update),
+            "skip": plan.unchanged,
+            "users": len(plan.new_user_emails),
+        }
+    assessments = assessments_clean(table=table)
+    return {
+        "rows": len(table.rows),
+        "create": len(assessments.new),
+        "skip": assessments.already_present,
+    }
 
 
 def _shown(value: object) -> str:

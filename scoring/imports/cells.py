@@ -358,8 +358,12 @@ SUMMARY_WORDS = frozenset(
 )
 
 
-def _summary_word(cells: Sequence[object]) -> str | None:
-    for cell in cells:
+def _summary_word(cells: Sequence[object], identity: Sequence[int]) -> str | None:
+    """The summary word in the row's first filled cell or a column that names the row ("average"
+    elsewhere is a value, e.g. a payment behaviour)."""
+    first = next((c for c in cells if c is not None), None)
+    candidates = [first, *(cells[p] for p in identity if p < len(cells))]
+    for cell in candidates:
         if isinstance(cell, str):
             word = cell.strip().rstrip(":.").strip().lower()
             if word in SUMMARY_WORDS:
@@ -387,7 +391,7 @@ def summary_rows(table: Table, identity: Sequence[int], what: str) -> dict[int, 
     in words ("a customer", "an assessment")."""
     found: dict[int, RowError] = {}
     for row in reversed(table.rows):
-        word = _summary_word(row.cells)
+        word = _summary_word(row.cells, identity)
         unnamed = all(p >= len(row.cells) or row.cells[p] is None for p in identity)
         numbers = any(_is_number(c) for c in row.cells)
         if word is not None:

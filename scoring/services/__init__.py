@@ -15,6 +15,8 @@ from scoring.services.assessments import (
 )
 from scoring.services.jobs import (
     ScoringJobBusyError,
+    import_in_background,
+    import_job_start,
     scoring_job_enqueue,
     scoring_job_fail,
     scoring_job_run,
@@ -37,6 +39,8 @@ __all__ = [
     "CleanAssessment",
     "RefreshResult",
     "ScoringJobBusyError",
+    "import_in_background",
+    "import_job_start",
     "assessment_clean",
     "assessment_submit",
     "assessments_bulk_create",

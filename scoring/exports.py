@@ -109,7 +109,7 @@ class ScoreExport:
 
 def _number(value: object) -> float | None:
     """A stored number as a float; None for none (None or NaN)."""
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return None
     return float(value)  # type: ignore[arg-type]
 

@@ -97,9 +97,7 @@ def assessments_clean(
     )
     if errors and (wrong := wrong_kind_error(table, _CUSTOMERS_OWN, "customers")):
         raise ImportFailed([wrong])
-    identity = [
-        columns.index[k] for k in ("customer", "respondent_email") if k in columns.index
-    ]
+    identity = [columns.index[k] for k in ("customer", "respondent_email") if k in columns.index]
     summaries = summary_rows(table, identity, _("an assessment"))
     for row in table.rows:
         if row.number not in summaries:

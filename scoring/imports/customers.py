@@ -374,11 +374,11 @@ def customers_import(
             users.update({u.email: u for u in created_users})
             accounts.users_invite(users=created_users)
         for customer in plan.to_create:
-            customer.account_manager = users.get(plan.emails[customer.external_id])
+            customer.account_manager = users.get(plan.emails[customer.external_id])  # type: ignore[assignment]
         for customer in plan.to_update:
             email = plan.emails[customer.external_id]
             if email in plan.new_user_emails:
-                customer.account_manager = users.get(email)
+                customer.account_manager = users.get(email)  # type: ignore[assignment]
         to_create, to_update, unchanged = plan.to_create, plan.to_update, plan.unchanged
 
         stage = _("Writing")

@@ -372,21 +372,27 @@ def _import_status(job: ScoringJob) -> JobStatus:
         percent = progress["percent"]
         numbers = {"done": progress["done"], "total": progress["total"]}
         if progress["writing"]:
-            message = ngettext(
-                "Writing: %(done)d of %(total)d row.",
-                "Writing: %(done)d of %(total)d rows.",
-                progress["total"],
-            ) % numbers
+            message = (
+                ngettext(
+                    "Writing: %(done)d of %(total)d row.",
+                    "Writing: %(done)d of %(total)d rows.",
+                    progress["total"],
+                )
+                % numbers
+            )
         else:
-            message = ngettext(
-                "Checking: %(done)d of %(total)d row.",
-                "Checking: %(done)d of %(total)d rows.",
-                progress["total"],
-            ) % numbers
+            message = (
+                ngettext(
+                    "Checking: %(done)d of %(total)d row.",
+                    "Checking: %(done)d of %(total)d rows.",
+                    progress["total"],
+                )
+                % numbers
+            )
     elif job.state == ScoringJob.State.RUNNING:
-        message = ngettext(
-            "Importing %(total)d row…", "Importing %(total)d rows…", job.total
-        ) % {"total": job.total}
+        message = ngettext("Importing %(total)d row…", "Importing %(total)d rows…", job.total) % {
+            "total": job.total
+        }
     else:
         message = _("Waiting for a worker to start the job.")
     return JobStatus(

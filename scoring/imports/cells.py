@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from klantbinding.lib import db
 from scoring.imports.tables import (
@@ -109,9 +110,12 @@ def shape_errors(table: Table, row: TableRow) -> list[RowError]:
             RowError(
                 row.number,
                 missing or None,
-                _(
+                ngettext(
+                    "the value is missing: the row has %(count)d field where the header has "
+                    "%(width)d. Check for a missing delimiter.",
                     "the value is missing: the row has %(count)d fields where the header has "
-                    "%(width)d. Check for a missing delimiter."
+                    "%(width)d. Check for a missing delimiter.",
+                    count,
                 )
                 % {"count": count, "width": table.width},
             )
@@ -121,9 +125,12 @@ def shape_errors(table: Table, row: TableRow) -> list[RowError]:
             RowError(
                 row.number,
                 None,
-                _(
+                ngettext(
+                    "the row has %(count)d field where the header has %(width)d. Check the "
+                    "delimiters and quotes: a value may contain an unquoted “,” or “;”.",
                     "the row has %(count)d fields where the header has %(width)d. Check the "
-                    "delimiters and quotes: a value may contain an unquoted “,” or “;”."
+                    "delimiters and quotes: a value may contain an unquoted “,” or “;”.",
+                    count,
                 )
                 % {"count": count, "width": table.width},
             )

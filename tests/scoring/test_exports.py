@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -385,3 +387,49 @@ def test_score_rows_can_be_limited_to_a_queryset_for_the_web_pages(db):
     rows = score_rows(Customer.objects.filter(sector="Bouw"))
 
     assert [(r["customer"], r["binding_score"], r["coverage"]) for r in rows] == [("K1", 40.0, 84)]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice (soffice)")
+def test_libreoffice_in_dutch_reads_the_dutch_csv_export_as_numbers_and_dates(db, anne, tmp_path):
+    """An office suite, not our own reading: LibreOffice Calc opens the Dutch export as a
+    Dutch user's does (";" between fields, UTF-8, Dutch number and date reading)."""
+    customer = CustomerFactory(
+        external_id="K1", name="Bakkerij Één", account_manager=anne, annual_revenue=1234.5
+    )
+    assess(customer, {"performance": 6, "service": 6}, user=anne)
+    assess(customer, {"performance": 2, "service": 3}, user=anne)
+    snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)
+    source = tmp_path / "export.csv"
+    with translation.override("nl"):
+        source.write_bytes(export_bytes(score_rows(), "csv"))
+
+    # Field separator 59 (;), text delimiter 34 ("), UTF-8 (76), from line 1, locale nl-NL.
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx",
+            "--infilter=CSV:59,34,76,1,,1043",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+    sheet = openpyxl.load_workbook(tmp_path / "export.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    cells = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    assert header[0] == "Klantnummer"  # the byte order mark is not part of the first header
+    assert cells["Klant"] == "Bakkerij Één"
+    assert cells["Bindingsscore"] == pytest.approx(round(snapshot.binding_score, 1))
+    assert cells["Jaaromzet"] == 1234.5
+    assert cells["Wijziging"] == pytest.approx(round(snapshot.binding_score, 1) - 100.0)
+    assert cells["Band"] == "oranje" and cells["Bandwissel"] == "groen → oranje"
+    assert isinstance(cells["Laatst beoordeeld"], datetime)
+    assert cells["Laatst beoordeeld"].date() == timezone.localdate()

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import exports, snapshots
+from scoring import snapshots
 from scoring.demo import seed_portfolio
 from scoring.models import Customer
 from scoring.selectors import dashboard

@@ -476,3 +476,8 @@ KLANTBINDING = {
 SCORING_JOB_BATCH_SIZE = env.int("SCORING_JOB_BATCH_SIZE", default=1000)
 SCORING_JOB_SLICE_SECONDS = env.int("SCORING_JOB_SLICE_SECONDS", default=20)
 SCORING_JOB_RETRY_SECONDS = env.int("SCORING_JOB_RETRY_SECONDS", default=5)
+# An upload of at least KB_IMPORT_BACKGROUND_ROWS rows is imported by a worker (a background
+# job with a progress bar) instead of within the request; its task may run for
+# KB_IMPORT_TASK_TIME_LIMIT seconds (the import is one transaction).
+KB_IMPORT_BACKGROUND_ROWS = env.int("KB_IMPORT_BACKGROUND_ROWS", default=2000)
+KB_IMPORT_TASK_TIME_LIMIT = env.int("KB_IMPORT_TASK_TIME_LIMIT", default=1800)

@@ -600,17 +600,23 @@ class ScoreSnapshot(models.Model):
 
 class ScoringJob(models.Model):
     """A recompute of every customer's score that runs in the background (a Celery task),
-    alone or as the second half of publishing a draft.
+    alone or as the second half of publishing a draft; or a large spreadsheet import.
 
     The row is the job's whole state: a worker works through the customers in batches, in
     ``pk`` order, and commits each batch's snapshots together with ``last_customer_id``, so a
     job interrupted anywhere (a worker restart, a crash) resumes after the last committed batch
     and never computes a customer twice.
+
+    An import keeps its checked rows (``payload``, emptied when it ends) and is written all or
+    nothing in one transaction that also marks the row done: a run that dies writes nothing,
+    and the next run (a redelivery, a worker start) imports the file whole, once.
     """
 
     class Kind(models.TextChoices):
         PUBLISH = "publish", _("publish a scoring model")
         RECOMPUTE = "recompute", _("recompute every score")
+        IMPORT_CUSTOMERS = "import_customers", _("import customers")
+        IMPORT_ASSESSMENTS = "import_assessments", _("import assessments")
 
     class State(models.TextChoices):
         PENDING = "pending", _("waiting")
@@ -650,6 +656,9 @@ class ScoringJob(models.Model):
     batches = models.PositiveIntegerField(default=0)
     last_customer_id = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    payload = models.TextField(blank=True)  # an import's checked rows (uploads' JSON form)
+    summary = models.JSONField(default=dict, blank=True)  # what an import wrote
 
     class Meta:
         verbose_name = _("background job")
@@ -662,6 +671,10 @@ class ScoringJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def is_import(self) -> bool:
+        return self.kind in (self.Kind.IMPORT_CUSTOMERS, self.Kind.IMPORT_ASSESSMENTS)
 
     @property
     def percent(self) -> int:

@@ -124,7 +124,8 @@ def test_the_quadrant_chart_keeps_its_names_as_text():
 
 
 def _csv_cells(body: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(body.decode("utf-8"))))
+    text = body.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.split("\n")[0] else ","))
 
 
 @pytest.mark.parametrize("path", ["/dashboard/export/csv/", "/dashboard/export/xlsx/"])
@@ -136,7 +137,7 @@ def test_formulas_in_names_are_exported_as_text(named, mira, path):
             assert "'" + name in cells  # an apostrophe first: the spreadsheet shows text
             assert name not in cells
         assert not any(cell.startswith(("=", "+", "@", "\t")) for cell in cells)
-        assert any(re.fullmatch(r"\d+\.\d", cell) for cell in cells)  # numbers stay numbers
+        assert any(re.fullmatch(r"\d+[.,]\d", cell) for cell in cells)  # numbers stay numbers
     else:
         sheet = openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
         cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]

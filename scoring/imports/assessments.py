@@ -22,8 +22,10 @@ from scoring.imports.cells import (
     progress_report,
     score_number,
     shape_errors,
+    summary_rows,
     too_long,
     users_by_email,
+    wrong_kind_error,
 )
 from scoring.imports.tables import (
     ImportFailed,
@@ -37,6 +39,8 @@ from scoring.models import Assessment, Customer, RespondentKind
 
 ASSESSMENT_COLUMNS = ("customer", "respondent_kind", "respondent_email", "assessed_at")
 ASSESSMENT_OPTIONAL_COLUMNS = ("nps", "respondent_name", "comment")
+# The columns only a customers file has: a file with them was uploaded as the wrong kind.
+_CUSTOMERS_OWN = ("external_id", "account_manager_email", "annual_revenue", "revenue_potential")
 
 
 # Keys of assessment_clean's ValidationError that are not a column name of the file.
@@ -91,9 +95,15 @@ def assessments_clean(
     columns, errors = header_check(
         table, [*ASSESSMENT_COLUMNS, *codes], ASSESSMENT_OPTIONAL_COLUMNS
     )
+    if errors and (wrong := wrong_kind_error(table, _CUSTOMERS_OWN, "customers")):
+        raise ImportFailed([wrong])
+    identity = [columns.index[k] for k in ("customer", "respondent_email") if k in columns.index]
+    summaries = summary_rows(table, identity, _("an assessment"))
     for row in table.rows:
-        errors.extend(shape_errors(table, row))
-    if errors:
+        if row.number not in summaries:
+            errors.extend(shape_errors(table, row))
+    errors.extend(summaries.values())
+    if len(errors) > len(summaries):
         raise ImportFailed(errors)
 
     customers = _customers_by_external_id(
@@ -118,6 +128,9 @@ def assessments_clean(
     first_row: dict[tuple, int] = {}
     for done, row in enumerate(table.rows, start=1):
         number = row.number
+        if number in summaries:
+            reported = progress_report(progress, stage, done, total, reported)
+            continue
         problems: dict[str | None, list[str]] = {}
 
         external_id = cell_text(columns.value(row, "customer"))

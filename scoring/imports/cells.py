@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from klantbinding.lib import db
 from scoring.imports.tables import (
@@ -109,9 +110,12 @@ def shape_errors(table: Table, row: TableRow) -> list[RowError]:
             RowError(
                 row.number,
                 missing or None,
-                _(
+                ngettext(
+                    "the value is missing: the row has %(count)d field where the header has "
+                    "%(width)d. Check for a missing delimiter.",
                     "the value is missing: the row has %(count)d fields where the header has "
-                    "%(width)d. Check for a missing delimiter."
+                    "%(width)d. Check for a missing delimiter.",
+                    count,
                 )
                 % {"count": count, "width": table.width},
             )
@@ -121,9 +125,12 @@ def shape_errors(table: Table, row: TableRow) -> list[RowError]:
             RowError(
                 row.number,
                 None,
-                _(
+                ngettext(
+                    "the row has %(count)d field where the header has %(width)d. Check the "
+                    "delimiters and quotes: a value may contain an unquoted “,” or “;”.",
                     "the row has %(count)d fields where the header has %(width)d. Check the "
-                    "delimiters and quotes: a value may contain an unquoted “,” or “;”."
+                    "delimiters and quotes: a value may contain an unquoted “,” or “;”.",
+                    count,
                 )
                 % {"count": count, "width": table.width},
             )
@@ -228,11 +235,28 @@ def score_number(value: object) -> object:
 _INTEGER = re.compile(r"[+-]?\d+")
 _FRACTION = re.compile(r"[+-]?\d+[.,]\d+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DUTCH_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_DUTCH_DATE = re.compile(
+    r"(\d{1,2})-(\d{1,2})-(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+# A two-digit year (LibreOffice's and Excel's Dutch short date, 01-10-26) is a year of this
+# century: 26 is 2026, 99 is 2099. Assessments are never dated before 2000 nor in the future,
+# so no sliding window is needed, and the rule is one sentence in the error message.
+TWO_DIGIT_CENTURY = 2000
+
+
+def date_forms_message(text: str) -> str:
+    """The message for a cell that is not a date, naming every form that is read."""
+    return _(
+        "“%(value)s” is not a date. Write it as year-month-day (2025-03-31) or "
+        "day-month-year (31-3-2025, 31-03-2025, or 31-03-25 where a two-digit year is "
+        "2000–2099), optionally with a time (2025-03-31 14:30, 31-03-25 14:30), or use a "
+        "date cell in Excel."
+    ) % {"value": text}
 
 
 def moment_value(value: object, tz: tzinfo) -> datetime | None:
-    """An ISO date (midnight local time) or datetime (naive means local time), or None."""
+    """An ISO date (midnight local time) or datetime (naive means local time), a Dutch
+    day-month-year date with a four- or two-digit year (``TWO_DIGIT_CENTURY``), or None."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -242,10 +266,7 @@ def moment_value(value: object, tz: tzinfo) -> datetime | None:
     text = cell_text(value)
 
     def usage() -> str:
-        return _(
-            "“%(value)s” is not a date: use year-month-day, e.g. 2025-03-31, "
-            "optionally with a time, e.g. 2025-03-31 14:30."
-        ) % {"value": text}
+        return date_forms_message(text)
 
     def impossible() -> str:
         return _("%(value)s is not an existing date: check the day and the month.") % {
@@ -255,11 +276,12 @@ def moment_value(value: object, tz: tzinfo) -> datetime | None:
     if not isinstance(value, str):
         raise CellError(usage())
     if match := _DUTCH_DATE.fullmatch(text):
-        # Dutch Excel writes date cells as 31-3-2025 when it saves CSV.
+        # Dutch Excel writes date cells as 31-3-2025 when it saves CSV, LibreOffice as 31-03-25.
         day, month, year, hour, minute, second = match.groups()
+        full_year = int(year) + (TWO_DIGIT_CENTURY if len(year) == 2 else 0)
         try:
             moment = datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+                full_year, int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
             )
         except ValueError as error:
             raise CellError(impossible()) from error
@@ -320,3 +342,96 @@ def users_by_email(
             if email not in by_email and email in by_username:
                 by_email[email] = by_username[email]
     return {e: u for e, u in by_email.items() if e in wanted_set}
+
+
+# The words a spreadsheet's total or average row starts with, as a user types them.
+SUMMARY_WORDS = frozenset(
+    {
+        "totaal",
+        "totalen",
+        "subtotaal",
+        "total",
+        "totals",
+        "subtotal",
+        "grand total",
+        "eindtotaal",
+        "som",
+        "sum",
+        "gemiddelde",
+        "gemiddeld",
+        "average",
+        "mean",
+    }
+)
+
+
+def _summary_word(cells: Sequence[object], identity: Sequence[int]) -> str | None:
+    """The summary word in the row's first filled cell or a column that names the row ("average"
+    elsewhere is a value, e.g. a payment behaviour)."""
+    first = next((c for c in cells if c is not None), None)
+    candidates = [first, *(cells[p] for p in identity if p < len(cells))]
+    for cell in candidates:
+        if isinstance(cell, str):
+            word = cell.strip().rstrip(":.").strip().lower()
+            if word in SUMMARY_WORDS:
+                return cell.strip()
+    return None
+
+
+def _is_number(cell: object) -> bool:
+    if isinstance(cell, bool) or cell is None:
+        return False
+    if isinstance(cell, int | float | Decimal):
+        return True
+    try:
+        return decimal_value(cell, thousands_dot=True) is not None
+    except CellError:
+        return False
+
+
+def summary_rows(table: Table, identity: Sequence[int], what: str) -> dict[int, RowError]:
+    """The total or average rows at the bottom of the table, by row number, each with the
+    error that names it: a row that says "Totaal", "Gemiddelde", "Total" or "Average", or a
+    row of numbers without the columns (``identity``, positions) that say what it is.
+
+    Only the last rows count (a summary row sits below the data); ``what`` is the row's kind
+    in words ("a customer", "an assessment")."""
+    found: dict[int, RowError] = {}
+    for row in reversed(table.rows):
+        word = _summary_word(row.cells, identity)
+        unnamed = all(p >= len(row.cells) or row.cells[p] is None for p in identity)
+        numbers = any(_is_number(c) for c in row.cells)
+        if word is not None:
+            message = _(
+                "this is a total or average row (“%(word)s”), not %(what)s: remove it from "
+                "the file, the app adds up and averages itself."
+            ) % {"word": word, "what": what}
+        elif unnamed and numbers:
+            message = _(
+                "this row has numbers but nothing that says whose: it looks like a row of "
+                "totals, not %(what)s. Remove it from the file."
+            ) % {"what": what}
+        else:
+            break
+        found[row.number] = RowError(row.number, None, message)
+    return found
+
+
+def wrong_kind_error(table: Table, columns: Sequence[str], kind: str) -> RowError | None:
+    """When the header has most of the other kind of file's own ``columns``, the one error
+    saying so ("this looks like an assessments file"); None otherwise. ``kind`` is the kind
+    the file looks like: "customers" or "assessments"."""
+    header = {name.strip().lower() for name in table.header}
+    if len(header & set(columns)) * 2 < len(columns):
+        return None
+    if kind == "assessments":
+        message = _(
+            "This looks like an assessments file, not a customers file: choose "
+            "“Assessments” as what the file holds, and upload it again."
+        )
+    else:
+        message = _(
+            "This looks like a customers file, not an assessments file: choose “Customers” "
+            "as what the file holds, and upload it again."
+        )
+    return RowError(table.header_row, None, message)

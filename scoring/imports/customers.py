@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
@@ -26,8 +27,10 @@ from scoring.imports.cells import (
     header_check,
     progress_report,
     shape_errors,
+    summary_rows,
     too_long,
     users_by_email,
+    wrong_kind_error,
 )
 from scoring.imports.contacts import (
     CONTACT_COLUMNS,
@@ -59,6 +62,8 @@ CUSTOMER_COLUMNS = (
     "revenue_potential",
     "payment_behaviour",
 )
+# The columns only an assessments file has: a file with them was uploaded as the wrong kind.
+_ASSESSMENTS_OWN = ("respondent_kind", "respondent_email", "assessed_at")
 _MONEY_LIMIT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
 _CENT = Decimal("0.01")
 
@@ -161,10 +166,16 @@ def _margin(value: object, column: str, row: int, errors: list[RowError]) -> Dec
 def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> list[CustomerRow]:
     """Check every row of a customers table; raise ImportFailed listing all problems."""
     columns, errors = header_check(table, CUSTOMER_COLUMNS, CONTACT_COLUMNS)
+    if errors and (wrong := wrong_kind_error(table, _ASSESSMENTS_OWN, "assessments")):
+        raise ImportFailed([wrong])
     with_contacts = any(name in columns.index for name in CONTACT_COLUMNS)
+    identity = [columns.index[k] for k in ("external_id", "name") if k in columns.index]
+    summaries = summary_rows(table, identity, _("a customer"))
     for row in table.rows:
-        errors.extend(shape_errors(table, row))
-    if errors:
+        if row.number not in summaries:
+            errors.extend(shape_errors(table, row))
+    errors.extend(summaries.values())
+    if len(errors) > len(summaries):
         raise ImportFailed(errors)
 
     emails = {
@@ -183,6 +194,9 @@ def customers_clean(*, table: Table, progress: ImportProgress | None = None) -> 
     for done, row in enumerate(table.rows, start=1):
         row_errors: list[RowError] = []
         number = row.number
+        if number in summaries:
+            reported = progress_report(progress, stage, done, total, reported)
+            continue
         external_id = cell_text(columns.value(row, "external_id"))
         contact = contact_row_clean(columns, row, row_errors) if with_contacts else None
         if contact is not None and external_id:
@@ -344,6 +358,68 @@ _CUSTOMER_FIELDS = (
 )
 
 
+@dataclass
+class CustomersPlan:
+    """What importing checked rows does: the customers to create and to update (with their new
+    values set, not saved), how many are unchanged, and the account managers to create."""
+
+    to_create: list[Customer]
+    to_update: list[Customer]
+    unchanged: int
+    users: dict[str, AbstractBaseUser]  # the existing account managers by e-mail
+    new_user_emails: list[str]
+    emails: dict[str, str]  # external id → account manager e-mail ("" for none)
+    existing: dict[str, Customer]  # the customers already stored, by external id
+
+
+def customers_plan(cleaned: Sequence[CustomerRow], *, now: datetime) -> CustomersPlan:
+    """Compare checked rows with the database: the one count of what an import will do, for
+    the check page as for the import itself (a customer whose every field is the same is
+    unchanged, not an update)."""
+    emails = {c.account_manager_email for c in cleaned} - {""}
+    users = users_by_email(emails, match_username=True)
+    new_user_emails = sorted(emails - set(users))
+    existing: dict[str, Customer] = {}
+    ids = [c.external_id for c in cleaned]
+    for chunk in db.chunked(ids):
+        existing.update({c.external_id: c for c in Customer.objects.filter(external_id__in=chunk)})
+    to_create: list[Customer] = []
+    to_update: list[Customer] = []
+    unchanged = 0
+    for row in cleaned:
+        manager = users.get(row.account_manager_email)
+        values = {
+            "name": row.name,
+            "account_manager": manager,
+            "sector": row.sector,
+            "annual_revenue": row.annual_revenue,
+            "margin_pct": row.margin_pct,
+            "revenue_potential": row.revenue_potential,
+            "payment_behaviour": row.payment_behaviour,
+        }
+        customer = existing.get(row.external_id)
+        if customer is None:
+            to_create.append(Customer(external_id=row.external_id, **values))
+            continue
+        new_manager = row.account_manager_email in new_user_emails
+        if not new_manager and _customer_same(customer, values):
+            unchanged += 1
+            continue
+        for name, value in values.items():
+            setattr(customer, name, value)
+        customer.updated_at = now  # bulk_update does not apply auto_now
+        to_update.append(customer)
+    return CustomersPlan(
+        to_create=to_create,
+        to_update=to_update,
+        unchanged=unchanged,
+        users=users,
+        new_user_emails=new_user_emails,
+        emails={row.external_id: row.account_manager_email for row in cleaned},
+        existing=existing,
+    )
+
+
 def customers_import(
     *,
     table: Table,
@@ -357,17 +433,12 @@ def customers_import(
     """
     cleaned = customers_clean(table=table, progress=progress)
     user_model = get_user_model()
-    emails = {c.account_manager_email for c in cleaned} - {""}
-    users = users_by_email(emails, match_username=True)
-    existing: dict[str, Customer] = {}
-    ids = [c.external_id for c in cleaned]
-    for chunk in db.chunked(ids):
-        existing.update({c.external_id: c for c in Customer.objects.filter(external_id__in=chunk)})
-
     now = timezone.now()
     with transaction.atomic():
+        plan = customers_plan(cleaned, now=now)
+        users = plan.users
         new_users = []
-        for email in sorted(emails - set(users)):
+        for email in plan.new_user_emails:
             user = user_model(username=email, email=email)
             user.set_unusable_password()
             new_users.append(user)
@@ -377,31 +448,13 @@ def customers_import(
             group.user_set.add(*created_users)
             users.update({u.email: u for u in created_users})
             accounts.users_invite(users=created_users)
-
-        to_create: list[Customer] = []
-        to_update: list[Customer] = []
-        unchanged = 0
-        for row in cleaned:
-            values = {
-                "name": row.name,
-                "account_manager": users.get(row.account_manager_email),
-                "sector": row.sector,
-                "annual_revenue": row.annual_revenue,
-                "margin_pct": row.margin_pct,
-                "revenue_potential": row.revenue_potential,
-                "payment_behaviour": row.payment_behaviour,
-            }
-            customer = existing.get(row.external_id)
-            if customer is None:
-                to_create.append(Customer(external_id=row.external_id, **values))
-                continue
-            if _customer_same(customer, values):
-                unchanged += 1
-                continue
-            for name, value in values.items():
-                setattr(customer, name, value)
-            customer.updated_at = now  # bulk_update does not apply auto_now
-            to_update.append(customer)
+        for customer in plan.to_create:
+            customer.account_manager = users.get(plan.emails[customer.external_id])  # type: ignore[assignment]
+        for customer in plan.to_update:
+            email = plan.emails[customer.external_id]
+            if email in plan.new_user_emails:
+                customer.account_manager = users.get(email)  # type: ignore[assignment]
+        to_create, to_update, unchanged = plan.to_create, plan.to_update, plan.unchanged
 
         stage = _("Writing")
         total = len(to_create) + len(to_update)
@@ -418,41 +471,42 @@ def customers_import(
         audit.records_bulk(
             created=to_create, updated=to_update, user=imported_by, reason=audit.IMPORT_REASON
         )
-        customer_ids = {c.external_id: c.pk for c in [*existing.values(), *to_create]}
+        customer_ids = {c.external_id: c.pk for c in [*plan.existing.values(), *to_create]}
         contact_rows = [(customer_ids[row.external_id], c) for row in cleaned for c in row.contacts]
-        plan = contacts_plan(contact_rows, contacts_existing(pk for pk, _contact in contact_rows))
-        contacts_write(plan, imported_by=imported_by)
+        contacts = contacts_plan(
+            contact_rows, contacts_existing(pk for pk, _contact in contact_rows)
+        )
+        contacts_write(contacts, imported_by=imported_by)
     return ImportSummary(
         created=len(to_create),
         updated=len(to_update),
         skipped=unchanged,
         users_created=len(new_users),
-        contacts_created=len(plan.create),
-        contacts_updated=len(plan.update),
+        contacts_created=len(contacts.create),
+        contacts_updated=len(contacts.update),
     )
 
 
-def customers_plan_counts(cleaned: Sequence[CustomerRow]) -> dict[str, int]:
-    """What importing checked rows would create and update, without writing: customers and
-    contact persons (``upload_check``'s counts, so the check page says what the import does)."""
-    existing: dict[str, int] = {}
-    for chunk in db.chunked([row.external_id for row in cleaned]):
-        existing.update(
-            Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
-        )
+def customers_plan_counts(cleaned: Sequence[CustomerRow], *, now: datetime) -> dict[str, int]:
+    """What importing checked rows would do, without writing: customers created, updated and
+    unchanged, account managers created, contact persons created and updated
+    (``upload_check``'s counts, so the check page says what the import does)."""
+    plan = customers_plan(cleaned, now=now)
     known = [
-        (existing[r.external_id], c)
+        (plan.existing[r.external_id].pk, c)
         for r in cleaned
-        if r.external_id in existing
+        if r.external_id in plan.existing
         for c in r.contacts
     ]
-    plan = contacts_plan(known, contacts_existing(pk for pk, _contact in known))
-    new_contacts = sum(len(r.contacts) for r in cleaned if r.external_id not in existing)
+    contacts = contacts_plan(known, contacts_existing(pk for pk, _contact in known))
+    new_contacts = sum(len(r.contacts) for r in cleaned if r.external_id not in plan.existing)
     return {
-        "create": len(cleaned) - len(existing),
-        "update": len(existing),
-        "contacts_create": len(plan.create) + new_contacts,
-        "contacts_update": len(plan.update),
+        "create": len(plan.to_create),
+        "update": len(plan.to_update),
+        "skip": plan.unchanged,
+        "users": len(plan.new_user_emails),
+        "contacts_create": len(contacts.create) + new_contacts,
+        "contacts_update": len(contacts.update),
     }
 
 

@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
@@ -363,8 +364,8 @@ def _xlsx_table(data: bytes, limits: ReadLimits) -> Table:
         # The sheet's declared size (e.g. A1:XFD1048576) is not trusted: without it, rows
         # come as they are in the file, not padded to the declared width and height.
         sheet.reset_dimensions()
-        records = _damage_reported(sheet.iter_rows(values_only=True))
-        return _table_from_records(_limited(records, limits), fixed_width=False)
+        records = _damage_reported(sheet.iter_rows())
+        return _table_from_records(_limited(_shown_values(records), limits), fixed_width=False)
     finally:
         workbook.close()
 
@@ -392,6 +393,28 @@ def _damage_reported(records: Iterator[Sequence[object]]) -> Iterator[Sequence[o
             ) from error
         number += 1
         yield record
+
+
+def _shown_values(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[object, ...]]:
+    """The cells' values as the spreadsheet shows them where the stored value differs: a
+    percentage cell (stored 0.15, shown "15 %", a number format with "%") is read as 15, the
+    number the user typed and sees, never as 0.15 (a 15 % margin, not 0.15 %)."""
+    for row in rows:
+        yield tuple(_percent_shown(cell) for cell in row)
+
+
+def _percent_shown(cell: Any) -> object:
+    value = cell.value
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    try:
+        number_format = cell.number_format or ""
+    except (IndexError, KeyError, AttributeError):  # a damaged style: the value as stored
+        return value
+    if "%" in number_format:
+        shown = Decimal(repr(value)) * 100  # exact: 0.15 * 100 in floats is 15.000000000000002
+        return int(shown) if shown == shown.to_integral_value() else float(shown)
+    return value
 
 
 def _limited(records: Iterable[Sequence[object]], limits: ReadLimits) -> Iterator[Sequence[object]]:

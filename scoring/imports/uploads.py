@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from scoring.imports.assessments import assessments_clean
 from scoring.imports.customers import customers_clean, customers_plan_counts
@@ -58,9 +59,10 @@ class UploadCheck(TypedDict, total=False):
     rows: int
     create: int
     update: int  # customers only
+    skip: int  # customers: unchanged; assessments: already present
+    users: int  # customers only: new account manager users
     contacts_create: int  # customers only: contact persons
     contacts_update: int
-    skip: int  # assessments only: already present
 
 
 class UploadPreview(TypedDict):
@@ -78,9 +80,14 @@ def upload_check(kind: str, table: Table) -> UploadCheck:
     """Check every row without writing; raises ImportFailed with every problem."""
     if kind == CUSTOMERS:
         cleaned = customers_clean(table=table)
-        return {"rows": len(table.rows), **customers_plan_counts(cleaned)}  # type: ignore[typeddict-item]
-    plan = assessments_clean(table=table)
-    return {"rows": len(table.rows), "create": len(plan.new), "skip": plan.already_present}
+        counts = customers_plan_counts(cleaned, now=timezone.now())
+        return {"rows": len(cleaned), **counts}  # type: ignore[typeddict-item]
+    assessments = assessments_clean(table=table)
+    return {
+        "rows": len(table.rows),
+        "create": len(assessments.new),
+        "skip": assessments.already_present,
+    }
 
 
 def _shown(value: object) -> str:
@@ -152,6 +159,16 @@ def upload_forget(token: str) -> None:
     if UPLOAD_TOKEN.match(token):
         for part in ("preview", "table"):
             _path(token, part).unlink(missing_ok=True)
+
+
+def table_dumps(table: Table) -> str:
+    """A checked table as text, to be imported later exactly as it was checked."""
+    return json.dumps(_table_data(table))
+
+
+def table_loads(text: str) -> Table:
+    """The table ``table_dumps`` wrote."""
+    return _table_from_data(json.loads(text))
 
 
 def _read(token: str, part: str) -> Any:

@@ -427,6 +427,9 @@ class DashboardSelection:
     error: str  # why the asked selection was not valid ("" when it was)
     moves: bool  # whether the rows carry the band at the start and end of the movements
     params: dict[str, str]  # the selection's own URL parameters ({} after an error)
+    moment: datetime | None = None  # the moment shown
+    element_values: pd.DataFrame | None = None  # the stored values v_e of these customers
+    elements: pd.DataFrame | None = None  # the active model's elements (code, names)
 
 
 SELECTION_PARAMS = ("show", "which", "from_band", "to_band", "track", "direction")
@@ -510,4 +513,7 @@ def dashboard_selection(
         error=error,
         moves=moves is not None,
         params={} if error else {k: params.get(k, "") for k in SELECTION_PARAMS},
+        moment=data.moment,
+        element_values=data.element_values.reindex(selected.index),
+        elements=data.elements,
     )

@@ -18,7 +18,7 @@ NumberLine): per row only the names and the line become Python strings.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -72,7 +72,7 @@ class DashboardData:
     factor scores, provisional, band, revenue, potential, margin, payment, and ``overdue``
     (no staff assessment within the re-scoring cadence); read with ``listing``, also what a
     list of customers shows: external id, account manager (id and name), sector, coverage,
-    respondents and last assessed.
+    respondents, last assessed and the previous score (what the change is counted from).
     ``element_values``: customer × element code (active model), the stored values *v_e*.
     ``kind_means``: customer × (kind, code), the stored means per respondent kind.
     ``elements``: the active model's elements (code, factor, weight, name).
@@ -178,10 +178,18 @@ def _dashboard_data(
 ) -> DashboardData:
     moment = moment_of(filters.as_of)
     current = is_current(filters.as_of)
-    elements, codes_by_model, active_model_id = _elements()
     in_view = customers_in_view(user, filters)
     if filters.band:
         in_view = customers_in_band(in_view, filters.band, moment, current)
+    return frames_of(in_view, moment=moment, current=current, listing=listing)
+
+
+def frames_of(
+    in_view: QuerySet[Customer], *, moment: datetime, current: bool, listing: bool
+) -> DashboardData:
+    """The dashboard's frames of exactly these customers at ``moment`` (the score export of
+    every active customer reads them too): 4 queries."""
+    elements, codes_by_model, active_model_id = _elements()
     try:
         scope = in_view.values("pk").query.sql_with_params()
     except EmptyResultSet:
@@ -251,7 +259,8 @@ def _elements() -> tuple[pd.DataFrame, dict[int, list[str]], int]:
 
 def _customer_line(moment: datetime, listing: bool) -> tuple[db.NumberLine, list[object]]:
     """The customers query's line of numbers and its parameters; a list of customers
-    (drill-downs, export) adds the account manager, coverage, respondents and last assessed.
+    (drill-downs, export) adds the account manager, coverage, respondents, last assessed and the
+    previous score.
     The customers table keeps its own name: the "due" condition refers to it by that name."""
     c = Customer._meta.db_table
     due_sql, due_params = snapshots.rescoring_due_sql(now=moment, until=moment)
@@ -274,6 +283,7 @@ def _customer_line(moment: datetime, listing: bool) -> tuple[db.NumberLine, list
                 "coverage": "s.coverage",
                 "respondents": "s.respondents",
                 "last_assessed_at": db.epoch_sql("s.last_assessed_at"),
+                "previous_score": "s.previous_score",
             }
         )
     return db.NumberLine(numbers), due_params
@@ -355,6 +365,31 @@ def _nps_query(moment: datetime, scope: tuple[str, tuple]) -> tuple[str, list]:
     )
     kind = RespondentKind.CUSTOMER.value
     return sql, [kind, db.db_time(start), db.db_time(moment), *scope_params]
+
+
+def nps_by_customer(customer_ids: Sequence[int], moment: datetime) -> pd.Series:
+    """Each customer's NPS at ``moment`` (NaN without an answer), counted as the dashboard and
+    the customer page count it: each customer respondent's latest answer in the window."""
+    a = Assessment._meta.db_table
+    start = rule_params().window_start(moment)
+    sql = (
+        f"SELECT a.customer_id, LOWER(a.respondent_email), a.nps, a.assessed_at, a.id FROM {a} a "
+        f"WHERE a.respondent_kind = %s AND a.nps IS NOT NULL "
+        f"AND a.assessed_at >= %s AND a.assessed_at <= %s"
+    )
+    params = [RespondentKind.CUSTOMER.value, db.db_time(start), db.db_time(moment)]
+    rows = db.fetch_for_ids(sql, params, list(customer_ids), "a.customer_id")
+    latest: dict[tuple[int, str], int] = {}
+    for customer_id, email, nps, _at, _id in sorted(rows, key=itemgetter(3, 4)):
+        latest[(customer_id, email)] = nps  # oldest first: a later answer replaces an earlier
+    answers: dict[int, list[int]] = {}
+    for (customer_id, _email), nps in latest.items():
+        answers.setdefault(customer_id, []).append(nps)
+    scores = {
+        customer_id: calculations.net_promoter_score(pd.Series(values, dtype=float))
+        for customer_id, values in answers.items()
+    }
+    return pd.Series(scores, dtype=float).reindex(list(customer_ids))
 
 
 def _customers_frame(

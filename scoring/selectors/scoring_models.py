@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring import calculations, snapshots
 from scoring.conf import rule_params
@@ -319,14 +320,16 @@ class JobStatus:
     job: ScoringJob
     percent: int
     message: str
+    done: int | None = None  # an import's rows done in its current step (else the job's)
+    total: int | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
             "id": self.job.pk,
             "kind": self.job.kind,
             "state": self.job.state,
-            "done": self.job.done,
-            "total": self.job.total,
+            "done": self.job.done if self.done is None else self.done,
+            "total": self.job.total if self.total is None else self.total,
             "changed": self.job.changed,
             "band_changes": self.job.band_changes,
             "score_changes": self.job.score_changes,
@@ -338,8 +341,104 @@ class JobStatus:
         }
 
 
+def import_progress_key(job_id: int) -> str:
+    """Where an import's worker reports its progress (the cache)."""
+    return f"kb:import-progress:{job_id}"
+
+
+def import_job_progress(job_id: int) -> dict[str, int] | None:
+    """A running import's progress as its worker last reported it: ``percent``, ``done`` and
+    ``total`` rows of the current step, ``writing`` (0 while checking, 1 while writing).
+
+    The import is one transaction, so its progress cannot be read from its (uncommitted)
+    rows: the worker reports it through the cache (Redis in production; the development
+    cache is per process, so there the page shows the state only)."""
+    progress: dict[str, int] | None = cache.get(import_progress_key(job_id))
+    return progress
+
+
+def _import_summary_text(job: ScoringJob) -> str:
+    """What a finished import wrote, in sentences with the right singular and plural."""
+    summary = job.summary or {}
+    customers = job.kind == ScoringJob.Kind.IMPORT_CUSTOMERS
+    created = int(summary.get("created", 0))
+    if customers:
+        parts = [
+            ngettext("%(count)d customer created", "%(count)d customers created", created),
+            ngettext(
+                "%(count)d customer updated",
+                "%(count)d customers updated",
+                int(summary.get("updated", 0)),
+            ),
+            ngettext(
+                "%(count)d customer unchanged",
+                "%(count)d customers unchanged",
+                int(summary.get("skipped", 0)),
+            ),
+        ]
+        counts = [created, int(summary.get("updated", 0)), int(summary.get("skipped", 0))]
+    else:
+        parts = [
+            ngettext("%(count)d assessment added", "%(count)d assessments added", created),
+            ngettext(
+                "%(count)d assessment already imported (skipped)",
+                "%(count)d assessments already imported (skipped)",
+                int(summary.get("skipped", 0)),
+            ),
+        ]
+        counts = [created, int(summary.get("skipped", 0))]
+    said = "; ".join(p % {"count": c} for p, c in zip(parts, counts, strict=True))
+    return _("Import done: %(summary)s.") % {"summary": said}
+
+
+def _import_status(job: ScoringJob) -> JobStatus:
+    """An import's progress (from its worker's report while it runs) and a sentence."""
+    progress = import_job_progress(job.pk) if job.state == ScoringJob.State.RUNNING else None
+    percent = job.percent
+    if job.state == ScoringJob.State.DONE:
+        message = _import_summary_text(job)
+    elif job.state == ScoringJob.State.FAILED:
+        message = job.error or _("The import stopped with an error; nothing was written.")
+    elif progress is not None:
+        percent = progress["percent"]
+        numbers = {"done": progress["done"], "total": progress["total"]}
+        if progress["writing"]:
+            message = (
+                ngettext(
+                    "Writing: %(done)d of %(total)d row.",
+                    "Writing: %(done)d of %(total)d rows.",
+                    progress["total"],
+                )
+                % numbers
+            )
+        else:
+            message = (
+                ngettext(
+                    "Checking: %(done)d of %(total)d row.",
+                    "Checking: %(done)d of %(total)d rows.",
+                    progress["total"],
+                )
+                % numbers
+            )
+    elif job.state == ScoringJob.State.RUNNING:
+        message = ngettext("Importing %(total)d row…", "Importing %(total)d rows…", job.total) % {
+            "total": job.total
+        }
+    else:
+        message = _("Waiting for a worker to start the job.")
+    return JobStatus(
+        job=job,
+        percent=percent,
+        message=message,
+        done=progress["done"] if progress else None,
+        total=progress["total"] if progress else None,
+    )
+
+
 def scoring_job_status(job: ScoringJob) -> JobStatus:
     """The job's progress and a sentence about it in the user's language."""
+    if job.is_import:
+        return _import_status(job)
     state = ScoringJob.State
     numbers = {"done": job.done, "total": job.total, "changed": job.changed}
     if job.state == state.DONE:

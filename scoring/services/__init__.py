@@ -22,6 +22,8 @@ from scoring.services.directory import (
 )
 from scoring.services.jobs import (
     ScoringJobBusyError,
+    import_in_background,
+    import_job_start,
     scoring_job_enqueue,
     scoring_job_fail,
     scoring_job_run,
@@ -52,6 +54,8 @@ __all__ = [
     "customer_save",
     "element_scores_insert",
     "expert_save",
+    "import_in_background",
+    "import_job_start",
     "nps_value_error",
     "score_value_error",
     "scores_backfill",

@@ -237,8 +237,7 @@ def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404(_("Export as CSV or XLSX."))
     form = _filter_form(request)
     selection = selectors.dashboard_selection(request.user, form.filters(), request.GET)
-    customers = selection.customers.sort_values(["name", "external_id"], kind="stable")
-    body = exports.export_bytes(exports.frame_rows(customers), fmt)
+    body = exports.export_bytes(exports.selection_rows(selection), fmt)
     response = HttpResponse(body, content_type=exports.CONTENT_TYPES[fmt])
     name = f"klantbinding-{timezone.localdate().isoformat()}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

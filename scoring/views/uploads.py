@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from scoring import imports, selectors
+from scoring import imports, selectors, services
 from scoring.forms import UploadForm
 from scoring.imports import uploads
 from scoring.roles import management_required
@@ -74,6 +75,8 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
     info = _upload_info(request, token)
     if "summary" in info:
         return redirect("scoring:upload-done", token=token)  # confirmed twice
+    if "job" in info:
+        return redirect("scoring:job-detail", pk=info["job"])  # confirmed twice, in background
     preview = uploads.upload_preview(token)
     if preview is None:
         raise Http404
@@ -84,6 +87,8 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
         table = uploads.upload_table(token)
         if table is None:
             raise Http404
+        if services.import_in_background(table):
+            return _import_in_background(request, token, info, table)
         try:
             if kind == UploadForm.CUSTOMERS:
                 summary = imports.customers_import(
@@ -122,6 +127,28 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
             "check": None if errors else preview["check"],
         },
     )
+
+
+def _import_in_background(
+    request: HttpRequest, token: str, info: dict[str, Any], table: imports.Table
+) -> HttpResponse:
+    """Hand a large file to a worker and show the job's progress page; while another job
+    runs, say so and keep the checked file for a later confirm."""
+    try:
+        job = services.import_job_start(
+            kind=info["kind"],
+            table=table,
+            file_name=info["name"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+    except services.ScoringJobBusyError as error:
+        messages.error(request, error.messages[0])
+        return redirect("scoring:upload-preview", token=token)
+    uploads.upload_forget(token)
+    pending = dict(request.session.get(UPLOADS_SESSION_KEY, {}))
+    pending[token] = {**info, "job": job.pk}
+    request.session[UPLOADS_SESSION_KEY] = pending
+    return redirect("scoring:job-detail", pk=job.pk)
 
 
 @management_required

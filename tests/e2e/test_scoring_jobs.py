@@ -96,3 +96,32 @@ def test_without_javascript_the_job_page_reloads_until_it_is_done(open_page, mir
     services.scoring_job_run(job_id=job.pk)
     expect(page.get_by_role("status")).to_contain_text("Version 2 is published.", timeout=10_000)
     expect(page.locator("progress#job-progress")).to_have_attribute("value", "100")
+
+
+@pytest.mark.parametrize(
+    ("language", "done"),
+    [("en", "Import done: 3 customers created"), ("nl", "Import klaar: 3 klanten aangemaakt")],
+)
+def test_a_background_import_shows_its_progress_until_it_is_done(
+    open_page, mira, own_redis, console_errors, language, done
+):
+    from scoring.imports import table_read
+
+    use_broker(own_redis.url)
+    redis.Redis.from_url(own_redis.url).flushdb()
+    header = "external_id;name;account_manager_email;sector;annual_revenue;margin_pct;"
+    rows = [header + "revenue_potential;payment_behaviour"]
+    rows += [f"K{n};Klant {n};;Food;1000;10;0;" for n in range(3)]
+    table = table_read("\n".join(rows).encode(), "groot.csv")
+    job = services.import_job_start(kind="customers", table=table, file_name="groot.csv")
+    page = open_page(mira, language=language)
+    page.goto(reverse("scoring:job-detail", args=[job.pk]))
+    expect(page.locator("h1")).to_contain_text("groot.csv")
+    assert serious(page) == []
+
+    services.scoring_job_run(job_id=job.pk)  # as the worker does
+    expect(page.get_by_role("status")).to_contain_text(done)
+    expect(page.locator("progress#job-progress")).to_have_attribute("value", "100")
+    expect(page.locator("#job-done-links")).to_be_visible()
+    assert serious(page) == []
+    assert console_errors == []

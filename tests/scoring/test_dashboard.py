@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import exports, snapshots
+from scoring import snapshots
 from scoring.demo import seed_portfolio
 from scoring.models import Customer
 from scoring.selectors import dashboard
@@ -258,11 +258,12 @@ def test_export_csv_holds_the_customers_in_view_with_their_scores(mira, portfoli
     )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [r["customer_name"] for r in rows] == ["Leeg B.V.", "Rood B.V."]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r["Customer"] for r in rows] == ["Leeg B.V.", "Rood B.V."]
     red = rows[1]
-    assert (red["binding_score"], red["satisfaction"], red["band"]) == ("0.0", "0.0", "red")
-    assert rows[0]["binding_score"] == ""
+    assert (red["Binding score"], red["Satisfaction"], red["Band"]) == ("0.0", "0.0", "red")
+    assert red["Sector"] == "Zorg" and red["Performance and delivery reliability"] == "0.0"
+    assert rows[0]["Binding score"] == ""
 
 
 def test_export_xlsx_opens_in_excel_with_numbers(mira, portfolio):
@@ -271,8 +272,10 @@ def test_export_xlsx_opens_in_excel_with_numbers(mira, portfolio):
     )
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("customer", "customer_name", "binding_score")
-    assert rows[1][1:3] == ("Groen B.V.", 100.0)
+    assert rows[0][:3] == ("Customer id", "Customer", "Account manager")
+    assert rows[1][1] == "Groen B.V."
+    assert rows[1][rows[0].index("Binding score")] == 100.0
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
 
 
 def test_export_in_another_format_is_not_found(mira, portfolio):
@@ -333,7 +336,8 @@ def test_an_empty_portfolio_shows_dashes_not_an_error(mira, anne):
         assert 'id="headline-mean">–<' in page
         assert "No pearls in view." in page
     export = client_for(anne).get(reverse("scoring:dashboard-export", args=["csv"]))
-    assert export.content.decode().splitlines() == [",".join(exports.COLUMNS)]
+    [header] = export.content.decode("utf-8-sig").splitlines()  # the header line only
+    assert header.split(",")[:3] == ["Customer id", "Customer", "Account manager"]
 
 
 def test_band_filter_follows_the_band_on_the_date_shown(mira, anne):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,21 +15,31 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
 
-from scoring.exports import COLUMNS, score_rows
+from scoring.exports import COLUMNS, export_bytes, score_rows
 from scoring.models import Customer, ScoreSnapshot
 from tests.factories import CustomerFactory, active_model, assess
 
 EXPECTED_COLUMNS = [
-    "customer",
-    "customer_name",
-    "binding_score",
-    "satisfaction",
-    "alternatives",
-    "investment",
-    "band",
-    "coverage",
-    "respondents",
-    "last_assessed_at",
+    "Customer id",
+    "Customer",
+    "Account manager",
+    "Sector",
+    "Annual revenue",
+    "Binding score",
+    "Band",
+    "Change",
+    "Band change",
+    "Satisfaction",
+    "Alternatives",
+    "Investment",
+    "Coverage %",
+    "Respondents",
+    "NPS",
+    "Last assessed",
+]
+ELEMENT_HEADERS = [
+    "Performance and delivery reliability",
+    "Service and reachability",
 ]
 
 
@@ -61,7 +73,7 @@ def stored_score(customer: Customer, **fields: object) -> ScoreSnapshot:
 def export_csv(*args: str) -> list[dict[str, str]]:
     out = io.StringIO()
     call_command("export_scores", *args, stdout=out, stderr=io.StringIO())
-    return list(csv.DictReader(io.StringIO(out.getvalue())))
+    return list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff"))))
 
 
 def test_export_csv_has_exactly_the_specified_columns(db):
@@ -70,28 +82,36 @@ def test_export_csv_has_exactly_the_specified_columns(db):
 
     call_command("export_scores", stdout=out)
 
-    header = next(csv.reader(io.StringIO(out.getvalue())))
-    assert header == EXPECTED_COLUMNS
-    assert list(COLUMNS) == EXPECTED_COLUMNS
+    header = next(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff"))))
+    assert header[: len(EXPECTED_COLUMNS)] == EXPECTED_COLUMNS
+    assert header[len(EXPECTED_COLUMNS) :][:2] == ELEMENT_HEADERS
+    assert len(header) == len(COLUMNS) + 12  # one column per element of the active model
 
 
 def test_export_writes_the_stored_scores_with_one_decimal_rounded_half_up(db):
-    customer = CustomerFactory(external_id="K1", name="Bakkerij, De Vries")
+    customer = CustomerFactory(
+        external_id="K1", name="Bakkerij, De Vries", sector="Bouw", annual_revenue=1234.5
+    )
     stored_score(customer)
 
     [row] = export_csv()
 
-    assert row == {
-        "customer": "K1",
-        "customer_name": "Bakkerij, De Vries",
-        "binding_score": "40.0",
-        "satisfaction": "62.3",
-        "alternatives": "12.0",
-        "investment": "100.0",
-        "band": "orange",
-        "coverage": "84",
-        "respondents": "3",
-        "last_assessed_at": "2025-06-01T12:00:05+02:00",
+    assert {k: row[k] for k in EXPECTED_COLUMNS if k not in ("Account manager",)} == {
+        "Customer id": "K1",
+        "Customer": "Bakkerij, De Vries",
+        "Sector": "Bouw",
+        "Annual revenue": "1234.50",
+        "Binding score": "40.0",
+        "Band": "orange",
+        "Change": "",
+        "Band change": "",
+        "Satisfaction": "62.3",
+        "Alternatives": "12.0",
+        "Investment": "100.0",
+        "Coverage %": "84",
+        "Respondents": "3",
+        "NPS": "",
+        "Last assessed": "1 Jun 2025 12:00",
     }
 
 
@@ -107,7 +127,7 @@ def test_export_reads_the_stored_score_and_never_recomputes(db):
 
     [row] = export_csv()
 
-    assert (row["binding_score"], row["band"]) == ("12.3", "red")
+    assert (row["Binding score"], row["Band"]) == ("12.3", "red")
 
 
 def test_export_of_a_customer_scored_through_the_app_matches_its_snapshot(db):
@@ -118,11 +138,44 @@ def test_export_of_a_customer_scored_through_the_app_matches_its_snapshot(db):
 
     [row] = export_csv()
 
-    assert row["binding_score"] == f"{snapshot.binding_score:.1f}"
-    assert row["band"] == snapshot.band
-    assert row["respondents"] == "1"
-    assert row["coverage"] == str(round(snapshot.coverage))
-    assert row["last_assessed_at"] == timezone.localtime(at).isoformat(timespec="seconds")
+    assert row["Binding score"] == f"{snapshot.binding_score:.1f}"
+    assert row["Band"] == snapshot.band
+    assert row["Respondents"] == "1"
+    assert row["Coverage %"] == str(round(snapshot.coverage))
+    assert row["Last assessed"] == timezone.localtime(at).strftime("%-d %b %Y %H:%M")
+    assert row["Performance and delivery reliability"] == "6.0"
+    assert row["Service and reachability"] == "3.0"
+    assert row["IT integration"] == "0.0"
+    assert row["Price level"] == ""
+
+
+def test_export_carries_account_manager_change_band_change_and_nps(db, anne):
+    customer = CustomerFactory(external_id="K1", account_manager=anne, sector="Zorg")
+    assess(customer, {"performance": 6, "service": 6}, user=anne)  # 100.0, green
+    assess(customer, {"performance": 2, "service": 3}, user=anne)  # replaces it: 41.7, orange
+    for email, nps in [("a@klant.example", 10), ("b@klant.example", 3)]:
+        assess(customer, {"performance": 2, "service": 3}, kind="customer", email=email, nps=nps)
+    snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)
+
+    [row] = export_csv()
+
+    assert row["Account manager"] == (anne.get_full_name() or anne.username)
+    assert row["Sector"] == "Zorg"
+    assert row["NPS"] == "0"  # one promoter, one detractor
+    assert row["Change"] == f"{snapshot.binding_score - snapshot.previous_score:.1f}"
+    assert row["Band change"] == ""  # the previous score was orange too
+
+
+def test_a_band_change_is_named_from_the_previous_scores_band(db, anne):
+    customer = CustomerFactory(external_id="K1", account_manager=anne)
+    assess(customer, {"performance": 6, "service": 6}, user=anne)
+    assess(customer, {"performance": 2, "service": 2}, user=anne)  # 33.3: red
+
+    [row] = export_csv()
+
+    assert row["Band"] == "red"
+    assert row["Change"] == "-66.7"
+    assert row["Band change"] == "green → red"
 
 
 def test_export_leaves_scores_empty_for_customers_without_a_score(db):
@@ -139,18 +192,18 @@ def test_export_leaves_scores_empty_for_customers_without_a_score(db):
         respondents=0,
     )
 
-    rows = {row["customer"]: row for row in export_csv()}
+    rows = {row["Customer id"]: row for row in export_csv()}
 
     for external_id in (never.external_id, unanswered.external_id):
         row = rows[external_id]
-        assert [row[c] for c in ("binding_score", "satisfaction", "investment", "band")] == [
+        assert [row[c] for c in ("Binding score", "Satisfaction", "Investment", "Band")] == [
             "",
             "",
             "",
             "",
         ]
-        assert (row["coverage"], row["respondents"]) == ("0", "0")
-    assert rows["K1"]["last_assessed_at"] == ""
+        assert (row["Coverage %"], row["Respondents"]) == ("0", "0")
+    assert rows["K1"]["Last assessed"] == ""
 
 
 def test_export_writes_band_words_and_factor_scores_that_are_missing_as_empty(db):
@@ -166,13 +219,13 @@ def test_export_writes_band_words_and_factor_scores_that_are_missing_as_empty(db
 
     rows = export_csv()
 
-    assert [(r["binding_score"], r["band"]) for r in rows] == [
+    assert [(r["Binding score"], r["Band"]) for r in rows] == [
         ("20.0", "red"),
         ("40.0", "orange"),
         ("70.0", "green"),
         ("55.0", "yellow"),
     ]
-    assert {r["alternatives"] for r in rows} == {""}
+    assert {r["Alternatives"] for r in rows} == {""}
 
 
 def test_export_rounds_coverage_half_up_to_a_whole_percent(db):
@@ -182,7 +235,7 @@ def test_export_rounds_coverage_half_up_to_a_whole_percent(db):
 
     rows = export_csv()
 
-    assert [r["coverage"] for r in rows] == ["63", "62", "100"]
+    assert [r["Coverage %"] for r in rows] == ["63", "62", "100"]
 
 
 def test_export_leaves_out_inactive_customers(db):
@@ -191,7 +244,7 @@ def test_export_leaves_out_inactive_customers(db):
 
     rows = export_csv()
 
-    assert [r["customer"] for r in rows] == ["K1"]
+    assert [r["Customer id"] for r in rows] == ["K1"]
 
 
 def test_export_to_a_csv_file(db, tmp_path):
@@ -200,14 +253,71 @@ def test_export_to_a_csv_file(db, tmp_path):
 
     call_command("export_scores", "--output", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
-    with path.open(newline="", encoding="utf-8") as stream:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads é
+    with path.open(newline="", encoding="utf-8-sig") as stream:
         [row] = list(csv.DictReader(stream))
-    assert (row["customer_name"], row["binding_score"]) == ("Één", "40.0")
+    assert (row["Customer"], row["Binding score"]) == ("Één", "40.0")
+
+
+def _dutch_excel_number(text: str) -> float | None:
+    """A cell as Dutch Excel reads it: a decimal comma, no point (a point would make 12.5 text
+    or a date)."""
+    if text == "":
+        return None
+    assert "." not in text, text
+    return float(text.replace(",", "."))
+
+
+def test_a_dutch_users_csv_export_reads_back_as_dutch_excel_reads_it(db, anne, tmp_path):
+    customer = CustomerFactory(
+        external_id="K1", name="Bakkerij Één", account_manager=anne, annual_revenue=1234.5
+    )
+    assess(customer, {"performance": 2, "service": 3}, kind="customer", email="c@k.example", nps=9)
+    assess(customer, {"performance": 6, "service": 6}, user=anne)  # 70.8: green
+    assess(customer, {"performance": 2, "service": 3}, user=anne)  # 41.7: orange
+    snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)
+    path = tmp_path / "export.csv"
+    with translation.override("nl"):
+        call_command(
+            "export_scores", "--output", str(path), stdout=io.StringIO(), stderr=io.StringIO()
+        )
+
+    # Excel on a double click: UTF-8 by its BOM, fields split on its list separator ";".
+    with path.open(newline="", encoding="utf-8-sig") as stream:
+        header, row = list(csv.reader(stream, delimiter=";"))
+    cells = dict(zip(header, row, strict=True))
+    assert len(header) == len(COLUMNS) + 12
+    assert cells["Klant"] == "Bakkerij Één"
+    assert cells["Accountmanager"] == (anne.get_full_name() or anne.username)
+    assert _dutch_excel_number(cells["Bindingsscore"]) == round(snapshot.binding_score, 1)
+    assert _dutch_excel_number(cells["Jaaromzet"]) == 1234.5
+    assert snapshot.previous_score is not None
+    assert _dutch_excel_number(cells["Wijziging"]) == pytest.approx(
+        round(snapshot.binding_score, 1) - round(snapshot.previous_score, 1)
+    )
+    assert cells["Band"] == "oranje" and cells["Bandwissel"] == "groen → oranje"
+    assert _dutch_excel_number(cells["NPS"]) == 100
+    assert _dutch_excel_number(cells["Prestaties en leverbetrouwbaarheid"]) == 2.0
+    # The display date in Dutch (day-month-year), as Dutch Excel reads a date.
+    at = datetime.strptime(cells["Laatst beoordeeld"], "%d-%m-%Y %H:%M")
+    assert at.date() == timezone.localdate()
+
+
+def test_an_english_users_csv_export_has_commas_and_decimal_points(db):
+    stored_score(CustomerFactory(external_id="K1", name="A", annual_revenue=1234.5))
+
+    with translation.override("en"):
+        body = export_bytes(score_rows(), "csv")
+
+    header, row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["Binding score"], cells["Annual revenue"]) == ("40.0", "1234.50")
+    assert body.startswith(b"\xef\xbb\xbf")
 
 
 def test_export_xlsx_round_trips_through_openpyxl(db, tmp_path):
-    stored_score(CustomerFactory(external_id="K1", name="Met score"))
-    CustomerFactory(external_id="K2", name="Zonder score")
+    stored_score(CustomerFactory(external_id="K1", name="Met score", sector="Bouw"))
+    CustomerFactory(external_id="K2", name="Zonder score", sector="Zorg")
     path = tmp_path / "scores.xlsx"
 
     call_command(
@@ -222,20 +332,35 @@ def test_export_xlsx_round_trips_through_openpyxl(db, tmp_path):
 
     sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     header, scored, unscored = list(sheet.iter_rows(values_only=True))
-    assert list(header) == EXPECTED_COLUMNS
-    assert list(scored) == [
-        "K1",
-        "Met score",
-        40.0,
-        62.3,
-        12.0,
-        100.0,
-        "orange",
-        84,
-        3,
-        datetime(2025, 6, 1, 12, 0, 5),
-    ]
-    assert list(unscored) == ["K2", "Zonder score", None, None, None, None, None, 0, 0, None]
+    assert list(header[: len(EXPECTED_COLUMNS)]) == EXPECTED_COLUMNS
+    cells = dict(zip(header, scored, strict=True))
+    assert (cells["Customer id"], cells["Customer"], cells["Sector"]) == ("K1", "Met score", "Bouw")
+    scores = (cells["Binding score"], cells["Satisfaction"], cells["Investment"])
+    assert scores == (40.0, 62.3, 100.0)
+    assert (cells["Band"], cells["Coverage %"], cells["Respondents"]) == ("orange", 84, 3)
+    assert cells["Last assessed"] == datetime(2025, 6, 1, 12, 0, 5)
+    empty = dict(zip(header, unscored, strict=True))
+    assert (empty["Binding score"], empty["Band"], empty["Coverage %"]) == (None, None, 0)
+
+
+def test_export_xlsx_has_a_frozen_header_a_filter_and_dutch_headers_for_a_dutch_user(db):
+    stored_score(CustomerFactory(external_id="K1", name="A"))
+    stored_score(CustomerFactory(external_id="K2", name="B"), band="red", binding_score=20.0)
+
+    with translation.override("nl"):
+        body = export_bytes(score_rows(), "xlsx")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    last = openpyxl.utils.get_column_letter(len(COLUMNS) + 12)
+    assert sheet.auto_filter.ref == f"A1:{last}3"
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["Klantnummer", "Klant", "Accountmanager"]
+    assert all(cell.font.bold for cell in sheet[1])
+    bands = [row[header.index("Band")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert bands == ["oranje", "rood"]
+    moment = sheet.cell(row=2, column=header.index("Laatst beoordeeld") + 1)
+    assert moment.is_date and moment.number_format == "d-m-yyyy hh:mm"
 
 
 def test_export_xlsx_to_a_binary_stdout(db):
@@ -247,7 +372,7 @@ def test_export_xlsx_to_a_binary_stdout(db):
 
     sheet = openpyxl.load_workbook(io.BytesIO(raw.getvalue())).worksheets[0]
     assert sheet["A2"].value == "K1"
-    assert sheet["C2"].value == 40.0
+    assert sheet["F2"].value == 40.0
 
 
 def test_export_xlsx_without_output_to_a_text_only_stdout_asks_for_output(db):
@@ -262,3 +387,49 @@ def test_score_rows_can_be_limited_to_a_queryset_for_the_web_pages(db):
     rows = score_rows(Customer.objects.filter(sector="Bouw"))
 
     assert [(r["customer"], r["binding_score"], r["coverage"]) for r in rows] == [("K1", 40.0, 84)]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice (soffice)")
+def test_libreoffice_in_dutch_reads_the_dutch_csv_export_as_numbers_and_dates(db, anne, tmp_path):
+    """An office suite, not our own reading: LibreOffice Calc opens the Dutch export as a
+    Dutch user's does (";" between fields, UTF-8, Dutch number and date reading)."""
+    customer = CustomerFactory(
+        external_id="K1", name="Bakkerij Één", account_manager=anne, annual_revenue=1234.5
+    )
+    assess(customer, {"performance": 6, "service": 6}, user=anne)
+    assess(customer, {"performance": 2, "service": 3}, user=anne)
+    snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)
+    source = tmp_path / "export.csv"
+    with translation.override("nl"):
+        source.write_bytes(export_bytes(score_rows(), "csv"))
+
+    # Field separator 59 (;), text delimiter 34 ("), UTF-8 (76), from line 1, locale nl-NL.
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx",
+            "--infilter=CSV:59,34,76,1,,1043",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+    sheet = openpyxl.load_workbook(tmp_path / "export.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    cells = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    assert header[0] == "Klantnummer"  # the byte order mark is not part of the first header
+    assert cells["Klant"] == "Bakkerij Één"
+    assert cells["Bindingsscore"] == pytest.approx(round(snapshot.binding_score, 1))
+    assert cells["Jaaromzet"] == 1234.5
+    assert cells["Wijziging"] == pytest.approx(round(snapshot.binding_score, 1) - 100.0)
+    assert cells["Band"] == "oranje" and cells["Bandwissel"] == "groen → oranje"
+    assert isinstance(cells["Laatst beoordeeld"], datetime)
+    assert cells["Laatst beoordeeld"].date() == timezone.localdate()

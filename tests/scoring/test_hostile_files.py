@@ -277,7 +277,7 @@ def test_the_preview_is_parsed_once_not_on_every_view(manager_client, monkeypatc
     preview_url = _upload(manager_client, GOOD_CSV.encode())["Location"]
     for _ in range(3):
         html = manager_client.get(preview_url).content.decode()
-        assert "All 1 rows are correct" in html
+        assert "The 1 row is correct." in html
     manager_client.post(preview_url)
     assert reads == ["file.csv"]  # read on upload only: the views and the confirm read none
     assert Customer.objects.get().name == "Bakkerij Jansen"

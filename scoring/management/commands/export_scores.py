@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring.exports import score_rows, write_csv, write_xlsx
 
@@ -54,5 +55,9 @@ class Command(BaseCommand):
             write_xlsx(rows, buffer)
             buffer.flush()
         if output:
-            message = _("Exported %(count)d customers to %(path)s.")
+            message = ngettext(
+                "Exported %(count)d customer to %(path)s.",
+                "Exported %(count)d customers to %(path)s.",
+                len(rows),
+            )
             self.stderr.write(message % {"count": len(rows), "path": output})

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0010_list_sort_indexes'),
+        ('scoring', '0012_publish_reweighting'),
     ]
 
     operations = [

@@ -77,7 +77,7 @@ test: lint messages browser redis-server compose
 test-queries: messages
 	KB_QUERY_EXAMPLES=300 $(PY) -m pytest tests/test_hostile_queries.py -q
 
-bench: install
+bench: install redis-server
 	$(PY) benchmarks/bench_recompute.py
 	$(PY) benchmarks/bench_rule.py
 	$(PY) benchmarks/bench_dashboard.py
@@ -87,6 +87,7 @@ bench: install
 	$(PY) benchmarks/bench_relations.py
 	$(PY) benchmarks/bench_alerts.py
 	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_load.py
 
 lint: install
 	$(PY) -m ruff check .

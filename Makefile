@@ -86,7 +86,7 @@ test-faults: messages redis-server
 test-queries: messages
 	KB_QUERY_EXAMPLES=300 $(PY) -m pytest tests/test_hostile_queries.py -q
 
-bench: install
+bench: install redis-server
 	$(PY) benchmarks/bench_recompute.py
 	$(PY) benchmarks/bench_rule.py
 	$(PY) benchmarks/bench_dashboard.py
@@ -96,6 +96,7 @@ bench: install
 	$(PY) benchmarks/bench_relations.py
 	$(PY) benchmarks/bench_alerts.py
 	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_load.py
 
 lint: install
 	$(PY) -m ruff check .

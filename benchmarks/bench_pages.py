@@ -11,15 +11,26 @@ Django's test client, signed in, in one run:
 - the list sorted on the score, the "due" marker and (one account manager's) the change: each
   read from an index with the page's LIMIT (scoring.selectors.customers._split_parts);
 - for information, not held to the goal: a name search (it scans all customers), the customer
-  page and one live preview of the matrix.
+  page, one live preview of the matrix, a submitted assessment's result page, and the
+  dashboard as management opens it, served from its cache and built afresh (cache cleared
+  before each request).
 
 The goal is that the list and matrix timings stay under 3x the floor.
+
+`--growth 1000,10000,50000` runs the page benchmark once per portfolio size, each on a
+database of its own (`klantbinding_bench_pages_<size>`, seeded once; 50,000 customers take a
+while), and prints every page's multiple of the floor per size and how it grows: the exponent
+of the growth between the smallest and the largest size (0 flat, 1 linear, above 1 a page
+that slows faster than the portfolio grows).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import statistics
+import subprocess
 import sys
 import time
 import types
@@ -49,15 +60,21 @@ def _floor_urlconf() -> str:
     return module.__name__
 
 
-def _time(client, method: str, url: str, data: dict | None, floor_url: str, repeat: int):
+def _time(
+    client, method: str, url: str, data: dict | None, floor_url: str, repeat: int, before=None
+):
     """Median milliseconds of ``repeat`` requests of the page and of the floor, taken in turns
-    so both see the same load on the machine; and the page's status."""
+    so both see the same load on the machine; and the page's status. ``before`` runs ahead of
+    each request of the page, untimed."""
     send = client.get if method == "GET" else client.post
+    before = before or (lambda: None)
     for _ in range(3):
+        before()
         response = send(url, data or {})
         client.get(floor_url)
     page, floor = [], []
     for _ in range(repeat):
+        before()
         started = time.perf_counter()
         response = send(url, data or {})
         page.append((time.perf_counter() - started) * 1000)
@@ -72,11 +89,22 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--database", default="", help="default: klantbinding_bench_pages")
+    parser.add_argument("--json", default="", help="also write the rows to this file")
+    parser.add_argument(
+        "--growth", default="", help="sizes, e.g. 1000,10000,50000: one run per size"
+    )
     args = parser.parse_args()
+    if args.growth:
+        growth([int(size) for size in args.growth.split(",")], args)
+        return
 
-    setup_portfolio("klantbinding_bench_pages", customers=args.customers, seed=args.seed)
+    setup_portfolio(
+        args.database or "klantbinding_bench_pages", customers=args.customers, seed=args.seed
+    )
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.core.signals import request_started
     from django.db import connection, reset_queries
     from django.test import Client
@@ -84,7 +112,7 @@ def main() -> None:
     from django.urls import clear_url_caches, reverse
 
     from scoring import services
-    from scoring.models import Customer, ElementScore, ScoreSnapshot
+    from scoring.models import Assessment, Customer, ElementScore, ScoreSnapshot
 
     request_started.disconnect(reset_queries)  # so the queries of one request can be counted
     settings.ROOT_URLCONF = _floor_urlconf()
@@ -97,6 +125,8 @@ def main() -> None:
     anne = user_model.objects.get(username="anne")
     customer = Customer.objects.filter(account_manager=anne).order_by("pk").first()
     assert customer is not None, "the portfolio has customers of anne"
+    assessment = Assessment.objects.filter(customer__account_manager=anne).order_by("pk").first()
+    assert assessment is not None, "the portfolio has assessments of anne's customers"
     print(
         f"Portfolio: {Customer.objects.count()} customers "
         f"({Customer.objects.filter(account_manager=anne).count()} of anne), "
@@ -155,6 +185,23 @@ def main() -> None:
             preview_values,
             False,
         ),
+        (
+            "assessment result (info)",
+            as_anne,
+            "GET",
+            reverse("scoring:assessment-result", args=[assessment.pk]),
+            None,
+            False,
+        ),
+        ("dashboard, cached (info)", as_boss, "GET", reverse("scoring:dashboard"), None, False),
+        (
+            "dashboard, built (info)",
+            as_boss,
+            "GET",
+            reverse("scoring:dashboard"),
+            None,
+            False,
+        ),
     ]
     floor_count = {}
     for client in (as_boss, as_anne):
@@ -162,21 +209,27 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             client.get("/bench-floor/")
         floor_count[client] = len(queries)
-    failures = []
+    failures, rows = [], []
     print(f"\n{'page':<34} {'page':>9} {'floor':>8} {'queries (floor)':>15} {'x floor':>8}")
     for label, client, method, url, data, goal in cases:
         send = client.get if method == "GET" else client.post
+        before = cache.clear if "built" in label else None
         # Warm up first: the first request of a page fills per-process caches (the active
         # model's elements, the session, the templates), so counting it would count work the
         # page does once per process, not per request.
         send(url, data or {})
+        if before:
+            before()
         with CaptureQueriesContext(connection) as queries:
             send(url, data or {})
         query_count = len(queries)
-        page_ms, floor_ms, status = _time(client, method, url, data, "/bench-floor/", args.repeat)
+        page_ms, floor_ms, status = _time(
+            client, method, url, data, "/bench-floor/", args.repeat, before
+        )
         if status != 200:
             sys.exit(f"{label}: status {status}")
         ratio = page_ms / floor_ms
+        rows.append({"page": label, "ms": page_ms, "floor_ms": floor_ms, "queries": query_count})
         ratio_text = f"{ratio:7.2f}x" if goal else f"({ratio:.2f}x)"
         if goal and ratio >= GOAL:
             failures.append(label)
@@ -192,6 +245,42 @@ def main() -> None:
         print("Over the goal: " + ", ".join(failures))
     else:
         print("All list and matrix timings are within the goal.")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows))
+
+
+def growth(sizes: list[int], args: argparse.Namespace) -> None:
+    """The page benchmark per portfolio size (a process and a database each), then how each
+    page's multiple of the floor grows with the portfolio."""
+    results: dict[int, dict[str, dict]] = {}
+    for size in sizes:
+        out = Path(f"/tmp/bench-pages-{size}.json")
+        command = [sys.executable, __file__, "--customers", str(size), "--json", str(out)]
+        command += ["--repeat", str(args.repeat), "--seed", str(args.seed)]
+        command += ["--database", f"{args.database or 'klantbinding_bench_pages'}_{size}"]
+        print(f"\n=== {size} customers ===", flush=True)
+        subprocess.run(command, check=True)
+        results[size] = {row["page"]: row for row in json.loads(out.read_text())}
+        out.unlink()
+    small, large = min(sizes), max(sizes)
+    heads = "".join(f"{f'{size:,}':>16}" for size in sizes)
+    print("\nGrowth: each page's median as a multiple of the floor (and its queries)")
+    print(f"{'page':<34}{heads}  exponent")
+    for page in results[small]:
+        cells, ratios = "", {}
+        for size in sizes:
+            row = results[size].get(page)
+            if row is None:
+                cells += f"{'-':>16}"
+                continue
+            ratios[size] = row["ms"] / row["floor_ms"]
+            cells += f"{ratios[size]:>8.2f}x ({row['queries']:>2})"
+        exponent = math.log(ratios[large] / ratios[small]) / math.log(large / small)
+        print(f"{page:<34}{cells}  {exponent:6.2f}")
+    print(
+        "Exponent: how the multiple grows from the smallest to the largest portfolio "
+        "(0 flat, 1 linear in the number of customers)."
+    )
 
 
 if __name__ == "__main__":

@@ -519,7 +519,8 @@ def customer_page(
         customer.assessments.select_related("user").order_by("-assessed_at", "-pk"),
         history_size,
     ).get_page(history_page)
-    scores = assessment_scores(list(history))
+    # The snapshot's model is the active one but right after a publish: no second lookup.
+    scores = assessment_scores(list(history), scoring_model=model if model.is_active else None)
     return CustomerPage(
         customer=customer,
         snapshot=snapshot,

@@ -127,11 +127,14 @@ def customer_matrix(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_matrix_preview(request: HttpRequest, pk: int) -> JsonResponse:
     """The score the customer would get if this user submitted the posted values now."""
     customer = visible_customer(request, pk)
-    elements = selectors.asked_elements(selectors.scoring_model_active(), RespondentKind.STAFF)
+    scoring_model = selectors.scoring_model_active()
+    elements = selectors.asked_elements(scoring_model, RespondentKind.STAFF)
     values = preview_values(request.POST, elements)
     # Without an e-mail address the submit is refused; preview as a respondent of its own.
     email = (request.user.email or "").strip() or f"user-{request.user.pk}@users.invalid"  # type: ignore[union-attr]
-    result = selectors.matrix_preview(customer=customer, respondent_email=email, values=values)
+    result = selectors.matrix_preview(
+        customer=customer, respondent_email=email, values=values, scoring_model=scoring_model
+    )
     answered = sum(v is not None for v in values.values())
     context: dict[str, Any] = {"result": result, "answered": answered, "total": len(elements)}
     html = render_to_string("scoring/_matrix_preview.html", context, request)

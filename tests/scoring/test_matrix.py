@@ -7,9 +7,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
+from scoring import selectors
 from scoring.models import Assessment, ScoreSnapshot, ScoringModel
 from scoring.signals import assessment_submitted
 from tests.factories import CustomerFactory, UserFactory, assess
@@ -295,6 +298,39 @@ def test_live_preview_equals_the_stored_score_after_submitting_the_same_values(c
     assert preview["provisional"] == stored.provisional
     assert preview["band"] == stored.band
     assert preview["respondents"] == stored.respondents == 4
+
+
+def _model_lookups(queries) -> int:
+    """The queries that read the active scoring model on its own."""
+    return sum(q["sql"].startswith('SELECT "scoring_scoringmodel"."id"') for q in queries)
+
+
+def test_live_preview_reads_the_active_model_once_and_gives_the_same_result(client_en, anne):
+    customer = CustomerFactory(account_manager=anne)
+    assess(customer, {"performance": 2, "contract": 4}, user=UserFactory(username="colleague"))
+    client_en.force_login(anne)
+    url = reverse("scoring:customer-matrix-preview", args=[customer.pk])
+    data = matrix_data({"performance": "5", "competition": "1", "presence": "6"})
+    client_en.post(url, data)  # warm up: session, per-process element caches
+    with CaptureQueriesContext(connection) as queries:
+        preview = client_en.post(url, data).json()
+    assert _model_lookups(queries) == 1
+    # Passing the model the view holds gives what the selector finds on its own.
+    now = timezone.now()
+    values = {"performance": 5, "competition": 1, "presence": 6}
+    email = anne.email
+    assert selectors.matrix_preview(
+        customer=customer,
+        respondent_email=email,
+        values=values,
+        now=now,
+        scoring_model=ScoringModel.objects.get(is_active=True),
+    ) == selectors.matrix_preview(customer=customer, respondent_email=email, values=values, now=now)
+    assert preview["binding_score"] == pytest.approx(
+        selectors.matrix_preview(customer=customer, respondent_email=email, values=values)[
+            "binding_score"
+        ]
+    )
 
 
 def test_live_preview_of_a_half_filled_matrix_counts_unchosen_rows_as_empty(client_en, anne):

@@ -391,6 +391,21 @@ def test_list_query_count_does_not_grow_with_the_number_of_customers(client_en, 
     assert len(large) == len(small)
 
 
+def test_customer_page_history_scores_without_a_second_model_lookup(anne):
+    customer = CustomerFactory(account_manager=anne)
+    assess(customer, {"performance": 2, "it_integration": 1, "contract": 5}, user=anne)
+    assess(customer, {"performance": 6}, kind="customer", email="inkoop@klant.example")
+    selectors.customer_page(customer)  # warm up the per-process element caches
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.customer_page(customer)
+    # The current snapshot brings its (active) model along; the history's own scores use it.
+    assert not [q for q in queries if q["sql"].startswith('SELECT "scoring_scoringmodel"."id"')]
+    history = list(page.history)
+    assert len(history) == 2
+    assert {a.pk: score for a, score in page.history_rows} == selectors.assessment_scores(history)
+    assert all(score is not None for _assessment, score in page.history_rows)
+
+
 def test_customer_page_shows_score_elements_per_kind_spread_walls_and_history(client_en, anne):
     customer = CustomerFactory(name="Jansen B.V.", account_manager=anne)
     staff = assess(customer, {"performance": 2, "it_integration": 1, "contract": 5}, user=anne)

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
 from scoring.demo import seed_portfolio
@@ -100,6 +101,9 @@ def test_dashboard_fits_a_phone(
         assert ticks and all(len(tick) <= 14 for tick in ticks), (name, ticks)
         assert any(tick.endswith("…") for tick in ticks), (name, ticks)
     screenshot(page, "dashboard-phone")
+    # The phone's layout (the heatmap's scrolling frame) passes axe-core as the laptop's does.
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
     assert console_errors == []
 
 

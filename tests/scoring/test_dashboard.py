@@ -132,7 +132,7 @@ def test_every_chart_of_the_dashboard_is_on_the_page(mira, portfolio):
         assert f'data-kb-figure="figure-{name}"' in page
         figure = json.loads(response.context["figures"][name])
         assert figure["data"], name
-    assert "plotly/plotly.min.js" in page
+    assert "vendor/plotly/plotly-cartesian.min.js" in page  # the cartesian bundle covers them
 
 
 def test_account_manager_sees_only_their_own_customers(anne, portfolio):

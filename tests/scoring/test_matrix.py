@@ -159,7 +159,7 @@ def test_invalid_matrix_shows_the_errors_inline_and_saves_nothing(client_en, ann
         assert f'matrix-row matrix-row-invalid" data-code="{code}"' in html
         assert "Choose a score from 0 to 6, or “don&#x27;t know”." in row
     service = html[html.index('data-code="service"') :].split('class="list-group-item')[0]
-    assert 'value="3" autocomplete="off" checked' in service
+    assert 'value="3" checked' in service
     assert 'value="Kept after the error"' in service
     assert not Assessment.objects.exists()
     assert not ScoreSnapshot.objects.exists()

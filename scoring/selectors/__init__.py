@@ -16,6 +16,7 @@ from scoring.selectors.assessments import (
     assessment_timeline,
     assessments_visible_to,
     matrix_page,
+    matrix_submitted,
     previous_assessment,
 )
 from scoring.selectors.customers import (
@@ -116,6 +117,7 @@ __all__ = [
     "export_rows",
     "last_assessed_at",
     "matrix_page",
+    "matrix_submitted",
     "matrix_preview",
     "model_changes",
     "model_elements",

@@ -81,9 +81,7 @@ def matrix_submitted(
     except ValueError:
         return None
     return (
-        Assessment.objects.filter(
-            customer=customer, user_id=user.pk, submission_key=submission_key
-        )
+        Assessment.objects.filter(customer=customer, user_id=user.pk, submission_key=submission_key)
         .only("pk")
         .first()
     )

@@ -80,6 +80,8 @@ def matrix_submitted(
         submission_key = uuid.UUID(key)
     except ValueError:
         return None
+    if user.pk is None:
+        return None
     return (
         Assessment.objects.filter(customer=customer, user_id=user.pk, submission_key=submission_key)
         .only("pk")

@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # (without it, settings refuse to start with no DJANGO_SECRET_KEY). Never set on a server.
 export KB_DEVELOPMENT ?= 1
 
-.PHONY: test-faults test-queries install run test bench lint format messages makemessages system-packages browser redis-server compose clean
+.PHONY: test-faults test-queries install run test bench lint format messages makemessages system-packages browser redis-server compose html-checker clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,22 @@ compose:
 	  echo "Installing docker-compose for the compose file test ..."; \
 	  apt-get install -y -qq docker-compose >/dev/null || sudo apt-get install -y -qq docker-compose >/dev/null; }
 
+# The HTML validity test runs the Nu Html Checker (vnu.jar, from npm's vnu-jar at the version
+# package-lock.json pins) on Java. npm's install scripts stay off: the package's own would
+# download a Java runtime; Debian's is used instead.
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing npm for the HTML checker ..."; \
+	  apt-get install -y -qq npm >/dev/null || sudo apt-get install -y -qq npm >/dev/null; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(VNU_JAR)
+
+html-checker: $(VNU_JAR)
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing Java for the HTML checker ..."; \
+	  apt-get install -y -qq default-jre-headless >/dev/null || sudo apt-get install -y -qq default-jre-headless >/dev/null; }
+
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 
@@ -69,7 +85,7 @@ run: messages
 	$(PY) manage.py runall --port $(PORT)
 
 # Lint first (ruff and mypy): CI runs `make test`, so the types are checked there too.
-test: lint messages browser redis-server compose
+test: lint messages browser redis-server compose html-checker
 	mkdir -p var
 	$(PY) -m pytest
 

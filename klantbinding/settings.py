@@ -382,6 +382,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Without deep links an operation's summary button holds no link (a link inside a
+    # button is an interactive element nested in another, which screen readers cannot reach);
+    # without syntax highlighting the examples are light text on dark at AA contrast (the
+    # highlighter's red strings are not). static/css/api-docs.css fixes Swagger UI's colours.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "syntaxHighlight": {"activated": False}},
     "REDOC_DIST": "SIDECAR",
 }
 # Webhooks: only https receivers on public addresses, unless this switch (tests, a laptop)

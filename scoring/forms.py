@@ -124,8 +124,11 @@ def preview_values(data: Mapping[str, str], elements: Sequence[Element]) -> dict
 class ScoringModelForm(forms.ModelForm):
     class Meta:
         model = ScoringModel
-        fields = ["name", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        fields = ["name_nl", "name_en", "notes_nl", "notes_en"]
+        widgets = {
+            "notes_nl": forms.Textarea(attrs={"rows": 2}),
+            "notes_en": forms.Textarea(attrs={"rows": 2}),
+        }
 
 
 class ElementForm(forms.ModelForm):

@@ -223,8 +223,10 @@ class ScoringModel(models.Model):
     """One version of the element set and weights. Published versions are never edited."""
 
     version = models.PositiveIntegerField(_("version"), unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    notes = models.TextField(_("notes"), blank=True)
+    name_nl = models.CharField(_("name (Dutch)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    notes_nl = models.TextField(_("notes (Dutch)"), blank=True)
+    notes_en = models.TextField(_("notes (English)"), blank=True)
     is_active = models.BooleanField(_("active"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -255,6 +257,14 @@ class ScoringModel(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return localised_field(self, "name")
+
+    @property
+    def notes(self) -> str:
+        return localised_field(self, "notes")
 
     @property
     def is_draft(self) -> bool:

@@ -237,7 +237,7 @@ def _matrix_row(row: MatrixRow, t: _MatrixText) -> SafeString:
         checked = " checked" if row.chosen == choice else ""
         radios.append(
             f'<input type="radio" class="btn-check" name="{name}" id="{name}-{choice}" '
-            f'value="{choice}" autocomplete="off"{checked}>'
+            f'value="{choice}"{checked}>'
         )
         if choice == DONT_KNOW:
             radios.append(

@@ -17,6 +17,7 @@ from scoring.selectors.assessments import (
     assessment_timeline,
     assessments_visible_to,
     matrix_page,
+    matrix_submitted,
     previous_assessment,
 )
 from scoring.selectors.customers import (
@@ -123,6 +124,7 @@ __all__ = [
     "last_assessed_at",
     "matrix_page",
     "matrix_preview",
+    "matrix_submitted",
     "model_changes",
     "model_elements",
     "previous_assessment",

@@ -3,6 +3,7 @@ after a submit, a respondent's previous values and the customer timeline's entri
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +68,25 @@ class MatrixPage:
     previous_at: datetime | None  # this staff member's previous assessment, if any …
     previous_values: dict[str, int | None]  # … and its values by element code
     snapshot: snapshots.SnapshotSummary | None  # the customer's current score
+
+
+def matrix_submitted(
+    *, customer: Customer, user: AbstractBaseUser | AnonymousUser, key: str
+) -> Assessment | None:
+    """The assessment this user filed for this customer with the matrix form ``key``, if the
+    form was submitted. The matrix page's address carries its form's key, so going Back to a
+    submitted matrix finds its assessment (anything that is not a key finds nothing)."""
+    try:
+        submission_key = uuid.UUID(key)
+    except ValueError:
+        return None
+    if user.pk is None:
+        return None
+    return (
+        Assessment.objects.filter(customer=customer, user_id=user.pk, submission_key=submission_key)
+        .only("pk")
+        .first()
+    )
 
 
 def matrix_page(*, customer: Customer, respondent_email: str) -> MatrixPage:

@@ -35,7 +35,11 @@ def scoring_model_draft_create(
         )["last"]
         version = (published or 0) + 1
         draft = ScoringModel.objects.create(
-            version=version, name=name or based_on.name, notes=based_on.notes
+            version=version,
+            name_nl=name or based_on.name_nl,
+            name_en=name or based_on.name_en,
+            notes_nl=based_on.notes_nl,
+            notes_en=based_on.notes_en,
         )
         copies = []
         for element in based_on.elements.all():

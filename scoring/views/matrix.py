@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from scoring import rendering, selectors, services
@@ -61,10 +63,28 @@ def _rows(
     ]
 
 
+# Never cached, so that Back after a submit asks the server again: the page's script puts
+# the form's key in the address, and a submitted key leads to the result (without the script
+# Back shows a new, empty matrix: the form's autocomplete=off keeps the browser from filling
+# in the old comment).
+@never_cache
 @login_required
 def customer_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     """The scoring matrix: one choice per element, a live preview, submit once."""
     customer = visible_customer(request, pk)
+    if request.method != "POST":
+        submitted_before = selectors.matrix_submitted(
+            customer=customer, user=request.user, key=request.GET.get("submission", "")
+        )
+        if submitted_before is not None:
+            messages.info(
+                request,
+                _(
+                    "This matrix was submitted already; this is what it saved. To score "
+                    "the customer again, open the matrix from the customer page."
+                ),
+            )
+            return redirect("scoring:assessment-result", pk=submitted_before.pk)
     email = (request.user.email or "").strip()  # type: ignore[union-attr]
     page = selectors.matrix_page(customer=customer, respondent_email=email)
     no_email = _(

@@ -115,14 +115,30 @@
     });
   }
 
+  // The address carries the form's key: Back after the submit asks the server for it again
+  // (the page is never cached) and is sent on to the submitted result, not a stale matrix.
+  const key = form.querySelector("input[name='submission_key']");
+  if (key && key.value && window.history.replaceState) {
+    const address = new URL(window.location.href);
+    address.searchParams.set("submission", key.value);
+    window.history.replaceState(window.history.state, "", address);
+  }
+
   // The server ignores a second submit with the same key; this spares the round trip.
+  let sent = false;
   form.addEventListener("submit", () => {
+    sent = true;
     if (submit) {
       setTimeout(() => { submit.disabled = true; }, 0);
     }
   });
-  // Back from the result page may restore the page from the cache with the button disabled.
-  window.addEventListener("pageshow", () => {
+  // A browser that kept the submitted page in memory shows it again on Back: ask the server
+  // instead, which answers with the result.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && sent) {
+      window.location.reload();
+      return;
+    }
     if (submit && !submit.dataset.locked) submit.disabled = false;
   });
 

@@ -108,4 +108,13 @@ def test_the_api_docs_load_from_the_apps_own_files(open_page, console_errors, mi
     expect(page.get_by_text("/api/v1/customers/", exact=True).first).to_be_visible()
     origin = page.evaluate("location.origin")
     assert all(url.startswith((origin, "data:")) for url in requested), requested
+    # axe-core: the page as drawn, then with an operation opened to try it out.
+    found = {"closed": _serious(page, "body")}
+    # No link inside an operation's button (deep links are off): nothing interactive nested.
+    assert page.locator(".opblock-summary-control a[href]").count() == 0
+    page.locator(".opblock-summary-control").first.click()
+    page.get_by_role("button", name="Try it out").first.click()
+    expect(page.get_by_role("button", name="Execute")).to_be_visible()
+    found["try it out"] = _serious(page, "body")
+    assert {k: v for k, v in found.items() if v} == {}, json.dumps(found, indent=1)
     assert console_errors == []

@@ -159,6 +159,46 @@ def test_an_invalid_submit_shows_the_errors_and_saves_nothing_until_corrected(
     assert console_errors == []
 
 
+def test_back_after_a_submit_shows_the_submitted_result_not_a_stale_matrix(
+    open_page, console_errors, anne
+):
+    customer = CustomerFactory(name="Terugweg B.V.", account_manager=anne)
+    page = open_page(anne, language="en")
+    page.goto(reverse("scoring:customer-detail", args=[customer.pk]))
+    page.get_by_role("link", name="Score now").click()
+    page.locator("label[for='value_performance-5']").click()
+    page.get_by_role("button", name="“Don't know” for the rows left open").click()
+    page.locator("#id_comment").fill("Sent once")
+    page.get_by_role("button", name="Submit the assessment").click()
+    expect(page.get_by_role("heading", name="Assessment saved")).to_be_visible()
+    result_url = page.url
+    page.go_back()
+    expect(page.get_by_text("This matrix was submitted already")).to_be_visible()
+    expect(page.get_by_role("heading", name="Assessment saved")).to_be_visible()
+    assert page.url == result_url
+    expect(page.locator("#id_comment")).to_have_count(0)
+    page.go_back(wait_until="commit")  # one more: the customer page it came from
+    expect(page.get_by_role("link", name="Score now")).to_be_visible()
+    assert Assessment.objects.filter(customer=customer).count() == 1
+    assert console_errors == []
+
+
+def test_back_after_a_submit_without_javascript_shows_a_new_empty_matrix(open_page, anne):
+    customer = CustomerFactory(name="Zonder Script B.V.", account_manager=anne)
+    page = open_page(anne, language="en", java_script_enabled=False)
+    page.goto(reverse("scoring:customer-matrix", args=[customer.pk]))
+    for code in page.locator(".matrix-row").evaluate_all("rows => rows.map(r => r.dataset.code)"):
+        page.locator(f"label[for='value_{code}-{'5' if code == 'performance' else 'x'}']").click()
+    page.locator("#id_comment").fill("Sent once")
+    page.get_by_role("button", name="Submit the assessment").click()
+    expect(page.get_by_role("heading", name="Assessment saved")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Scoring matrix · Zonder Script B.V.")).to_be_visible()
+    expect(page.locator("#id_comment")).to_have_value("")  # not the old comment
+    assert page.locator(".matrix-choices input:checked").count() == 0
+    assert Assessment.objects.filter(customer=customer).count() == 1
+
+
 def test_a_second_account_manager_cannot_reach_the_first_ones_customer(open_page, anne, bart):
     customer = CustomerFactory(name="Anne's Klant", account_manager=anne)
     page = open_page(bart, language="en")

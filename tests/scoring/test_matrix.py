@@ -147,6 +147,34 @@ def test_double_click_or_resubmit_after_back_does_not_create_a_second_assessment
     assert current(customer).binding_score == pytest.approx(100 * 5 / 6)
 
 
+def test_the_matrix_address_of_a_submitted_form_leads_to_its_result_and_is_never_cached(
+    client_en, anne, bart
+):
+    customer = CustomerFactory(account_manager=anne)
+    client_en.force_login(anne)
+    url = reverse("scoring:customer-matrix", args=[customer.pk])
+    fresh = client_en.get(url)
+    assert "no-store" in fresh["Cache-Control"]  # Back asks the server again
+    assert 'autocomplete="off"' in fresh.content.decode().split('id="matrix-form"')[1][:200]
+    key = uuid.uuid4()
+    result = client_en.post(url, matrix_data({"performance": "5"}, key=key))["Location"]
+    back = client_en.get(url, {"submission": str(key)}, follow=True)
+    assert back.redirect_chain == [(result, 302)]
+    assert "This matrix was submitted already" in back.content.decode()
+    assert "no-store" in client_en.post(url, {"submission_key": "x"})["Cache-Control"]
+    # Any other key (unused, not a key, another user's) shows a new matrix.
+    for other in (str(uuid.uuid4()), "not-a-key", "\x00", str(key) * 50):
+        response = client_en.get(url, {"submission": other})
+        assert response.status_code == 200
+        form_key = re.search(r'name="submission_key" value="([^"]+)"', response.content.decode())
+        assert form_key and form_key.group(1) != str(key)
+    client_en.force_login(bart)
+    bart_customer = CustomerFactory(account_manager=bart)
+    bart_url = reverse("scoring:customer-matrix", args=[bart_customer.pk])
+    assert client_en.get(bart_url, {"submission": str(key)}).status_code == 200
+    assert Assessment.objects.count() == 1
+
+
 def test_invalid_matrix_shows_the_errors_inline_and_saves_nothing(client_en, anne):
     customer = CustomerFactory(account_manager=anne)
     client_en.force_login(anne)
@@ -162,7 +190,7 @@ def test_invalid_matrix_shows_the_errors_inline_and_saves_nothing(client_en, ann
         assert f'matrix-row matrix-row-invalid" data-code="{code}"' in html
         assert "Choose a score from 0 to 6, or “don&#x27;t know”." in row
     service = html[html.index('data-code="service"') :].split('class="list-group-item')[0]
-    assert 'value="3" autocomplete="off" checked' in service
+    assert 'value="3" checked' in service
     assert 'value="Kept after the error"' in service
     assert not Assessment.objects.exists()
     assert not ScoreSnapshot.objects.exists()

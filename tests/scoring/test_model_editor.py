@@ -87,6 +87,44 @@ def test_management_makes_a_draft_from_the_active_model(client_en, mira):
     assert "v2" in listing and "draft" in listing and "active" in listing
 
 
+def test_the_default_model_has_its_name_and_notes_in_dutch_and_english(client, mira):
+    client.force_login(mira)
+    url = reverse("scoring:model-edit", args=[active_model().pk])
+    dutch = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Standaardmodel klantbinding" in dutch
+    assert "Twaalf onderdelen onder de drie bindingsfactoren" in dutch
+    assert "Standard customer binding model" in english
+    assert "Twelve elements under the three binding factors" in english
+    for page in (dutch, english):
+        assert "DESIGN.md" not in page
+    listing = client.get(reverse("scoring:model-list"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Standard customer binding model" in listing.content.decode()
+
+
+def test_a_draft_keeps_both_languages_of_name_and_notes_and_the_editor_changes_each(
+    client_en, mira
+):
+    client_en.force_login(mira)
+    client_en.post(reverse("scoring:model-draft-create"))
+    draft = ScoringModel.objects.get(published_at__isnull=True)
+    assert draft.name_nl == "Standaardmodel klantbinding"
+    assert draft.notes_en.startswith("Twelve elements")
+    url = reverse("scoring:model-edit", args=[draft.pk])
+    data = editor_data(client_en.get(url))
+    data["model-name_nl"] = "Model 2026"
+    data["model-name_en"] = "Model 2026 (EN)"
+    data["model-notes_en"] = "More weight on IT."
+    assert "The draft is saved." in client_en.post(url, data, follow=True).content.decode()
+    draft.refresh_from_db()
+    assert (draft.name_nl, draft.name_en, draft.notes_en) == (
+        "Model 2026",
+        "Model 2026 (EN)",
+        "More weight on IT.",
+    )
+    assert draft.notes_nl.startswith("Twaalf onderdelen")
+
+
 def test_one_draft_at_a_time_and_a_discarded_draft_leaves_no_gap(client_en, mira):
     client_en.force_login(mira)
     client_en.post(reverse("scoring:model-draft-create"))

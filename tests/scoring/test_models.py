@@ -110,7 +110,11 @@ def test_database_refuses_weights_that_are_not_positive(db, weight):
 def test_database_allows_only_one_active_model(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         ScoringModel.objects.create(
-            version=99, name="second", is_active=True, published_at=timezone.now()
+            version=99,
+            name_nl="tweede",
+            name_en="second",
+            is_active=True,
+            published_at=timezone.now(),
         )
 
 

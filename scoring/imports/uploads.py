@@ -81,7 +81,7 @@ def upload_check(kind: str, table: Table) -> UploadCheck:
     if kind == CUSTOMERS:
         cleaned = customers_clean(table=table)
         counts = customers_plan_counts(cleaned, now=timezone.now())
-        return {"rows": len(cleaned), **counts}  # type: ignore[typeddict-item]
+        return {"rows": len(table.rows), **counts}  # type: ignore[typeddict-item]
     assessments = assessments_clean(table=table)
     return {
         "rows": len(table.rows),

@@ -10,6 +10,7 @@ from celery.signals import worker_ready
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from klantbinding.celery import app as celery_app
 from scoring import services
@@ -118,6 +119,8 @@ def test_an_import_whose_worker_dies_writes_nothing_and_the_next_run_imports_it_
     runs: list[int] = []
 
     def records(**kwargs):
+        if not any(isinstance(row, Customer) for row in kwargs["created"]):
+            return real_records(**kwargs)  # the contact persons' records (none in this file)
         runs.append(len(kwargs["created"]))
         if len(runs) == 1:  # the first run dies after writing every customer, before commit
             raise RuntimeError("worker lost in the middle of the import")
@@ -153,7 +156,8 @@ def test_an_import_refused_when_it_runs_says_why_writes_nothing_and_is_not_resum
     )
     customer.delete()  # between the check and the worker
 
-    services.scoring_job_step(job_id=job.pk)
+    with translation.override("en"):
+        services.scoring_job_step(job_id=job.pk)
 
     job.refresh_from_db()
     assert job.state == "failed" and job.payload == ""

@@ -77,7 +77,7 @@ class SendResult:
 
 
 def _send_related() -> tuple[str, ...]:
-    return ("round__campaign", "customer")
+    return ("round__campaign", "customer__account_manager")
 
 
 def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
@@ -154,17 +154,15 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             )
 
     mailer = get_connection()
+    batch = mail.MessageBatch(connection=mailer)
     position = 0
     try:
         for position, unit in enumerate(units):
             first = unit[0]
             pks = [i.pk for i in unit]
             try:
-                message = mail.invitation_message(
-                    first,
-                    token=tokens.get(first.pk, ("", ""))[0],
-                    connection=mailer,
-                    together=unit,
+                message = batch.message(
+                    first, token=tokens.get(first.pk, ("", ""))[0], together=unit
                 )
                 mailer.open()  # once: send_messages closes connections it opened itself
                 message.send()
@@ -277,6 +275,7 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
         return result
     units = _mail_units(candidates)
     mailer = get_connection()
+    batch = mail.MessageBatch(now=moment, connection=mailer)
     try:
         for position, unit in enumerate(units):
             claimed = []
@@ -299,14 +298,7 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
                 else InvitationLink.objects.create(invitation=first, token_hash=hashed)
             )
             try:
-                message = mail.invitation_message(
-                    first,
-                    token=token,
-                    reminder=True,
-                    now=moment,
-                    connection=mailer,
-                    together=claimed,
-                )
+                message = batch.message(first, token=token, reminder=True, together=claimed)
                 mailer.open()
                 message.send()
             except (smtplib.SMTPException, OSError) as exc:

@@ -139,7 +139,7 @@ def test_alert_and_overdue_emails_carry_their_own_unsubscribe_link(settings, ann
         ("alert_digest", "alerts-daily"),
         ("alert_weekly", "alerts-weekly"),
     ):
-        message = alert_message(anne, name, {}, None)
+        message = alert_message(anne, name, {"count": 1, "alerts": [], "critical": []}, None)
         expected = unsubscribe_url(anne, kind)
         assert message.extra_headers["List-Unsubscribe"] == f"<{expected}>"
         assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

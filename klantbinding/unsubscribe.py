@@ -88,9 +88,13 @@ def unsubscribe_read(token: str) -> tuple[User, str, MailKind] | None:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("k") not in KINDS:
+    if (
+        not isinstance(data, dict)
+        or data.get("k") not in KINDS
+        or not isinstance(data.get("u"), int)
+    ):
         return None
-    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    user = get_user_model().objects.filter(pk=data["u"], is_active=True).first()
     if user is None:
         return None
     return user, data["k"], KINDS[data["k"]]

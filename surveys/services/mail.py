@@ -277,7 +277,7 @@ class MessageBatch:
                     self.company, manager_name=signer, manager_email=signer_email
                 )
             self.senders[sender_key] = sender
-        html_values = {slot: escape(value) for slot, value in values.items()}
+        html_values: dict[str, str] = {slot: escape(value) for slot, value in values.items()}
 
         def fill(text: str, filled: dict[str, str]) -> str:
             return shape.pattern.sub(lambda m: filled[shape.markers[m.group(0)]], text)

@@ -177,6 +177,7 @@ def main() -> None:
     import redis
     from django.db import connection
 
+    from klantbinding.company import company_get
     from surveys import services
     from surveys.models import Campaign, Invitation
 
@@ -221,12 +222,15 @@ def main() -> None:
 
     # 3. The floor: the same messages, built beforehand, over one plain smtplib connection.
     invitations = list(
-        Invitation.objects.select_related("round__campaign", "customer").order_by("pk")
+        Invitation.objects.select_related("round__campaign", "customer__account_manager").order_by(
+            "pk"
+        )
     )
     token = "x" * 43
+    company = company_get()
     messages = []
     for invitation in invitations:
-        message = services.invitation_message(invitation, token=token)
+        message = services.invitation_message(invitation, token=token, company=company)
         messages.append(
             (
                 message.from_email,

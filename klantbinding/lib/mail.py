@@ -9,6 +9,7 @@ name; its whitespace (newlines included) is collapsed to single spaces first.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from email.policy import compat32
@@ -39,6 +40,7 @@ RFC5322_LINE_LIMIT = 998
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 # How the email package's generator writes each header line (Django's messages use compat32).
 _FOLD = compat32.clone(linesep="\r\n")
+MAX_HEADER_LINE = 78  # compat32.max_line_length
 
 
 class _Flat:
@@ -79,7 +81,7 @@ class FlatMessage(EmailMultiAlternatives):
     tests/surveys/test_mail_batch.py compares both, header by header and part by part.
     """
 
-    def message(self) -> Any:
+    def message(self) -> Any:  # type: ignore[override]  # the stubs name a later Django's policy argument
         if (
             self.attachments
             or len(self.alternatives) != 1
@@ -108,8 +110,7 @@ class FlatMessage(EmailMultiAlternatives):
         for name, value in self.extra_headers.items():
             if name.lower() not in {"from", "to", "cc", "reply-to"}:
                 headers.append((name, value))
-        headers = [forbid_multi_line_headers(name, value, "utf-8") for name, value in headers]
-        parts = [_part("plain", self.body), _part("html", str(self.alternatives[0][0]))]
+        parts = [_part("plain", str(self.body)), _part("html", str(self.alternatives[0][0]))]
         boundary = "=" * 15 + f"{secrets.randbelow(10**19):019d}" + "=="
         while any(boundary.encode() in part for part in parts):
             boundary = "=" * 15 + f"{secrets.randbelow(10**19):019d}" + "=="
@@ -119,7 +120,7 @@ class FlatMessage(EmailMultiAlternatives):
         ]
         data = b"".join(
             [
-                *(_FOLD.fold_binary(name, value) for name, value in headers),
+                *(_header_line(name, value) for name, value in headers),
                 f"\r\n--{boundary}\r\n".encode(),
                 parts[0],
                 f"\r\n--{boundary}\r\n".encode(),
@@ -128,6 +129,24 @@ class FlatMessage(EmailMultiAlternatives):
             ]
         )
         return _Flat(data, headers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_line(name: str, value: str) -> bytes:
+    """One header line as Django and the generator write it; a batch repeats most of them.
+
+    A short ASCII value on one line, without runs of spaces, is written as it is: that is
+    what the generator's folding gives for it, without its cost."""
+    name, value = forbid_multi_line_headers(name, value, "utf-8")
+    if (
+        len(name) + 2 + len(value) <= MAX_HEADER_LINE
+        and value.isascii()
+        and value.isprintable()
+        and "  " not in value
+        and value == value.strip()
+    ):
+        return f"{name}: {value}\r\n".encode()
+    return _FOLD.fold_binary(name, value)
 
 
 def _part(subtype: str, text: str) -> bytes:

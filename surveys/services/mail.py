@@ -196,6 +196,8 @@ def invitation_message(
     )
 
 
+# Stands for the token when a batch reverses the personal links once.
+LINK_TOKEN = "KBTOKEN0123456789abcdefghijklmnopqrstuvwxyz"
 # The per-recipient parts of a shape's text; each shape gets markers no recipient could guess.
 SLOTS = ("name", "customer", "link", "opt_out", "signer")
 
@@ -229,6 +231,7 @@ class MessageBatch:
         self.connection = connection
         self.shapes: dict[tuple[Any, ...], _Shape] = {}
         self.senders: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+        self.link_pattern: tuple[str, str] | None = None
 
     def message(
         self,
@@ -248,7 +251,7 @@ class MessageBatch:
                 together=together,
                 company=self.company,
             )
-        link, opt_out = _links(invitation, token)
+        link, opt_out = self._links(invitation, token)
         signer, signer_email = _signer(invitation)
         values = {
             "name": invitation.name,
@@ -296,6 +299,15 @@ class MessageBatch:
             connection=self.connection,
             flat=True,
         )
+
+    def _links(self, invitation: Invitation, token: str) -> tuple[str, str]:
+        """``_links`` with the URLs reversed once per batch (a token is URL-safe base64)."""
+        if invitation.respondent_kind == RespondentKind.STAFF or not token:
+            return _links(invitation, token)
+        if not self.link_pattern:
+            self.link_pattern = _links(invitation, LINK_TOKEN)
+        link, opt_out = self.link_pattern
+        return link.replace(LINK_TOKEN, token), opt_out.replace(LINK_TOKEN, token)
 
     def _shape(self, invitation: Invitation, *, reminder: bool, has: dict[str, str]) -> _Shape:
         """Render the templates once, with a marker where a recipient's part goes (no marker

@@ -334,7 +334,7 @@ def _site_url_default() -> str:
 
 
 SITE_URL = env.str("SITE_URL", default=_site_url_default()).rstrip("/")
-SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=100)  # e-mails per task
+SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=200)  # e-mails per task
 SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
 SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
 SURVEYS_LINK_FAILURES_PER_IP = env.int("SURVEYS_LINK_FAILURES_PER_IP", default=20)  # per 15 min

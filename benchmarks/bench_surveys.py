@@ -146,7 +146,15 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--pool", default="prefork")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=100, help="e-mails per send task")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="e-mails per send task (default: the app's SURVEYS_SEND_BATCH_SIZE)",
+    )
+    parser.add_argument(
+        "--broker", default=BROKER, help="Redis URL of a db the run may flush (default: db 6)"
+    )
     args = parser.parse_args()
 
     sink = Sink()
@@ -155,21 +163,26 @@ def main() -> None:
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(sink.port),
-        "CELERY_BROKER_URL": BROKER,
-        "SURVEYS_SEND_BATCH_SIZE": str(args.batch),
+        "CELERY_BROKER_URL": args.broker,
         "SITE_URL": "https://klantbinding.example",
         "DJANGO_LOG_LEVEL": "WARNING",
     }
+    if args.batch is not None:
+        settings_env["SURVEYS_SEND_BATCH_SIZE"] = str(args.batch)
     os.environ.update(settings_env)
     setup_portfolio(DATABASE, customers=args.customers)
+    from django.conf import settings
+
+    args.batch = settings.SURVEYS_SEND_BATCH_SIZE
     import redis
     from django.db import connection
 
+    from klantbinding.company import company_get
     from surveys import services
     from surveys.models import Campaign, Invitation
 
     prepare(args.customers)
-    redis.Redis.from_url(BROKER).flushdb()
+    redis.Redis.from_url(args.broker).flushdb()
     env = dict(os.environ)  # DATABASE_URL (set by setup_portfolio) and the settings above
     worker = start_worker(env, args.pool, args.concurrency)
     try:
@@ -209,12 +222,15 @@ def main() -> None:
 
     # 3. The floor: the same messages, built beforehand, over one plain smtplib connection.
     invitations = list(
-        Invitation.objects.select_related("round__campaign", "customer").order_by("pk")
+        Invitation.objects.select_related("round__campaign", "customer__account_manager").order_by(
+            "pk"
+        )
     )
     token = "x" * 43
+    company = company_get()
     messages = []
     for invitation in invitations:
-        message = services.invitation_message(invitation, token=token)
+        message = services.invitation_message(invitation, token=token, company=company)
         messages.append(
             (
                 message.from_email,

@@ -333,7 +333,7 @@ def _site_url_default() -> str:
 
 
 SITE_URL = env.str("SITE_URL", default=_site_url_default()).rstrip("/")
-SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=100)  # e-mails per task
+SURVEYS_SEND_BATCH_SIZE = env.int("SURVEYS_SEND_BATCH_SIZE", default=200)  # e-mails per task
 SURVEYS_SEND_MAX_ATTEMPTS = env.int("SURVEYS_SEND_MAX_ATTEMPTS", default=8)
 SURVEYS_RETRY_BASE_SECONDS = env.int("SURVEYS_RETRY_BASE_SECONDS", default=60)
 # A send task's claim that has not moved for this long belongs to a worker that died: the sweep

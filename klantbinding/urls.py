@@ -12,6 +12,9 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/", views.health),
     path("audit/", views.audit, name="audit"),
+    path("company/", views.company_settings, name="company-settings"),
+    path("company/logo", views.company_logo, name="company-logo"),
+    path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordLinkForm),

@@ -1,4 +1,5 @@
-"""The home page, the health check and the change history page."""
+"""The home page, the health check, the change history page, the company settings and the
+unsubscribe page of staff e-mails."""
 
 from __future__ import annotations
 
@@ -6,14 +7,22 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from klantbinding import audit as audit_records
+from klantbinding import company
+from klantbinding import unsubscribe as unsubscribe_links
+from klantbinding.models import CompanySettings
 from scoring.roles import is_management
 from scoring.views import management_required
 
@@ -108,3 +117,73 @@ def audit(request: HttpRequest) -> HttpResponse:
         kind=request.GET.get("kind", ""), page=min(max(page, 1), 10_000)
     )
     return render(request, "audit/changes.html", {"changes": changes})
+
+
+@management_required
+def company_settings(request: HttpRequest) -> HttpResponse:
+    """Management sets the company's name, logo and reply-to address of survey e-mails."""
+    row = company.company_settings()
+    if request.method == "POST":
+        form = company.CompanyForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                company.company_save(
+                    name=form.cleaned_data["name"],
+                    reply_to=form.cleaned_data["reply_to"],
+                    logo=form.cleaned_data["logo"],
+                    remove_logo=form.cleaned_data["remove_logo"],
+                )
+            except ValidationError as exc:
+                form.add_error("logo", exc)
+            else:
+                messages.success(request, _("The company settings are saved."))
+                return redirect("company-settings")
+    else:
+        form = company.CompanyForm(initial={"name": row.name, "reply_to": row.reply_to})
+    return render(
+        request,
+        "company/settings.html",
+        {"form": form, "row": row, "company": company.company_get()},
+    )
+
+
+@require_GET
+def company_logo(request: HttpRequest) -> HttpResponse:
+    """The company's logo, public: survey e-mails and answer pages show it. The URL carries
+    the logo's version, so it may be cached for long."""
+    row = CompanySettings.objects.filter(pk=1).only("logo", "logo_type").first()
+    if row is None or not row.logo_type:
+        raise Http404
+    response = HttpResponse(bytes(row.logo), content_type=row.logo_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe: the mail client POSTs without a CSRF token
+@never_cache
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The unsubscribe link of a staff e-mail: GET asks, POST turns that e-mail off.
+
+    No sign-in: the signed token names the user and the kind of e-mail
+    (klantbinding/unsubscribe.py). A GET changes nothing, so a mail scanner that follows
+    links turns nothing off."""
+    found = unsubscribe_links.unsubscribe_read(token)
+    if found is None:
+        return render(request, "unsubscribe.html", {"invalid": True}, status=404)
+    user, kind, mail_kind = found
+    done = False
+    if request.method == "POST":
+        unsubscribe_links.unsubscribe(user, kind)
+        done = True
+    return render(
+        request,
+        "unsubscribe.html",
+        {
+            "label": mail_kind.label,
+            "done": done,
+            "settings_url": reverse(mail_kind.settings_url),
+            "token": token,
+        },
+    )

@@ -82,9 +82,11 @@ PUBLIC = {
     "relations:exit-link",
     "relations:exit-answer",
     "relations:exit-thanks",
+    "company-logo",
+    "unsubscribe",
 }
 # RFC 8058: the mail client POSTs the one-click unsubscribe without a CSRF token.
-CSRF_EXEMPT = {"surveys:opt-out-link"}
+CSRF_EXEMPT = {"surveys:opt-out-link", "unsubscribe"}
 
 
 def _customer_of(model: type[Model], path: str) -> Callable[[], tuple[Model, object]]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from actions import selectors
 from actions.models import DigestPreference, DigestSent
+from klantbinding.unsubscribe import unsubscribe_headers, unsubscribe_url
 
 
 def digest_preference_get(*, user: User, language: str) -> DigestPreference:
@@ -97,6 +98,7 @@ def digest_message(
             "late": [item(r) for r in late],
             "soon": [item(r) for r in soon],
             "overview": link(reverse("actions:mine")),
+            "unsubscribe_url": unsubscribe_url(owner, "action-digest"),
         }
         subject = " ".join(render_to_string("emails/action-digest-subject.txt", context).split())
         text = render_to_string("emails/action-digest-body.txt", context)
@@ -106,7 +108,7 @@ def digest_message(
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((str(context["name"]), owner.email))],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", **unsubscribe_headers(owner, "action-digest")},
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -140,3 +142,10 @@ def digest_send(*, owner_id: int, today: date | None = None) -> DigestOutcome:
         raise
     DigestSent.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
     return DigestOutcome(owner_id, "sent", len(rows))
+
+
+def digest_off(user: User) -> None:
+    """No more daily digest (its e-mail's unsubscribe link, klantbinding/unsubscribe.py)."""
+    preference = digest_preference_get(user=user, language=_language(user))
+    preference.enabled = False
+    preference.save(update_fields=["enabled"])

@@ -25,6 +25,7 @@ from alerts import selectors
 from alerts.models import Alert, AlertEmail, Delivery
 from alerts.triggers import get_trigger
 from klantbinding.lib.mail import recipient
+from klantbinding.unsubscribe import unsubscribe_headers, unsubscribe_url
 from scoring.roles import is_management
 
 logger = logging.getLogger(__name__)
@@ -72,10 +73,24 @@ def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+# Which unsubscribe link (klantbinding/unsubscribe.py) each e-mail carries.
+UNSUBSCRIBE_KINDS = {
+    "alert": "alerts-immediate",
+    "alert_digest": "alerts-daily",
+    "alert_weekly": "alerts-weekly",
+}
+
+
 def _message(user: User, name: str, context: dict, connection: object) -> EmailMultiAlternatives:
     language = selectors.preferences(user).language
+    kind = UNSUBSCRIBE_KINDS[name]
     with translation.override(language):
-        context = {**context, "user": user, "inbox_url": site_url(reverse("alerts:inbox"))}
+        context = {
+            **context,
+            "user": user,
+            "inbox_url": site_url(reverse("alerts:inbox")),
+            "unsubscribe_url": unsubscribe_url(user, kind),
+        }
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
@@ -86,7 +101,7 @@ def _message(user: User, name: str, context: dict, connection: object) -> EmailM
         body=text,
         from_email=settings.ALERTS_FROM_EMAIL,
         to=[recipient(full_name, address)],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", **unsubscribe_headers(user, kind)},
         connection=connection,
     )
     message.attach_alternative(html, "text/html")

@@ -159,3 +159,31 @@ def settings_save(
             },
         )
     return stored
+
+
+def _deliveries_off(user: User, delivery: str) -> None:
+    """Every severity delivered as ``delivery`` goes to the inbox only (the unsubscribe link
+    of that kind of e-mail, klantbinding/unsubscribe.py)."""
+    from alerts.selectors.people import settings_of
+
+    stored = settings_of(user)
+    for severity in ("critical", "warning", "info"):
+        if getattr(stored, severity) == delivery:
+            setattr(stored, severity, Delivery.INBOX)
+    stored.save()
+
+
+def immediate_emails_off(user: User) -> None:
+    _deliveries_off(user, Delivery.IMMEDIATELY)
+
+
+def daily_digest_off(user: User) -> None:
+    _deliveries_off(user, Delivery.DAILY)
+
+
+def weekly_summary_off(user: User) -> None:
+    from alerts.selectors.people import settings_of
+
+    stored = settings_of(user)
+    stored.weekly_summary = False
+    stored.save()

@@ -125,3 +125,9 @@ def overdue_digest_send(
         status=OverdueDigest.Status.SENT, sent_at=timezone.now(), customers=len(statuses)
     )
     return True
+
+
+def overdue_digest_off(user: User) -> None:
+    """No more weekly e-mail (its unsubscribe link, klantbinding/unsubscribe.py)."""
+    language = digest_preference(user).language
+    digest_preference_save(user=user, weekly=False, language=language)

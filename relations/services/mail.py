@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from klantbinding.unsubscribe import unsubscribe_headers, unsubscribe_url
 from relations import calculations
 from relations.conf import from_email, site_url
 from relations.models import CadenceStatus, ContactKind, ExitSurvey
@@ -19,7 +20,9 @@ from relations.models import CadenceStatus, ContactKind, ExitSurvey
 DIGEST_LISTED = 50  # customers listed in the weekly e-mail; the rest are on the page
 
 
-def _message(name: str, context: dict, *, to: str, language: str) -> EmailMultiAlternatives:
+def _message(
+    name: str, context: dict, *, to: str, language: str, headers: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)
@@ -29,7 +32,7 @@ def _message(name: str, context: dict, *, to: str, language: str) -> EmailMultiA
         body=text,
         from_email=from_email(),
         to=[to],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -81,8 +84,13 @@ def overdue_digest_message(
             "more": max(0, total - DIGEST_LISTED),
             "overview": site_url(reverse("relations:to-contact")),
             "preferences": site_url(reverse("relations:digest-preference")),
+            "unsubscribe_url": unsubscribe_url(user, "overdue-digest"),
             "today": today,
         }
     return _message(
-        "overdue_digest", context, to=formataddr((context["name"], user.email)), language=language
+        "overdue_digest",
+        context,
+        to=formataddr((context["name"], user.email)),
+        language=language,
+        headers=unsubscribe_headers(user, "overdue-digest"),
     )

@@ -79,7 +79,7 @@ class SendResult:
 
 
 def _send_related() -> tuple[str, ...]:
-    return ("round__campaign", "customer")
+    return ("round__campaign", "customer__account_manager")
 
 
 def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
@@ -174,6 +174,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             )
 
     mailer = get_connection()
+    batch = mail.MessageBatch(connection=mailer)
     position = 0
     owned: set[int] | None = None  # all of the claim, until a refresh says otherwise
     try:
@@ -184,11 +185,8 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
                 result.skipped.extend(pks)
                 continue
             try:
-                message = mail.invitation_message(
-                    first,
-                    token=tokens.get(first.pk, ("", ""))[0],
-                    connection=mailer,
-                    together=unit,
+                message = batch.message(
+                    first, token=tokens.get(first.pk, ("", ""))[0], together=unit
                 )
                 mailer.open()  # once: send_messages closes connections it opened itself
                 message.send()
@@ -300,6 +298,7 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
         return result
     units = _mail_units(candidates)
     mailer = get_connection()
+    batch = mail.MessageBatch(now=moment, connection=mailer)
     try:
         for position, unit in enumerate(units):
             claimed = []
@@ -322,14 +321,7 @@ def reminders_send(*, invitation_ids: Iterable[int]) -> SendResult:
                 else InvitationLink.objects.create(invitation=first, token_hash=hashed)
             )
             try:
-                message = mail.invitation_message(
-                    first,
-                    token=token,
-                    reminder=True,
-                    now=moment,
-                    connection=mailer,
-                    together=claimed,
-                )
+                message = batch.message(first, token=token, reminder=True, together=claimed)
                 mailer.open()
                 message.send()
             except (smtplib.SMTPException, OSError) as exc:

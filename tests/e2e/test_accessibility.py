@@ -27,6 +27,7 @@ from playwright.sync_api import Page
 from actions.models import Action, ActionCampaign, ActionType
 from alerts.models import Alert, AlertRule
 from api.models import WebhookEndpoint
+from klantbinding.unsubscribe import unsubscribe_token
 from relations import services as relations_services
 from relations.models import Departure
 from scoring.models import Assessment, Customer, MarketExpert
@@ -76,6 +77,7 @@ NOT_PAGES = {
     "scoring:job-detail": "needs a running job: tests/e2e/test_scoring_jobs.py runs axe on it",
     "api:token-revoke": "POST only",
     "api:webhook-resend": "POST only",
+    "company-logo": "an image (shown on the survey pages and in e-mails)",
     **{
         f"api:{name}": "the JSON API: its schema test walks every operation"
         for name in [
@@ -171,6 +173,7 @@ def portfolio(settings_fixture) -> dict[str, object]:
         "survey_link": survey_link,
         "opt_out": opt_out,
         "exit_link": exit_link,
+        "unsubscribe": unsubscribe_token(anne, "alerts-daily"),
         "alert": anne_alert or Alert.objects.first(),
         "rule": AlertRule.objects.first(),
         "endpoint": WebhookEndpoint.objects.create(
@@ -208,6 +211,8 @@ def visits(d: dict) -> dict[str, list[Visit]]:
             ("relations:exit-link", lambda: d["exit_link"]),  # to the exit questions
             ("relations:exit-answer", lambda: d["exit_link"]),
             r("relations:exit-thanks", d["leaving"].exit_surveys.first().public_id),
+            ("unsubscribe", lambda: reverse("unsubscribe", args=[d["unsubscribe"]])),
+            ("unsubscribe (wrong)", lambda: reverse("unsubscribe", args=["wrong"])),
             ("404", lambda: "/no-such-page/"),
             r("api:docs"),  # Swagger UI, drawn by its script (see api_docs_drawn)
         ],
@@ -243,6 +248,7 @@ def visits(d: dict) -> dict[str, list[Visit]]:
         "boss": [
             r("scoring:dashboard"),
             r("audit"),
+            r("company-settings"),
             r("scoring:model-list"),
             r("scoring:model-edit", d["draft"].pk),
             r("scoring:model-publish", d["draft"].pk),

@@ -62,6 +62,21 @@ def test_check_deploy_warns_about_a_development_site_url():
     assert "klantbinding.W001" in result.stderr
 
 
+def test_check_deploy_warns_about_a_site_url_without_https():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        SITE_URL="http://klantbinding.example.com",
+    )
+    assert result.returncode != 0
+    assert "klantbinding.W001" in result.stderr
+    assert "does not use https" in result.stderr
+    assert "development address" not in result.stderr
+
+
 def test_check_deploy_warns_about_a_cache_each_process_keeps_for_itself():
     result = manage(
         "check",

@@ -350,16 +350,16 @@ def test_a_send_task_whose_claim_was_taken_back_stops_sending(smtp, portfolio, m
     portfolio(25)
     opened = services.round_open(campaign=make_campaign())
     ids = sorted(opened.round.invitations.values_list("pk", flat=True))
-    real = mail.invitation_message
+    real = mail.MessageBatch.message
 
-    def stalls_on_the_fifth(invitation, **kwargs):
+    def stalls_on_the_fifth(batch, invitation, **kwargs):
         if invitation.pk == ids[4]:  # meanwhile, the sweep takes the claim back
             Invitation.objects.filter(status="sending").update(
                 status="pending", claim_id=None, claimed_at=None
             )
-        return real(invitation, **kwargs)
+        return real(batch, invitation, **kwargs)
 
-    monkeypatch.setattr(mail, "invitation_message", stalls_on_the_fifth)
+    monkeypatch.setattr(mail.MessageBatch, "message", stalls_on_the_fifth)
     result = services.invitations_send(invitation_ids=ids)
     assert len(smtp.inbox.messages) == services.MARK_EVERY  # up to the next refresh
     assert sorted(result.skipped) == ids[services.MARK_EVERY :]

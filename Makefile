@@ -112,6 +112,7 @@ bench: install redis-server
 	$(PY) benchmarks/bench_relations.py
 	$(PY) benchmarks/bench_alerts.py
 	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_chart_pages.py
 	$(PY) benchmarks/bench_load.py
 
 lint: install

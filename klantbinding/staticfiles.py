@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import plotly
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.files.storage import FileSystemStorage
+from whitenoise.compress import Compressor
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 PLOTLY_JS = "plotly/plotly.min.js"
@@ -52,6 +54,11 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
     """Hashed and compressed names once collected; the plain name of a file never collected."""
 
     manifest_strict = False
+
+    def create_compressor(self, **kwargs: Any) -> Compressor:
+        # gzip only, even where the brotli package is installed (the load test's HTTP client
+        # brings it in): see the module's docstring.
+        return super().create_compressor(**{**kwargs, "use_brotli": False})
 
     def stored_name(self, name: str) -> str:
         if not self.hashed_files:  # nothing collected yet: the finders serve the plain names

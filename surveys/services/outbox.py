@@ -124,7 +124,7 @@ def invitations_recover(*, now: datetime) -> tuple[int, int]:
     """Take back the claims of send tasks whose worker died mid-batch: send them again.
 
     A send task records its outcome every MARK_EVERY e-mails and refreshes its claim at least
-    every quarter of SURVEYS_SEND_STALE_SECONDS, so a claim that has not moved for that long
+    every tenth of SURVEYS_SEND_STALE_SECONDS, so a claim that has not moved for that long
     is dead. Of its rows, the first
     MARK_EVERY may have gone out (delivery unknown) and the rest were never tried. Both go back
     to pending and are queued by this sweep: the first e-mail's link and Message-ID are the

@@ -91,7 +91,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     Every MARK_EVERY e-mails the outcome is recorded, so a worker that dies mid-batch leaves
     at most that many rows whose delivery is unknown; the sweep sends its whole claim again
     once it is SURVEYS_SEND_STALE_SECONDS old (same link, same Message-ID). The claim is
-    refreshed at such a point once a quarter of that time has passed (claim_refresh_due); a
+    refreshed at such a point once a tenth of that time has passed (claim_refresh_due); a
     task that then finds its claim taken back stops.
     A temporary SMTP problem puts the row back to pending with a backoff and stops the batch
     (the rest waits for the same retry); a permanent refusal marks it failed; after
@@ -250,12 +250,13 @@ def claim_refresh_due(refreshed_at: float) -> bool:
     Refreshing rewrites claimed_at of every row of the batch not sent yet: done every
     MARK_EVERY e-mails, that was about ten row writes per e-mail and a fifth of a worker's
     time. The sweep takes a claim back only once it has not moved for
-    SURVEYS_SEND_STALE_SECONDS, so until a quarter of that has passed since the last refresh
-    (monotonic clock) no other task can hold these rows and there is nothing to check. The
+    SURVEYS_SEND_STALE_SECONDS, so until a tenth of that has passed since the last refresh
+    (monotonic clock) no other task can hold these rows and there is nothing to check (a
+    tenth, not more: ten slow e-mails between two refreshes must not let the claim go stale). The
     outcome is still recorded every MARK_EVERY e-mails: that bounds what a dead worker leaves
     uncertain, not this.
     """
-    return time.monotonic() - refreshed_at >= stale_after().total_seconds() / 4
+    return time.monotonic() - refreshed_at >= stale_after().total_seconds() / 10
 
 
 def _staff_groups(groups: Iterable[tuple[int, str]]) -> Q:

@@ -372,7 +372,7 @@ def test_a_send_task_whose_claim_was_taken_back_stops_sending(
 
 
 @pytest.mark.parametrize("stale_seconds, refreshes", [(900, 0), (0, 2)])
-def test_a_send_task_refreshes_its_claim_only_once_a_quarter_of_the_stale_time_passed(
+def test_a_send_task_refreshes_its_claim_only_once_a_tenth_of_the_stale_time_passed(
     smtp, portfolio, settings, stale_seconds, refreshes
 ):
     """Rewriting claimed_at of the rest of the batch every MARK_EVERY e-mails was a fifth of

@@ -123,8 +123,9 @@ def invitations_sweep(*, now: datetime | None = None) -> int:
 def invitations_recover(*, now: datetime) -> tuple[int, int]:
     """Take back the claims of send tasks whose worker died mid-batch: send them again.
 
-    A send task records its outcome and refreshes its claim every MARK_EVERY e-mails, so a
-    claim that has not moved for SURVEYS_SEND_STALE_SECONDS is dead. Of its rows, the first
+    A send task records its outcome every MARK_EVERY e-mails and refreshes its claim at least
+    every tenth of SURVEYS_SEND_STALE_SECONDS, so a claim that has not moved for that long
+    is dead. Of its rows, the first
     MARK_EVERY may have gone out (delivery unknown) and the rest were never tried. Both go back
     to pending and are queued by this sweep: the first e-mail's link and Message-ID are the
     same on every try, so a second copy opens the same invitation and a mail server can drop

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from scoring.models import RespondentKind
 from surveys import selectors
 from surveys.models import Invitation, InvitationLink
 from surveys.services import mail
-from surveys.services.outbox import MARK_EVERY, enqueue_sends
+from surveys.services.outbox import MARK_EVERY, enqueue_sends, stale_after
 from surveys.tokens import token_for, token_new
 
 logger = logging.getLogger(__name__)
@@ -87,10 +88,11 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
 
     One conditional UPDATE claims the batch (pending → sending, each row with the hash of its
     token, the same on every try); rows someone else claimed, answered or closed are skipped.
-    Every MARK_EVERY e-mails the outcome is recorded and the claim refreshed, so a worker that
-    dies mid-batch leaves at most that many rows whose delivery is unknown; the sweep sends
-    its whole claim again once it is SURVEYS_SEND_STALE_SECONDS old (same link, same
-    Message-ID). A task that finds its claim taken back stops.
+    Every MARK_EVERY e-mails the outcome is recorded, so a worker that dies mid-batch leaves
+    at most that many rows whose delivery is unknown; the sweep sends its whole claim again
+    once it is SURVEYS_SEND_STALE_SECONDS old (same link, same Message-ID). The claim is
+    refreshed at such a point once a tenth of that time has passed (claim_refresh_due); a
+    task that then finds its claim taken back stops.
     A temporary SMTP problem puts the row back to pending with a backoff and stops the batch
     (the rest waits for the same retry); a permanent refusal marks it failed; after
     SURVEYS_SEND_MAX_ATTEMPTS tries it fails too.
@@ -120,6 +122,7 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     if earlier:
         InvitationLink.objects.bulk_create(earlier, ignore_conflicts=True)
     claim = uuid.uuid4()
+    refreshed_at = time.monotonic()  # taken before the claim's claimed_at is written
     if due:
         hashes = Case(
             *(When(pk=pk, then=Value(hashed)) for pk, (_, hashed) in tokens.items()),
@@ -226,7 +229,9 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
             marks.extend(pks)
             if len(marks) >= MARK_EVERY:
                 record_sent()
-                owned = still_mine(units[position + 1 :])
+                if claim_refresh_due(refreshed_at):
+                    refreshed_at = time.monotonic()
+                    owned = still_mine(units[position + 1 :])
         record_sent()
     except Exception:
         # Anything else (a template error, the soft time limit): record what went out, put
@@ -237,6 +242,21 @@ def invitations_send(*, invitation_ids: Iterable[int]) -> SendResult:
     finally:
         mailer.close()
     return result
+
+
+def claim_refresh_due(refreshed_at: float) -> bool:
+    """Whether a send task must refresh its claim (and check it still holds it) now.
+
+    Refreshing rewrites claimed_at of every row of the batch not sent yet: done every
+    MARK_EVERY e-mails, that was about ten row writes per e-mail and a fifth of a worker's
+    time. The sweep takes a claim back only once it has not moved for
+    SURVEYS_SEND_STALE_SECONDS, so until a tenth of that has passed since the last refresh
+    (monotonic clock) no other task can hold these rows and there is nothing to check (a
+    tenth, not more: ten slow e-mails between two refreshes must not let the claim go stale). The
+    outcome is still recorded every MARK_EVERY e-mails: that bounds what a dead worker leaves
+    uncertain, not this.
+    """
+    return time.monotonic() - refreshed_at >= stale_after().total_seconds() / 10
 
 
 def _staff_groups(groups: Iterable[tuple[int, str]]) -> Q:

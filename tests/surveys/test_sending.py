@@ -14,6 +14,7 @@ from email.utils import parseaddr
 import pytest
 import time_machine
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -344,7 +345,9 @@ def test_a_reminder_has_a_message_id_of_its_own(smtp, portfolio):
     assert reminder.message()["Message-ID"].startswith("<reminder1.")
 
 
-def test_a_send_task_whose_claim_was_taken_back_stops_sending(smtp, portfolio, monkeypatch):
+def test_a_send_task_whose_claim_was_taken_back_stops_sending(
+    smtp, portfolio, monkeypatch, settings
+):
     """A task the sweep thought dead (it stalled past the stale time) leaves the rest to the
     task the sweep queued, so the two do not both mail them."""
     portfolio(25)
@@ -354,6 +357,7 @@ def test_a_send_task_whose_claim_was_taken_back_stops_sending(smtp, portfolio, m
 
     def stalls_on_the_fifth(batch, invitation, **kwargs):
         if invitation.pk == ids[4]:  # meanwhile, the sweep takes the claim back
+            settings.SURVEYS_SEND_STALE_SECONDS = 0  # as if the stale time had passed
             Invitation.objects.filter(status="sending").update(
                 status="pending", claim_id=None, claimed_at=None
             )
@@ -365,6 +369,28 @@ def test_a_send_task_whose_claim_was_taken_back_stops_sending(smtp, portfolio, m
     assert sorted(result.skipped) == ids[services.MARK_EVERY :]
     statuses = [s for _, s in sorted(Invitation.objects.values_list("pk", "status"))]
     assert statuses == ["pending"] * 25  # the new sender records them
+
+
+@pytest.mark.parametrize("stale_seconds, refreshes", [(900, 0), (0, 2)])
+def test_a_send_task_refreshes_its_claim_only_once_a_tenth_of_the_stale_time_passed(
+    smtp, portfolio, settings, stale_seconds, refreshes
+):
+    """Rewriting claimed_at of the rest of the batch every MARK_EVERY e-mails was a fifth of
+    a worker's time; until the claim could be stale nobody can have taken it back."""
+    settings.SURVEYS_SEND_STALE_SECONDS = stale_seconds
+    portfolio(25)
+    opened = services.round_open(campaign=make_campaign())
+    ids = sorted(opened.round.invitations.values_list("pk", flat=True))
+    with CaptureQueriesContext(connections["default"]) as queries:
+        result = services.invitations_send(invitation_ids=ids)
+    touching_claimed_at = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("UPDATE") and '"claimed_at" =' in q["sql"]
+    ]
+    assert len(touching_claimed_at) == 1 + refreshes  # the claim, then the refreshes
+    assert sorted(result.sent) == ids
+    assert len(smtp.inbox.messages) == 25
 
 
 def test_reminders_come_after_the_configured_days_and_stop_at_the_maximum(

@@ -39,6 +39,7 @@ class RelationsConfig(AppConfig):
                 template="relations/_dashboard_coverage.html",
                 context=panels.dashboard_coverage,
                 order=60,
+                inputs=panels.COVERAGE_INPUTS,
             )
         )
         extensions.register_dashboard_panel(
@@ -47,6 +48,7 @@ class RelationsConfig(AppConfig):
                 template="relations/_dashboard_mismatch.html",
                 context=panels.dashboard_mismatch,
                 order=70,
+                inputs=panels.MISMATCH_INPUTS,
             )
         )
         extensions.register_dashboard_panel(
@@ -55,6 +57,7 @@ class RelationsConfig(AppConfig):
                 template="relations/_dashboard_segment_moves.html",
                 context=panels.dashboard_segment_moves,
                 order=80,
+                inputs=panels.SEGMENT_MOVES_INPUTS,
             )
         )
         extensions.register_list_column(panels.CADENCE_COLUMN)

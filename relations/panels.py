@@ -130,6 +130,27 @@ def customer_relationship(request: HttpRequest, customer: Customer) -> dict:
 # The dashboard
 # --------------------------------------------------------------------------------------------
 
+# What each dashboard panel reads besides the customers and their scores (which the
+# dashboard's own key follows): the cache key of the panel follows these tables' versions
+# (scoring.extensions.cached_dashboard_panels_html). The migration 0006 watches each of them.
+COVERAGE_INPUTS = (
+    "relations.CadenceStatus",
+    "relations.ContactMoment",
+    "relations.CadenceTarget",
+    "relations.CustomerSegment",
+    "auth.User",  # the account managers' names
+)
+MISMATCH_INPUTS = (
+    "relations.RelationshipBelief",
+    "relations.RelationshipWish",
+    "relations.RelationshipType",
+)
+SEGMENT_MOVES_INPUTS = (
+    "relations.SegmentHistory",
+    "relations.CustomerSegment",
+    "relations.Segment",
+)
+
 
 def dashboard_coverage(request: HttpRequest, customers: QuerySet[Customer]) -> dict | None:
     """Per account manager, the share of their customers within the contact target."""

@@ -7,14 +7,18 @@ registers a panel here in its ``AppConfig.ready()`` and the page renders what is
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+
+from klantbinding.lib import versions
 
 
 @dataclass(frozen=True)
@@ -23,12 +27,18 @@ class Panel:
 
     The function gets the request and the page's subject: the queryset of customers in view
     for a dashboard panel, the customer for a customer panel. It returns None to show nothing.
+
+    ``inputs`` are the model labels (``"relations.ContactMoment"``) of the tables the panel
+    reads besides the customers and their scores, each watched by klantbinding.lib.versions.
+    A dashboard panel with inputs is cached (``cached_dashboard_panels_html``); one without
+    is drawn on every request.
     """
 
     name: str
     template: str
     context: Callable[[HttpRequest, Any], dict | None]
     order: int = 100
+    inputs: tuple[str, ...] = ()
 
 
 _dashboard_panels: list[Panel] = []
@@ -76,6 +86,50 @@ def panels_html(
     return [
         (panel, render_to_string(panel.template, context, request)) for panel, context in panels
     ]
+
+
+def _panel_key(base: str, request: HttpRequest, panel: Panel, tables: dict[str, int]) -> str:
+    raw = "|".join(
+        [base, panel.name, request.GET.urlencode(), *(f"{t}={v}" for t, v in tables.items())]
+    )
+    return "kb:panel:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
+def cached_dashboard_panels_html(
+    request: HttpRequest, customers: QuerySet, base_key: str, seconds: int
+) -> list[tuple[Panel, SafeString]]:
+    """The dashboard's panels rendered, each from the cache while what it is made of is
+    unchanged.
+
+    A panel's key joins ``base_key`` (the dashboard's own key: the customers, their scores and
+    the scoring model, the filters, the language, whose customers and today), the panel's
+    name, the page's URL parameters (a panel may read its own, such as ``moves_from``) and the
+    version of every table in its ``inputs`` (klantbinding.lib.versions, one query for all
+    panels). The first request after a write to any of them renders the panel again.
+    """
+    all_tables = {
+        p.name: [versions.table_of(label) for label in p.inputs] for p in _dashboard_panels
+    }
+    current = versions.versions(t for tables in all_tables.values() for t in tables)
+    rendered = []
+    for panel in _dashboard_panels:
+        if not panel.inputs:
+            context = panel.context(request, customers)
+            if context is not None:
+                rendered.append((panel, render_to_string(panel.template, context, request)))
+            continue
+        key = _panel_key(base_key, request, panel, {t: current[t] for t in all_tables[panel.name]})
+        entry = cache.get(key)
+        if entry is None:
+            context = panel.context(request, customers)
+            html = (
+                None if context is None else str(render_to_string(panel.template, context, request))
+            )
+            entry = {"html": html}
+            cache.set(key, entry, seconds)
+        if entry["html"] is not None:
+            rendered.append((panel, mark_safe(entry["html"])))
+    return rendered
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ class SurveysConfig(AppConfig):
                 template="surveys/_dashboard_response_rates.html",
                 context=panels.response_rates,
                 order=50,
+                inputs=panels.RESPONSE_RATES_INPUTS,
             )
         )
         extensions.register_measurement_requester(measurements.measurement_round_open)

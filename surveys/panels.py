@@ -10,6 +10,10 @@ from scoring.models import Customer
 from scoring.roles import is_management
 from surveys import selectors
 
+# What the response-rate panel reads besides the customers: its cache key follows these
+# tables' versions (scoring.extensions.cached_dashboard_panels_html); migration 0009 watches them.
+RESPONSE_RATES_INPUTS = ("surveys.Invitation", "surveys.Round", "surveys.Campaign")
+
 
 def response_rates(request: HttpRequest, customers: QuerySet[Customer]) -> dict | None:
     """The dashboard panel: the latest round's response rate per respondent kind."""

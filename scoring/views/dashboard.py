@@ -6,7 +6,8 @@ customers. The filters live in the URL, so a view can be shared.
 The page's figures and tables come from the cache (Django's: the local memory in development,
 Redis in production) under a key that changes with the data (``dashboard_cache_key``): the
 first request after a snapshot, a customer or the scoring model changed builds them, the rest
-are served from the cache. Other apps' panels are drawn fresh on every request.
+are served from the cache. Other apps' panels are cached the same way, each under a key that
+also follows the tables it reads (``cached_dashboard_panels_html``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring import charts, exports, selectors
-from scoring.extensions import dashboard_panels, panels_html
+from scoring.extensions import cached_dashboard_panels_html
 from scoring.forms import DashboardFilterForm
 from scoring.models import active_language, band_label
 from scoring.roles import is_account_manager, is_management
@@ -196,7 +197,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         **body,
         "form": form,
         "plotly_template": charts.template_json(),
-        "panels": panels_html(dashboard_panels(request, in_view), request),
+        "panels": cached_dashboard_panels_html(request, in_view, key, _cache_seconds()),
         "selection_url": reverse("scoring:dashboard-customers"),  # base.html has customers_url
         "placeholder": CUSTOMER_URL_PLACEHOLDER,
     }

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
 from klantbinding.lib import dates
 
@@ -102,6 +104,42 @@ TYPED_ARRAYS = {
 }
 # <, > and / as JSON escapes: the text can never close the script element it sits in.
 UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("/", "\\u002f"))
+
+
+def model_marks(
+    marks: Sequence[tuple[object, int]],
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A dashed vertical line and a label ("model v3") at each x where a scoring model was
+    published: every stored score was re-weighted then, which is not the customers moving.
+    The one look of these marks, on the dashboard's trends and the customer's history."""
+    shapes: list[dict[str, object]] = []
+    labels: list[dict[str, object]] = []
+    for x, version in marks:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#495057", "width": 1, "dash": "dash"},
+            }
+        )
+        labels.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "text": _("model v%(version)s") % {"version": version},
+                "font": {"size": 11, "color": "#495057"},
+            }
+        )
+    return shapes, labels
 
 
 def _array(values: np.ndarray) -> object:

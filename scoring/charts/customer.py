@@ -19,6 +19,7 @@ from scoring.charts.common import (
     d3_date_format,
     figure_json,
     grid_axis,
+    model_marks,
     page_layout,
     plotly_text,
 )
@@ -64,6 +65,7 @@ def score_history_figure(
         (timezone.localtime(moment, local).replace(tzinfo=None).isoformat(), version)
         for moment, version in publishes
     ]
+    marks = model_marks(markers)
     at = times.dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
     day = d3_date_format("SHORT_DATE_FORMAT")
     pad = max((times.max() - times.min()) * 0.05, pd.Timedelta(days=7)) if len(times) else None
@@ -87,32 +89,8 @@ def score_history_figure(
         ],
         layout=page_layout(
             height=320,
-            shapes=[
-                {
-                    "type": "line",
-                    "xref": "x",
-                    "yref": "paper",
-                    "x0": x,
-                    "x1": x,
-                    "y0": 0,
-                    "y1": 1,
-                    "line": {"color": "#495057", "width": 1, "dash": "dash"},
-                }
-                for x, _version in markers
-            ],
-            annotations=[
-                {
-                    "x": x,
-                    "xref": "x",
-                    "y": 1,
-                    "yref": "paper",
-                    "yanchor": "bottom",
-                    "showarrow": False,
-                    "text": _("model v%(version)s") % {"version": version},
-                    "font": {"size": 11, "color": "#495057"},
-                }
-                for x, version in markers
-            ],
+            shapes=marks[0],
+            annotations=marks[1],
             yaxis=grid_axis(_("Score"), range=[0, 100]),
             xaxis=grid_axis(
                 type="date",

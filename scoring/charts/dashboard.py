@@ -23,6 +23,7 @@ from scoring.charts.common import (
     figure_dict,
     figure_json,
     grid_axis,
+    model_marks,
     month_label,
     page_layout,
     plotly_text,
@@ -49,37 +50,9 @@ def publish_markers(
     if not publishes or "month" not in trend:
         return [], []
     label_of = dict(zip(trend["month"], _months(trend), strict=True))
-    shapes: list[dict[str, object]] = []
-    labels: list[dict[str, object]] = []
-    for month, version in publishes:
-        x = label_of.get(month)
-        if x is None:
-            continue
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "x",
-                "yref": "paper",
-                "x0": x,
-                "x1": x,
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "#495057", "width": 1, "dash": "dash"},
-            }
-        )
-        labels.append(
-            {
-                "x": x,
-                "xref": "x",
-                "y": 1,
-                "yref": "paper",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "text": _("model v%(version)s") % {"version": version},
-                "font": {"size": 11, "color": "#495057"},
-            }
-        )
-    return shapes, labels
+    return model_marks(
+        [(label_of[month], version) for month, version in publishes if month in label_of]
+    )
 
 
 def _markers_layout(

@@ -4,7 +4,6 @@ RFC 8058's one-click POST) to a page that turns that kind of e-mail off, without
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -19,24 +18,8 @@ from relations.models import DigestPreference as OverdueDigestPreference
 from relations.services.mail import overdue_digest_message
 from tests.actions.factories import make_action
 from tests.factories import CustomerFactory
-from tests.surveys.support import SmtpServer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_TIMEOUT = 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "http://testserver"
-    yield server
-    server.stop()
 
 
 def _path(url: str) -> str:

@@ -824,6 +824,27 @@ def _band_text(score: float | None, thresholds: tuple[float, float, float]) -> s
     return "green"
 
 
+def counted_assessments(
+    assessments: Iterable[AssessmentRow], *, now: datetime, params: RuleParams
+) -> dict[int, tuple[str, str]]:
+    """Step 1 of the rule for one customer, without pandas: ``latest_per_respondent``'s
+    assessments as {assessment id: (kind, respondent)}.
+
+    The same window (window_start(now) ≤ assessed_at ≤ now) and the same tie rule (the higher
+    id wins); ``compute_customer`` and the customer page's "why it moved" count with it.
+    """
+    start = params.window_start(now)
+    latest: dict[tuple[str, str], tuple[datetime, int]] = {}
+    for assessment_id, kind, respondent, at in assessments:
+        if start <= at <= now:
+            key = (kind, respondent)
+            mark = (at, assessment_id)
+            held = latest.get(key)
+            if held is None or mark > held:
+                latest[key] = mark
+    return {mark[1]: key for key, mark in latest.items()}
+
+
 def compute_customer(
     assessments: Iterable[AssessmentRow],
     scores: Iterable[ScoreRow],
@@ -839,17 +860,8 @@ def compute_customer(
     them. One assessment on its own, dated ``now``, gives that assessment's own score.
     """
     params = params or RuleParams()
-    start = params.window_start(now)
-    # Step 1: each respondent's latest assessment in the window; ties go to the higher id.
-    latest: dict[tuple[str, str], tuple[datetime, int]] = {}
-    for assessment_id, kind, respondent, at in assessments:
-        if start <= at <= now:
-            key = (kind, respondent)
-            mark = (at, assessment_id)
-            held = latest.get(key)
-            if held is None or mark > held:
-                latest[key] = mark
-    counted = {mark[1]: key for key, mark in latest.items()}
+    # Step 1: each respondent's latest assessment in the window.
+    counted = counted_assessments(assessments, now=now, params=params)
 
     # Step 2: m_ek, the sums of whole numbers (exact in any order) over their count.
     position = {code: i for i, code in enumerate(elements.codes)}

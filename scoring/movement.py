@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-import pandas as pd
 from django.utils.translation import gettext as _
 
 from scoring import calculations, selectors, snapshots
@@ -233,53 +232,84 @@ def movements(
     return result
 
 
+@dataclass(frozen=True)
+class _CustomerAssessments:
+    """One customer's assessments around the moments, as plain rows: the per-pair work is a
+    few dozen rows, where pandas' fixed cost per call (filter, sort, de-duplicate) was most of
+    the customer page's "why it moved"."""
+
+    rows: list[calculations.AssessmentRow]  # (id, kind, respondent, assessed_at)
+    answered: list[tuple[int, str]]  # (assessment id, element code), the frame's order
+
+
 def _assessment_frames(
     pairs: Sequence[tuple[ScoreSnapshot | None, ScoreSnapshot]], params: calculations.RuleParams
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The assessments (and their answered scores) that could count at any of the moments."""
+) -> dict[int, _CustomerAssessments]:
+    """Per customer, the assessments (and their answered scores) that could count at any of
+    the moments: read once for all pairs, split per customer once."""
     with_before = [(b, a) for b, a in pairs if b is not None]
     if not with_before:
-        empty = pd.DataFrame(columns=["id", "customer_id", "kind", "respondent", "assessed_at"])
-        return empty, pd.DataFrame(columns=["assessment_id", "code", "value"])
+        return {}
     start = min(b.computed_at for b, _a in with_before)
     end = max(a.computed_at for _b, a in with_before)
     customers = sorted({a.customer_id for _b, a in with_before})
-    return selectors.assessment_frames(
+    assessments, scores = selectors.assessment_frames(
         start=params.window_start(start), end=end, customer_ids=customers
     )
+    per_customer: dict[int, _CustomerAssessments] = {}
+    customer_of: dict[int, int] = {}
+    for assessment_id, customer_id, kind, respondent, at in zip(
+        assessments["id"].tolist(),
+        assessments["customer_id"].tolist(),
+        assessments["kind"].astype(str).tolist(),
+        assessments["respondent"].astype(str).tolist(),
+        assessments["assessed_at"].dt.to_pydatetime().tolist(),
+        strict=True,
+    ):
+        found = per_customer.setdefault(customer_id, _CustomerAssessments([], []))
+        found.rows.append((assessment_id, kind, respondent, at))
+        customer_of[assessment_id] = customer_id
+    for assessment_id, code in zip(
+        scores["assessment_id"].tolist(), scores["code"].astype(str).tolist(), strict=True
+    ):
+        owner = customer_of.get(assessment_id)
+        if owner is not None:
+            per_customer[owner].answered.append((assessment_id, code))
+    return per_customer
 
 
 def _assessment_moves(
-    frames: tuple[pd.DataFrame, pd.DataFrame],
+    frames: dict[int, _CustomerAssessments],
     before: ScoreSnapshot,
     after: ScoreSnapshot,
     params: calculations.RuleParams,
 ) -> dict[str, tuple[AssessmentMove, ...]]:
     """Per element code, the assessments with a value for it that came into or dropped out of
     the validity window (as the latest of their respondent) between the two snapshots."""
-    assessments, scores = frames
-    mine = assessments[assessments["customer_id"] == after.customer_id]
-    if mine.empty:
+    mine = frames.get(after.customer_id)
+    if mine is None:
         return {}
-    counted_before = calculations.latest_per_respondent(mine, now=before.computed_at, params=params)
-    counted_after = calculations.latest_per_respondent(mine, now=after.computed_at, params=params)
-    ids_before, ids_after = set(counted_before["id"]), set(counted_after["id"])
-    changed = (ids_after - ids_before) | (ids_before - ids_after)
+    ids_before = set(
+        calculations.counted_assessments(mine.rows, now=before.computed_at, params=params)
+    )
+    ids_after = set(
+        calculations.counted_assessments(mine.rows, now=after.computed_at, params=params)
+    )
+    changed = ids_after ^ ids_before
     if not changed:
         return {}
-    rows = mine[mine["id"].isin(changed)].set_index("id")
-    answered = scores[scores["assessment_id"].isin(changed)]
+    rows = {row[0]: row for row in mine.rows if row[0] in changed}
     by_code: dict[str, list[AssessmentMove]] = {}
-    for assessment_id, code in zip(
-        answered["assessment_id"].tolist(), answered["code"].astype(str).tolist(), strict=True
-    ):
-        row = rows.loc[assessment_id]
+    for assessment_id, code in mine.answered:
+        if assessment_id not in changed:
+            continue
+        _id, kind, _respondent, at = rows[assessment_id]
         by_code.setdefault(code, []).append(
             AssessmentMove(
                 assessment_id=int(assessment_id),
-                kind=str(row["kind"]),
-                kind_label=str(KIND_LABELS.get(row["kind"], row["kind"])),
-                at=row["assessed_at"].to_pydatetime(),
+                kind=kind,
+                kind_label=str(KIND_LABELS.get(kind, kind)),
+                at=at,
                 came_in=assessment_id in ids_after,
             )
         )

@@ -26,6 +26,8 @@ from scoring.calculations import (
     RuleParams,
     compute_customer,
     compute_portfolio,
+    counted_assessments,
+    latest_per_respondent,
 )
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -145,6 +147,31 @@ def test_one_customer_equals_the_portfolio_rule(portfolio) -> None:
             portfolio_result.scores.loc[customer],
             portfolio_result.element_values.loc[customer].to_numpy(dtype=float),
             portfolio_result.kind_means.loc[customer].to_numpy(dtype=float),
+        )
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(portfolios())
+def test_counted_assessments_equal_latest_per_respondent(portfolio) -> None:
+    """Step 1 without pandas (which the customer page's "why it moved" also counts with)
+    keeps exactly the assessments the portfolio rule's step 1 keeps, per customer."""
+    _elements, params, customers, assessments, _scores = portfolio
+    frame = pd.DataFrame(
+        assessments, columns=["id", "customer_id", "kind", "respondent", "assessed_at"]
+    )
+    frame["assessed_at"] = pd.to_datetime(frame["assessed_at"], utc=True)
+    kept = latest_per_respondent(frame, now=NOW, params=params)
+    for customer in customers:
+        mine = [(i, kind, who, at) for i, c, kind, who, at in assessments if c == customer]
+        counted = counted_assessments(mine, now=NOW, params=params)
+        theirs = kept[kept["customer_id"] == customer]
+        assert set(counted) == set(theirs["id"].tolist())
+        assert sorted(counted.values()) == sorted(
+            zip(theirs["kind"], theirs["respondent"], strict=True)
         )
 
 

@@ -1,14 +1,19 @@
-"""Personas: two account managers, one manager and one outsider."""
+"""Personas: two account managers, one manager and one outsider; and the real parts shared by
+the e-mail tests: a Redis of the tests' own, a Celery worker and an SMTP server on loopback."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
 from django.utils import translation
 
 from tests.factories import UserFactory, account_manager, manager
+
+if TYPE_CHECKING:
+    from tests.surveys.support import SmtpServer
 
 
 @pytest.fixture
@@ -170,3 +175,26 @@ def celery_worker(broker):
         shutdown_timeout=30,
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, with Django's e-mail settings
+    pointed at it (SMTP backend, no TLS, no login, SITE_URL http://testserver for the links).
+
+    What arrives is in ``smtp.inbox``: ``.messages``, ``.to(address)``, ``.recipients()``;
+    addresses in ``smtp.inbox.refuse`` or ``.defer`` get a 550 or a 451. ``smtp.stop()`` and
+    ``smtp.start()`` take the server down and up again on the same port."""
+    from tests.surveys.support import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_TIMEOUT = 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.SITE_URL = "http://testserver"
+    yield server
+    server.stop()

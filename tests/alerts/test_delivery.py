@@ -17,10 +17,9 @@ from tests.factories import CustomerFactory
 from tests.surveys import conftest as survey_fixtures
 from tests.surveys.support import wait_for
 
-# The survey tests' own Redis (emptied for each test), SMTP on loopback and Celery worker.
+# The survey tests' own Redis (emptied for each test) and Celery worker (smtp: tests/conftest.py).
 broker = survey_fixtures.broker
 redis_server = survey_fixtures.redis_server
-smtp = survey_fixtures.smtp
 celery_worker = survey_fixtures.celery_worker
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

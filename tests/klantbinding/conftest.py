@@ -1,5 +1,5 @@
-"""Fixtures for the project-wide behaviour: an SMTP server on loopback, a Redis of the tests'
-own, signing in through the real sign-in form."""
+"""Fixtures for the project-wide behaviour: a Redis of the tests' own, signing in through the
+real sign-in form (the SMTP server on loopback is tests/conftest.py's ``smtp``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.surveys.support import RedisServer, SmtpServer
+from tests.surveys.support import RedisServer
 
 PASSWORD = "geheim-wachtwoord-42"  # the factories' password
 
@@ -20,21 +20,6 @@ def empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_TIMEOUT = 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "http://testserver"
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -20,24 +20,6 @@ def frozen() -> Iterator[datetime]:
         yield NOON
 
 
-@pytest.fixture
-def smtp(settings):
-    """An SMTP server on loopback that the app sends to."""
-    from tests.surveys.support import SmtpServer
-
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_TIMEOUT = 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "http://testserver"
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="session")
 def redis_server():
     from tests.surveys.support import RedisServer

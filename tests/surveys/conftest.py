@@ -1,5 +1,5 @@
-"""Fixtures with the real parts for survey tests: SMTP on loopback (aiosmtpd), a Redis server
-of the tests' own, and a Celery worker started by the test."""
+"""Fixtures with the real parts for survey tests: a Redis server of the tests' own and a Celery
+worker started by the test (SMTP on loopback is tests/conftest.py's ``smtp``)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,7 @@ from django.utils import timezone
 
 from klantbinding.celery import app as celery_app
 from tests.factories import ContactFactory, CustomerFactory
-from tests.surveys.support import RedisServer, SmtpServer, use_broker
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_TIMEOUT = 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "http://testserver"
-    yield server
-    server.stop()
+from tests.surveys.support import RedisServer, use_broker
 
 
 @pytest.fixture(scope="session")

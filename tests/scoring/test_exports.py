@@ -13,6 +13,8 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from scoring.exports import COLUMNS, export_bytes, score_rows
@@ -72,7 +74,7 @@ def stored_score(customer: Customer, **fields: object) -> ScoreSnapshot:
 
 def export_csv(*args: str) -> list[dict[str, str]]:
     out = io.StringIO()
-    call_command("export_scores", *args, stdout=out, stderr=io.StringIO())
+    call_command("export_scores", "--language", "en", *args, stdout=out, stderr=io.StringIO())
     return list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff"))))
 
 
@@ -80,7 +82,7 @@ def test_export_csv_has_exactly_the_specified_columns(db):
     CustomerFactory()
     out = io.StringIO()
 
-    call_command("export_scores", stdout=out)
+    call_command("export_scores", "--language", "en", stdout=out)
 
     header = next(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff"))))
     assert header[: len(EXPECTED_COLUMNS)] == EXPECTED_COLUMNS
@@ -251,7 +253,15 @@ def test_export_to_a_csv_file(db, tmp_path):
     stored_score(CustomerFactory(external_id="K1", name="Één"))
     path = tmp_path / "scores.csv"
 
-    call_command("export_scores", "--output", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "export_scores",
+        "--language",
+        "en",
+        "--output",
+        str(path),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
 
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads é
     with path.open(newline="", encoding="utf-8-sig") as stream:
@@ -277,10 +287,15 @@ def test_a_dutch_users_csv_export_reads_back_as_dutch_excel_reads_it(db, anne, t
     assess(customer, {"performance": 2, "service": 3}, user=anne)  # 41.7: orange
     snapshot = ScoreSnapshot.objects.get(customer=customer, is_current=True)
     path = tmp_path / "export.csv"
-    with translation.override("nl"):
-        call_command(
-            "export_scores", "--output", str(path), stdout=io.StringIO(), stderr=io.StringIO()
-        )
+    call_command(
+        "export_scores",
+        "--language",
+        "nl",
+        "--output",
+        str(path),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
 
     # Excel on a double click: UTF-8 by its BOM, fields split on its list separator ";".
     with path.open(newline="", encoding="utf-8-sig") as stream:
@@ -322,6 +337,8 @@ def test_export_xlsx_round_trips_through_openpyxl(db, tmp_path):
 
     call_command(
         "export_scores",
+        "--language",
+        "en",
         "--format",
         "xlsx",
         "--output",
@@ -378,6 +395,103 @@ def test_export_xlsx_to_a_binary_stdout(db):
 def test_export_xlsx_without_output_to_a_text_only_stdout_asks_for_output(db):
     with pytest.raises(CommandError, match="--output"):
         call_command("export_scores", "--format", "xlsx", stdout=io.StringIO())
+
+
+def test_the_language_option_chooses_the_files_language_whatever_language_is_active(db):
+    stored_score(CustomerFactory(external_id="K1", name="A", annual_revenue=1234.5))
+
+    with translation.override("nl"):
+        english = export_csv()
+    dutch = io.StringIO()
+    with translation.override("en"):
+        call_command("export_scores", "--language", "nl", stdout=dutch)
+
+    assert (english[0]["Binding score"], english[0]["Band"]) == ("40.0", "orange")
+    header, row = list(csv.reader(io.StringIO(dutch.getvalue()), delimiter=";"))
+    cells = dict(zip(header, row, strict=True))
+    assert header[0] == "\ufeffKlantnummer"
+    assert (cells["Bindingsscore"], cells["Band"], cells["Jaaromzet"]) == (
+        "40,0",
+        "oranje",
+        "1234,50",
+    )
+
+
+def test_without_the_language_option_the_file_is_in_the_site_language(db, settings):
+    stored_score(CustomerFactory(external_id="K1"))
+    out = io.StringIO()
+
+    call_command("export_scores", stdout=out)  # English is active here (the autouse fixture)
+
+    assert settings.LANGUAGE_CODE == "nl"
+    assert out.getvalue().startswith("\ufeffKlantnummer;Klant;Accountmanager;")
+
+
+def _portfolio(anne: object) -> None:
+    """A customer whose band changed, one with a stored score and one without a score."""
+    moved = CustomerFactory(external_id="K1", name="Bakkerij Één", account_manager=anne)
+    assess(moved, {"performance": 2, "service": 3}, kind="customer", email="c@k.example", nps=9)
+    assess(moved, {"performance": 6, "service": 6}, user=anne)
+    assess(moved, {"performance": 2, "service": 3}, user=anne)
+    stored_score(CustomerFactory(external_id="K2", name="=Formule", annual_revenue=1234.5))
+    CustomerFactory(external_id="K3", name="Zonder score")
+
+
+def _dashboard_export(user: object, language: str, file_format: str) -> bytes:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    response = client.get(reverse("scoring:dashboard-export", args=[file_format]))
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_commands_csv_is_the_dashboards_csv_in_that_language(db, anne, mira, language):
+    _portfolio(anne)
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8")
+
+    call_command("export_scores", "--language", language, stdout=stdout)
+
+    assert raw.getvalue() == _dashboard_export(mira, language, "csv")
+    header = raw.getvalue().decode("utf-8-sig").split("\r\n")[0]
+    expected = "Klantnummer;Klant;" if language == "nl" else "Customer id,Customer,"
+    assert header.startswith(expected)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_commands_xlsx_holds_the_dashboards_cells_in_that_language(
+    db, anne, mira, language, tmp_path
+):
+    _portfolio(anne)
+    path = tmp_path / "scores.xlsx"
+
+    call_command(
+        "export_scores",
+        "--language",
+        language,
+        "--output",
+        str(path),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    # Not the bytes: a workbook carries the moment it was written.
+    web = openpyxl.load_workbook(io.BytesIO(_dashboard_export(mira, language, "xlsx"))).active
+    ours = openpyxl.load_workbook(path).active
+    assert list(ours.iter_rows(values_only=True)) == list(web.iter_rows(values_only=True))
+    assert [c.number_format for c in ours[2]] == [c.number_format for c in web[2]]
+    assert ours.title == web.title and ours["A1"].value == (
+        "Klantnummer" if language == "nl" else "Customer id"
+    )
+
+
+def test_an_unknown_language_is_refused_with_the_languages_there_are(db):
+    with pytest.raises(CommandError, match="invalid choice: 'de'"):
+        call_command("export_scores", "--language", "de", stdout=io.StringIO())
+    # call_command's keyword arguments skip argparse's check: the command makes its own.
+    with pytest.raises(CommandError, match="Unknown language de: choose one of nl, en"):
+        call_command("export_scores", language="de", stdout=io.StringIO())
 
 
 def test_score_rows_can_be_limited_to_a_queryset_for_the_web_pages(db):

@@ -1,11 +1,12 @@
-"""Who is asking: the company's name, logo and reply-to address, and the sender of survey mail.
+"""Who is asking: the company's name, logo and reply-to address, and the sender of the
+e-mails to customers' contact persons (survey invitations, the exit survey).
 
-A customer must see in one glance that a survey comes from their supplier, not from a
+A customer must see in one glance that a question comes from their supplier, not from a
 stranger: the e-mails and the answer pages carry the company's name and logo, and a
-customer's invitation comes from their account manager ("Anne de Jong via Acme"), signed by
-them, with their address as Reply-To. The e-mail still leaves from SURVEYS_FROM_EMAIL's
-address (the domain whose SPF and DKIM the mail server has): only the display name and
-Reply-To are the account manager's.
+customer's e-mail comes from their account manager ("Anne de Jong via Acme"), signed by
+them, with their address as Reply-To. The e-mail still leaves from the app's own address
+(SURVEYS_FROM_EMAIL, or RELATIONS_FROM_EMAIL for the exit survey: the domain whose SPF and
+DKIM the mail server has): only the display name and Reply-To are the account manager's.
 
 The logo is checked by its content, not by the name or type the browser sends: PNG, JPEG,
 GIF or WebP of at most LOGO_MAX_BYTES. SVG is refused: it may carry script.
@@ -14,6 +15,7 @@ GIF or WebP of at most LOGO_MAX_BYTES. SVG is refused: it may carry script.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -26,6 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from klantbinding.lib.mail import sender
 from klantbinding.models import CompanySettings
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PRODUCT_NAME = "Klantbinding"
 LOGO_MAX_BYTES = 200 * 1024
@@ -148,18 +153,32 @@ class CompanyForm(forms.Form):
         return data
 
 
+def signer_of(manager: User | None) -> tuple[str, str]:
+    """The account manager who signs a customer's e-mail (name, address), or empty when the
+    customer has none or theirs no longer works here (inactive)."""
+    if manager is None or not manager.is_active:
+        return "", ""
+    return " ".join(manager.get_full_name().split()), manager.email or ""
+
+
 def survey_sender(
-    company: Company, *, manager_name: str = "", manager_email: str = ""
+    company: Company,
+    *,
+    manager_name: str = "",
+    manager_email: str = "",
+    from_email: str | None = None,
 ) -> tuple[str, list[str]]:
     """The From header and the Reply-To addresses of a survey e-mail.
 
     With an account manager: "Anne de Jong via Acme" and their address; without one, the
-    company's name and its reply-to address (none when it has none). Call it in the
-    recipient's language (the word "via" is translated)."""
+    company's name and its reply-to address (none when it has none). The address is
+    ``from_email``'s (SURVEYS_FROM_EMAIL by default). Call it in the recipient's language
+    (the word "via" is translated)."""
     name = " ".join(manager_name.split())
     if name:
         display = gettext("%(name)s via %(company)s") % {"name": name, "company": company.name}
     else:
         display = company.name
     reply_to = manager_email.strip() if name and manager_email.strip() else company.reply_to
-    return sender(display, settings.SURVEYS_FROM_EMAIL), [reply_to] if reply_to else []
+    address = from_email or settings.SURVEYS_FROM_EMAIL
+    return sender(display, address), [reply_to] if reply_to else []

@@ -282,7 +282,9 @@ def exit_survey_send(*, survey_id: int, now: datetime | None = None) -> bool:
     ).update(status=ExitSurvey.Status.SENDING, token_hash=hashed, attempts=F("attempts") + 1)
     if claimed != 1:
         return False
-    survey = ExitSurvey.objects.select_related("departure__customer").get(pk=survey_id)
+    survey = ExitSurvey.objects.select_related("departure__customer__account_manager").get(
+        pk=survey_id
+    )
     try:
         exit_survey_message(survey, token=token).send()
     except (smtplib.SMTPException, OSError) as error:

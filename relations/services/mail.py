@@ -1,4 +1,10 @@
-"""The relations e-mails, HTML and plain text, in the recipient's language."""
+"""The relations e-mails, HTML and plain text, in the recipient's language.
+
+The exit survey goes to a customer's contact person, so it names who is asking as the survey
+invitations do (klantbinding/company.py): the company's name and logo, from the customer's
+account manager ("Anne de Jong via Acme") with their address as Reply-To and their signature,
+or from the company and its reply-to address when the customer has no (active) account
+manager."""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from klantbinding.company import company_get, signer_of, survey_sender
+from klantbinding.lib.mail import recipient
 from klantbinding.unsubscribe import unsubscribe_headers, unsubscribe_url
 from relations import calculations
 from relations.conf import from_email, site_url
@@ -21,7 +29,14 @@ DIGEST_LISTED = 50  # customers listed in the weekly e-mail; the rest are on the
 
 
 def _message(
-    name: str, context: dict, *, to: str, language: str, headers: dict[str, str] | None = None
+    name: str,
+    context: dict,
+    *,
+    to: str,
+    language: str,
+    headers: dict[str, str] | None = None,
+    sender: str = "",
+    reply_to: Sequence[str] = (),
 ) -> EmailMultiAlternatives:
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
@@ -30,8 +45,9 @@ def _message(
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=from_email(),
+        from_email=sender or from_email(),
         to=[to],
+        reply_to=list(reply_to),
         headers={"Auto-Submitted": "auto-generated", **(headers or {})},
     )
     message.attach_alternative(html, "text/html")
@@ -39,15 +55,31 @@ def _message(
 
 
 def exit_survey_message(survey: ExitSurvey, *, token: str) -> EmailMultiAlternatives:
-    """The question to a departed customer's contact person, with their personal link."""
+    """The question to a departed customer's contact person, with their personal link, from
+    the customer's account manager via the company (see the module)."""
+    company = company_get()
+    customer = survey.departure.customer
+    signer, signer_email = signer_of(customer.account_manager)
+    with translation.override(survey.language):
+        sender, reply_to = survey_sender(
+            company, manager_name=signer, manager_email=signer_email, from_email=from_email()
+        )
     context = {
         "name": survey.name,
-        "customer": survey.departure.customer,
+        "customer": customer,
         "link": site_url(reverse("relations:exit-link", args=[token])),
         "expires_at": survey.expires_at,
+        "company": company,
+        "signer": signer,
     }
-    to = formataddr((survey.name, survey.email)) if survey.name else survey.email
-    return _message("exit_survey", context, to=to, language=survey.language)
+    return _message(
+        "exit_survey",
+        context,
+        to=recipient(survey.name, survey.email),
+        language=survey.language,
+        sender=sender,
+        reply_to=reply_to,
+    )
 
 
 def overdue_digest_message(

@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from klantbinding.company import Company, company_get, survey_sender
+from klantbinding.company import Company, company_get, signer_of, survey_sender
 from klantbinding.lib.mail import FlatMessage, recipient
 from scoring.models import RespondentKind
 from surveys.models import Invitation
@@ -62,10 +62,7 @@ def _signer(invitation: Invitation) -> tuple[str, str]:
     """The account manager who signs a customer's e-mail (name, address), or empty."""
     if invitation.respondent_kind != RespondentKind.CUSTOMER:
         return "", ""
-    manager = invitation.customer.account_manager
-    if manager is None or not manager.is_active:
-        return "", ""
-    return " ".join(manager.get_full_name().split()), manager.email or ""
+    return signer_of(invitation.customer.account_manager)
 
 
 def _links(invitation: Invitation, token: str) -> tuple[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
-from klantbinding.company import Company, company_get
 from surveys.models import Invitation
 
 register = template.Library()
@@ -39,9 +38,3 @@ def rate(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{round(value)} %"
-
-
-@register.simple_tag
-def company() -> Company:
-    """Who is asking, for the answer pages' header (klantbinding/company.py)."""
-    return company_get()

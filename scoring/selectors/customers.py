@@ -220,8 +220,8 @@ def customer_list_page(
     the last page, or no customers). One query as a rule: the statement is written out around
     the ORM's sorted ids (for a page of 50 rows, three queries and the ORM's building of them
     cost more than the work). Sorted on a snapshot column or "due", the ids are the first of
-    the two parts of ``_split_parts``; a page that reaches past that part's end takes its ids
-    from both parts first."""
+    the two parts of ``_split_parts``: the first page takes up to a page of each in one
+    statement, a later page that reaches past the first part's end reads the rest part next."""
     try:  # counted before the sort's joins and annotations are added: they change no count
         count_sql, count_params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # a queryset that can match nothing (``none()``) makes no SQL
@@ -263,25 +263,42 @@ def customer_list_page(
     if parts is None:
         customers, order = _list_order(customers, key, descending=descending, now=now)
         page = customers.order_by(*order).values_list("pk", flat=True)[offset : offset + limit]
+        fetched = read(*page.query.sql_with_params())
+    elif offset == 0:
+        # The page a list opens on, in one statement: the first part's first ``limit`` ids,
+        # then the rest part's only when those are fewer (an uncorrelated condition: the
+        # database decides it once and does not read the rest part when the page is full).
+        first, rest = (part.values_list("pk", flat=True)[:limit] for part in parts)
+        first_sql, first_params = first.query.sql_with_params()
+        rest_sql, rest_params = rest.query.sql_with_params()
+        both = (
+            f"WITH first_page AS ({first_sql}) SELECT * FROM first_page UNION ALL "
+            f"SELECT * FROM ({rest_sql}) rest_page "
+            f"WHERE (SELECT COUNT(*) FROM first_page) < %s"
+        )
+        fetched = read(both, [*first_params, *rest_params, limit])[:limit]
     else:
-        page = parts[0].values_list("pk", flat=True)[offset : offset + limit]
-    fetched = read(*page.query.sql_with_params())
-    # A short page of the first part, short of the list's end: the rest part's rows after it,
-    # from where the first part ended (counted only for a page that holds none of it).
-    short = len(fetched) < limit and (not fetched or offset + len(fetched) < fetched[0]["total"])
-    if parts is not None and short:
-        first, rest = parts
-        first_ids = [row["pk"] for row in fetched]
-        first_size = offset + len(first_ids) if first_ids or not offset else first.count()
-        start = max(0, offset - first_size)
-        rest_page = rest.values_list("pk", flat=True)[start : start + limit - len(first_ids)]
-        rest_sql, rest_params = rest_page.query.sql_with_params()
-        page_sql = f"SELECT * FROM ({rest_sql}) rest_page"
-        if first_ids:
-            placeholders = ", ".join(["%s"] * len(first_ids))
-            listed = f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})"
-            page_sql = f"{listed} UNION ALL {page_sql}"
-        fetched = read(page_sql, [*first_ids, *rest_params])
+        fetched = read(
+            *parts[0].values_list("pk", flat=True)[offset : offset + limit].query.sql_with_params()
+        )
+        # A short page of the first part, short of the list's end: the rest part's rows after
+        # it, from where the first part ended (counted only for a page that holds none of it).
+        short = len(fetched) < limit and (
+            not fetched or offset + len(fetched) < fetched[0]["total"]
+        )
+        if short:
+            first, rest = parts
+            first_ids = [row["pk"] for row in fetched]
+            first_size = offset + len(first_ids) if first_ids else first.count()
+            start = max(0, offset - first_size)
+            rest_page = rest.values_list("pk", flat=True)[start : start + limit - len(first_ids)]
+            rest_sql, rest_params = rest_page.query.sql_with_params()
+            page_sql = f"SELECT * FROM ({rest_sql}) rest_page"
+            if first_ids:
+                placeholders = ", ".join(["%s"] * len(first_ids))
+                listed = f"SELECT {c}.id FROM {c} WHERE {c}.id IN ({placeholders})"
+                page_sql = f"{listed} UNION ALL {page_sql}"
+            fetched = read(page_sql, [*first_ids, *rest_params])
     rows: list[CustomerListRow] = []
     for row in fetched:
         score, previous = row["binding_score"], row["previous_score"]

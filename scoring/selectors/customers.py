@@ -268,9 +268,9 @@ def customer_list_page(
         # The page a list opens on, in one statement: the first part's first ``limit`` ids,
         # then the rest part's only when those are fewer (an uncorrelated condition: the
         # database decides it once and does not read the rest part when the page is full).
-        first, rest = (part.values_list("pk", flat=True)[:limit] for part in parts)
-        first_sql, first_params = first.query.sql_with_params()
-        rest_sql, rest_params = rest.query.sql_with_params()
+        first_top, rest_top = (part.values_list("pk", flat=True)[:limit] for part in parts)
+        first_sql, first_params = first_top.query.sql_with_params()
+        rest_sql, rest_params = rest_top.query.sql_with_params()
         both = (
             f"WITH first_page AS ({first_sql}) SELECT * FROM first_page UNION ALL "
             f"SELECT * FROM ({rest_sql}) rest_page "

@@ -9,12 +9,14 @@ no frames, no pandas.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
@@ -213,6 +215,21 @@ def matrix_preview(
     )
 
 
+OWN_SCORE_SECONDS = 30 * 24 * 3600
+
+
+def _own_score_keys(assessments: Sequence[Assessment], model: ScoringModel) -> dict[int, str]:
+    """The cache key of each assessment's own result: the assessment (its id and the moment
+    it was stored, so a database rebuilt with the same ids never reads another's), the model
+    (a published model's elements never change; a draft is never cached) and the rule's
+    settings."""
+    rule = hashlib.blake2b(repr(rule_params()).encode(), digest_size=8).hexdigest()
+    return {
+        a.pk: f"kb:own-score:{model.pk}:{rule}:{a.pk}:{a.submitted_at.timestamp():.6f}"
+        for a in assessments
+    }
+
+
 def assessment_scores(
     assessments: Sequence[Assessment],
     *,
@@ -222,23 +239,39 @@ def assessment_scores(
     """Each assessment's own result: the rule over that one assessment, with the active model
     (``scoring_model`` when the caller holds it already).
 
-    One query for all of them, then the one-customer rule per assessment (each assessment is
-    its own "customer", dated now).
+    Computed once per assessment and model: an assessment and its scores never change
+    (append-only, scoring migration 0007) and a published model's elements neither, so each
+    result is kept in the cache under the assessment, the model and the rule's settings, and a
+    page of history reads them in one round trip instead of a query and the rule per page
+    view. The missing ones: one query for all of them, then the one-customer rule per
+    assessment (each assessment is its own "customer", dated now; its date does not change
+    the result).
     """
     if not assessments:
         return {}
-    ids = [a.pk for a in assessments]
+    model = scoring_model or scoring_model_active()
+    keys = _own_score_keys(assessments, model) if model.published_at else {}
+    found: dict[int, ScoreResult] = {}
+    if keys:
+        cached = cache.get_many(list(keys.values()))
+        found = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [a for a in assessments if a.pk not in found]
+    if not missing:
+        return found
     values: dict[int, dict[str, int | None]] = defaultdict(dict)
-    rows = ElementScore.objects.filter(assessment_id__in=ids, value__isnull=False).values_list(
-        "assessment_id", "element__code", "value"
-    )
+    rows = ElementScore.objects.filter(
+        assessment_id__in=[a.pk for a in missing], value__isnull=False
+    ).values_list("assessment_id", "element__code", "value")
     for assessment_id, code, value in rows:
         values[assessment_id][code] = value
-    elements = rule_elements(scoring_model or scoring_model_active())
-    return {
+    elements = rule_elements(model)
+    computed = {
         a.pk: own_score(a.respondent_kind, values[a.pk], now=now, elements=elements)
-        for a in assessments
+        for a in missing
     }
+    if keys:
+        cache.set_many({keys[pk]: result for pk, result in computed.items()}, OWN_SCORE_SECONDS)
+    return {a.pk: found[a.pk] if a.pk in found else computed[a.pk] for a in assessments}
 
 
 def own_score(

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import extensions, selectors
+from scoring import extensions, selectors, services
 from scoring.extensions import Panel
-from scoring.models import Customer
+from scoring.models import Customer, Element
 from scoring.views import SORTS
 from tests.factories import CustomerFactory, UserFactory, assess
 
@@ -405,6 +405,32 @@ def test_customer_page_history_scores_without_a_second_model_lookup(anne):
     rows = [(a, score) for a, score, _published in page.history_rows if a is not None]
     assert {a.pk: score for a, score in rows} == selectors.assessment_scores(history)
     assert all(score is not None for _assessment, score in rows)
+
+
+def test_history_scores_are_computed_once_per_assessment_and_model(anne):
+    """An assessment's own score is computed once per model: the next page view reads it
+    from the cache without a query; a published re-weighting computes it again, with the new
+    weights; a draft is never cached."""
+    customer = CustomerFactory(account_manager=anne)
+    assess(customer, {"performance": 6, "contract": 0}, user=anne)
+    assess(customer, {"performance": 1, "contract": 5}, kind="customer", email="in@klant.example")
+    history = list(customer.assessments.order_by("pk"))
+    first = selectors.assessment_scores(history)
+    with CaptureQueriesContext(connection) as again:
+        assert selectors.assessment_scores(history) == first
+    assert not [q for q in again if "scoring_elementscore" in q["sql"]]
+
+    draft = services.scoring_model_draft_create()
+    Element.objects.filter(scoring_model=draft, code="performance").update(weight=6)
+    with CaptureQueriesContext(connection) as drafted:
+        on_draft = selectors.assessment_scores(history, scoring_model=draft)
+        assert selectors.assessment_scores(history, scoring_model=draft) == on_draft
+    assert len([q for q in drafted if "scoring_elementscore" in q["sql"]]) == 2  # not cached
+    services.scoring_model_publish(scoring_model=draft)
+    published = selectors.assessment_scores(history)
+    assert published == on_draft
+    assert published != first  # performance weighs more: the first higher, the second lower
+    assert published[history[0].pk]["binding_score"] > first[history[0].pk]["binding_score"]
 
 
 def test_customer_page_shows_score_elements_per_kind_spread_walls_and_history(client_en, anne):

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import ROOT, SERVER, _prepare_database, scratch_copy
+from benchmarks.common import ROOT, scratch_copy, setup_portfolio
 
 VENV_BIN = Path(sys.executable).parent
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -64,30 +64,6 @@ KEEP_UP = 0.9
 def _ms(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
-def prepare(database: str, customers: int) -> None:
-    """Django on the benchmark's database, migrated and seeded with the demo portfolio once."""
-    url = os.environ.setdefault("DATABASE_URL", f"{SERVER}/{database}")
-    if not url.startswith("postgres"):
-        sys.exit("The load test runs on PostgreSQL: DATABASE_URL must be a postgres:// URL.")
-    _prepare_database(url, customers)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from scoring.models import Customer
-
-    call_command("migrate", verbosity=0)
-    if not Customer.objects.exists():
-        print(f"Seeding {customers} customers (seed_demo) ...", flush=True)
-        started = time.perf_counter()
-        call_command("seed_demo", customers=customers, no_progress=True, verbosity=0)
-        print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
 
 
 def write_plan(path: Path, *, managers: int, dashboards: int, pause: float) -> dict[str, Any]:
@@ -301,7 +277,7 @@ def main() -> None:
     secret = secrets.token_urlsafe(50)
     os.environ["DJANGO_SECRET_KEY"] = secret  # the sessions are signed for gunicorn's key
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klantbinding.settings")
-    prepare(args.database, args.customers)
+    setup_portfolio(args.database, customers=args.customers, demo=True)
     from django.db import connection, connections
 
     from scoring.models import Customer

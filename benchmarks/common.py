@@ -44,9 +44,16 @@ def _prepare_database(url: str, customers: int) -> None:
 
 
 def setup_portfolio(
-    database: str, *, customers: int = 10_000, seed: int = 2026, history_months: int = 0
+    database: str,
+    *,
+    customers: int = 10_000,
+    seed: int = 2026,
+    history_months: int = 0,
+    demo: bool = False,
 ) -> None:
-    """Point Django at ``database`` (env DATABASE_URL wins), migrate, seed when empty."""
+    """Point Django at ``database`` (env DATABASE_URL wins), migrate, seed when empty: the
+    scored portfolio (``seed_portfolio``), or with ``demo`` the whole demo of ``seed_demo``
+    (a year of history and every app's data, for the load test)."""
     url = os.environ.setdefault("DATABASE_URL", f"{SERVER}/{database}")
     if not url.startswith("postgres"):
         sys.exit("The benchmarks run on PostgreSQL: DATABASE_URL must be a postgres:// URL.")
@@ -64,7 +71,10 @@ def setup_portfolio(
     if not Customer.objects.exists():
         print(f"Seeding {customers} customers into {url.rsplit('/', 1)[1]} ...", flush=True)
         started = time.perf_counter()
-        seed_portfolio(customers=customers, seed=seed, history_months=history_months)
+        if demo:
+            call_command("seed_demo", customers=customers, no_progress=True, verbosity=0)
+        else:
+            seed_portfolio(customers=customers, seed=seed, history_months=history_months)
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")

@@ -232,54 +232,24 @@ def movements(
     return result
 
 
-@dataclass(frozen=True)
-class _CustomerAssessments:
-    """One customer's assessments around the moments, as plain rows: the per-pair work is a
-    few dozen rows, where pandas' fixed cost per call (filter, sort, de-duplicate) was most of
-    the customer page's "why it moved"."""
-
-    rows: list[calculations.AssessmentRow]  # (id, kind, respondent, assessed_at)
-    answered: list[tuple[int, str]]  # (assessment id, element code), the frame's order
-
-
 def _assessment_frames(
     pairs: Sequence[tuple[ScoreSnapshot | None, ScoreSnapshot]], params: calculations.RuleParams
-) -> dict[int, _CustomerAssessments]:
+) -> dict[int, selectors.CustomerRows]:
     """Per customer, the assessments (and their answered scores) that could count at any of
-    the moments: read once for all pairs, split per customer once."""
+    the moments, as plain rows (``selectors.customer_rule_rows``, one query for all pairs):
+    each pair's work is a few dozen rows, where pandas' fixed cost per call (filter, sort,
+    de-duplicate) was most of the customer page's "why it moved"."""
     with_before = [(b, a) for b, a in pairs if b is not None]
     if not with_before:
         return {}
     start = min(b.computed_at for b, _a in with_before)
     end = max(a.computed_at for _b, a in with_before)
     customers = sorted({a.customer_id for _b, a in with_before})
-    assessments, scores = selectors.assessment_frames(
-        start=params.window_start(start), end=end, customer_ids=customers
-    )
-    per_customer: dict[int, _CustomerAssessments] = {}
-    customer_of: dict[int, int] = {}
-    for assessment_id, customer_id, kind, respondent, at in zip(
-        assessments["id"].tolist(),
-        assessments["customer_id"].tolist(),
-        assessments["kind"].astype(str).tolist(),
-        assessments["respondent"].astype(str).tolist(),
-        assessments["assessed_at"].dt.to_pydatetime().tolist(),
-        strict=True,
-    ):
-        found = per_customer.setdefault(customer_id, _CustomerAssessments([], []))
-        found.rows.append((assessment_id, kind, respondent, at))
-        customer_of[assessment_id] = customer_id
-    for assessment_id, code in zip(
-        scores["assessment_id"].tolist(), scores["code"].astype(str).tolist(), strict=True
-    ):
-        owner = customer_of.get(assessment_id)
-        if owner is not None:
-            per_customer[owner].answered.append((assessment_id, code))
-    return per_customer
+    return selectors.customer_rule_rows(customers, start=params.window_start(start), end=end)
 
 
 def _assessment_moves(
-    frames: dict[int, _CustomerAssessments],
+    frames: dict[int, selectors.CustomerRows],
     before: ScoreSnapshot,
     after: ScoreSnapshot,
     params: calculations.RuleParams,
@@ -289,18 +259,19 @@ def _assessment_moves(
     mine = frames.get(after.customer_id)
     if mine is None:
         return {}
+    assessments, scores = mine
     ids_before = set(
-        calculations.counted_assessments(mine.rows, now=before.computed_at, params=params)
+        calculations.counted_assessments(assessments, now=before.computed_at, params=params)
     )
     ids_after = set(
-        calculations.counted_assessments(mine.rows, now=after.computed_at, params=params)
+        calculations.counted_assessments(assessments, now=after.computed_at, params=params)
     )
     changed = ids_after ^ ids_before
     if not changed:
         return {}
-    rows = {row[0]: row for row in mine.rows if row[0] in changed}
+    rows = {row[0]: row for row in assessments if row[0] in changed}
     by_code: dict[str, list[AssessmentMove]] = {}
-    for assessment_id, code in mine.answered:
+    for assessment_id, code, _value in scores:
         if assessment_id not in changed:
             continue
         _id, kind, _respondent, at = rows[assessment_id]

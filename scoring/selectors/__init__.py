@@ -47,6 +47,7 @@ from scoring.selectors.dashboard import (
 )
 from scoring.selectors.directory import ExpertRow, customer_contacts, experts_listed
 from scoring.selectors.scores import (
+    CustomerRows,
     ScoreResult,
     assessment_frames,
     assessment_scores,
@@ -86,6 +87,7 @@ __all__ = [
     "CustomerList",
     "CustomerListRow",
     "CustomerPage",
+    "CustomerRows",
     "DashboardPage",
     "DashboardSelection",
     "ExpertRow",
